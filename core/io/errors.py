@@ -1,0 +1,13 @@
+"""The one error type readers and writers raise for bad input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FormatError(ValueError):
+    """A file that cannot be read or written; ``str(e)`` is one line naming the file."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = " ".join(str(problem).split())  # one line
+        super().__init__(f"{self.path}: {self.problem}")

@@ -1,0 +1,1 @@
+"""Forward kinematics, in-betweening baselines and inverse kinematics."""

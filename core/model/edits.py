@@ -1,0 +1,276 @@
+"""Pure, invertible edits of a ``Sequence``.
+
+Every edit returns a ``Change``: the new sequence, the ``Patch`` that turns it back into the
+input (so undo is one more patch), and the dirty frame span whose in-betweening must be redone.
+A patch splices frames ``[start, start + n_old)`` with new per-frame arrays (so it can also
+change the length) and replaces the keyframe and gloss lists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence as Seq
+
+import numpy as np
+
+from .rotations import identity, is_rotation
+from .sequence import FrameState, Keyframe, KeyKind, Segment, Sequence, SequenceError
+
+
+class EditError(ValueError):
+    """An edit that cannot apply to this sequence (a key off the end, two keys on a frame...)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Patch:
+    """Replace frames ``[start, start + n_old)`` by ``arrays`` (each (n_new, ...)) and set the
+    keyframe and gloss lists."""
+
+    start: int
+    n_old: int
+    arrays: Mapping[str, np.ndarray]
+    keyframes: tuple[Keyframe, ...]
+    glosses: tuple[Segment, ...]
+
+    @property
+    def n_new(self) -> int:
+        return int(next(iter(self.arrays.values())).shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Change:
+    sequence: Sequence
+    inverse: Patch
+    dirty: tuple[int, int]  # frames [lo, hi) of ``sequence`` to regenerate
+
+    def undo(self) -> Sequence:
+        return apply_patch(self.sequence, self.inverse).sequence
+
+
+def apply_patch(seq: Sequence, patch: Patch) -> Change:
+    """Apply ``patch``; the returned change's inverse restores ``seq`` exactly."""
+    t = seq.n_frames
+    a, b = patch.start, patch.start + patch.n_old
+    if not (0 <= a <= b <= t):
+        raise EditError(f"patch frames {a}..{b} outside 0..{t}")
+    old = seq.frame_arrays()
+    if set(old) != set(patch.arrays):
+        raise EditError("patch channels do not match the sequence")
+    new = {k: np.concatenate([v[:a], patch.arrays[k], v[b:]]) for k, v in old.items()}
+    try:
+        out = seq.with_frame_arrays(new, keyframes=patch.keyframes, glosses=patch.glosses)
+    except SequenceError as e:
+        raise EditError(str(e)) from None
+    inverse = Patch(a, patch.n_new, {k: v[a:b].copy() for k, v in old.items()}, seq.keyframes, seq.glosses)
+    return Change(out, inverse, (a, a + patch.n_new))
+
+
+def _change(old: Sequence, new: Sequence, lo: int, hi: int, dirty: tuple[int, int] | None = None) -> Change:
+    """Change from ``old`` to same-length ``new`` differing only in frames [lo, hi)."""
+    lo, hi = max(0, lo), min(old.n_frames, hi)
+    inverse = Patch(lo, hi - lo, {k: v[lo:hi].copy() for k, v in old.frame_arrays().items()},
+                    old.keyframes, old.glosses)
+    return Change(new, inverse, dirty if dirty is not None else (lo, hi))
+
+
+def _neighbour_span(frames: np.ndarray, keys: np.ndarray, t: int) -> tuple[int, int]:
+    """[lo, hi): from the last key before min(frames) to the first key after max(frames)."""
+    lo_f, hi_f = int(frames.min()), int(frames.max())
+    before = keys[keys < lo_f]
+    after = keys[keys > hi_f]
+    lo = int(before[-1]) if before.size else 0
+    hi = int(after[0]) + 1 if after.size else t
+    return lo, hi
+
+
+def _generate_between(states: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    s = states.copy()
+    s[lo:hi] = FrameState.GENERATED
+    return s
+
+
+def _key_frames_of(seq: Sequence, frames: Iterable[int]) -> np.ndarray:
+    frames = np.unique(np.asarray(list(frames), dtype=np.int64))
+    have = set(seq.key_frames.tolist())
+    missing = [int(f) for f in frames if int(f) not in have]
+    if missing:
+        raise EditError(f"no keyframe at frame(s) {missing}")
+    if frames.size == 0:
+        raise EditError("no keyframes given")
+    return frames
+
+
+def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
+    """Move keys in time: ``mapping`` old frame -> new frame. Poses travel with their keys.
+
+    Frames between the moved keys' neighbouring (unmoved) keys become GENERATED, and the B/I/O
+    labels and glosses there are warped piecewise-linearly with the keys.
+    """
+    t = seq.n_frames
+    src = _key_frames_of(seq, mapping.keys())
+    dst = np.array([mapping[int(f)] for f in src], dtype=np.int64)
+    if dst.min() < 0 or dst.max() >= t:
+        raise EditError(f"a key would leave the sequence (frames 0..{t - 1})")
+    if len(set(dst.tolist())) != len(dst):
+        raise EditError("two keys would land on one frame")
+    moved = set(src.tolist())
+    fixed = np.array([f for f in seq.key_frames.tolist() if f not in moved], dtype=np.int64)
+    if np.isin(dst, fixed).any():
+        raise EditError("a key would land on another key")
+    # keys must keep their order relative to fixed keys (a key cannot jump over a fixed one)
+    for s, d in zip(src, dst):
+        if np.any((fixed > min(s, d)) & (fixed < max(s, d))):
+            raise EditError(f"key {int(s)} cannot pass another key on its way to {int(d)}")
+    if np.array_equal(src, dst):
+        return _change(seq, seq, 0, 0)
+    span_frames = np.concatenate([src, dst])
+    lo, hi = _neighbour_span(span_frames, fixed, t)
+
+    rot = seq.rotations.copy()
+    tr = seq.translation.copy()
+    rot[dst] = seq.rotations[src]
+    tr[dst] = seq.translation[src]
+    kinds = {k.frame: k.kind for k in seq.keyframes}
+    keys = [k for k in seq.keyframes if k.frame not in moved] + [Keyframe(int(d), kinds[int(s)]) for s, d in zip(src, dst)]
+
+    # piecewise-linear warp new-frame -> old-frame through the anchors, to carry labels/glosses
+    anchors_new = np.concatenate([[lo, hi - 1], dst]).astype(float)
+    anchors_old = np.concatenate([[lo, hi - 1], src]).astype(float)
+    order = np.argsort(anchors_new, kind="stable")
+    an, ao = anchors_new[order], anchors_old[order]
+    labels = seq.labels.copy()
+    frames = np.arange(lo, hi)
+    labels[lo:hi] = seq.labels[np.clip(np.rint(np.interp(frames, an, ao)), 0, t - 1).astype(int)]
+    fwd = lambda f: int(np.clip(np.rint(np.interp(f, ao[np.argsort(ao)], an[np.argsort(ao)])), 0, t - 1))  # noqa: E731
+    glosses = tuple(
+        Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss) if lo <= g.start < hi or lo <= g.end < hi else g
+        for g in seq.glosses)
+    new = seq.replace(rotations=rot, translation=tr, keyframes=tuple(keys), labels=labels, glosses=glosses,
+                      base_states=_generate_between(seq.base_states, lo, hi))
+    return _change(seq, new, lo, hi)
+
+
+def move_keys(seq: Sequence, frames: Iterable[int], delta: int) -> Change:
+    """Shift the given keys by ``delta`` frames (one sign's three keys, a selection...)."""
+    return retime_keys(seq, {int(f): int(f) + int(delta) for f in frames})
+
+
+def scale_keys(seq: Sequence, frames: Iterable[int], pivot: float, factor: float) -> Change:
+    """Scale the given keys' times around ``pivot`` (retime a sign or phrase), rounding to frames."""
+    frames = [int(f) for f in frames]
+    return retime_keys(seq, {f: int(np.rint(pivot + (f - pivot) * factor)) for f in frames})
+
+
+def set_joint_rotations(seq: Sequence, frame: int, joints: Seq[int], rotations: np.ndarray) -> Change:
+    """Set local rotations (n, 3, 3) of ``joints`` at the key on ``frame``.
+
+    The frames between its neighbouring keys become GENERATED.
+    """
+    _key_frames_of(seq, [frame])
+    joints = np.asarray(joints, dtype=np.int64).reshape(-1)
+    rotations = np.asarray(rotations, dtype=np.float32).reshape(-1, 3, 3)
+    if joints.size != rotations.shape[0]:
+        raise EditError(f"{joints.size} joints but {rotations.shape[0]} rotations")
+    if joints.size and (joints.min() < 0 or joints.max() >= seq.n_joints):
+        raise EditError("joint index out of range")
+    if not is_rotation(rotations).all():
+        raise EditError("not a rotation matrix (NaN, scaled or reflected)")
+    rot = seq.rotations.copy()
+    rot[frame, joints] = rotations
+    lo, hi = _neighbour_span(np.array([frame]), seq.key_frames[seq.key_frames != frame], seq.n_frames)
+    new = seq.replace(rotations=rot, base_states=_generate_between(seq.base_states, lo, hi))
+    return _change(seq, new, lo, hi)
+
+
+def set_key_pose(seq: Sequence, frame: int, rotations: np.ndarray) -> Change:
+    """Set the whole pose (J, 3, 3) at a key (paste)."""
+    return set_joint_rotations(seq, frame, np.arange(seq.n_joints), rotations)
+
+
+def reset_joints(seq: Sequence, frame: int, joints: Seq[int]) -> Change:
+    """Put ``joints`` back to the rest pose (identity) at the key on ``frame``."""
+    return set_joint_rotations(seq, frame, joints, identity((len(joints),)))
+
+
+def insert_key(seq: Sequence, frame: int, kind: KeyKind = KeyKind.USER,
+               pose: np.ndarray | None = None) -> Change:
+    """Pin ``frame`` as a key, with its current pose or ``pose`` (J, 3, 3).
+
+    Pinning the pose a frame already shows changes nothing around it, so only a new pose makes
+    the neighbouring span GENERATED.
+    """
+    if not 0 <= frame < seq.n_frames:
+        raise EditError(f"frame {frame} outside 0..{seq.n_frames - 1}")
+    if seq.key_at(frame) is not None:
+        raise EditError(f"frame {frame} already has a key")
+    keys = seq.keyframes + (Keyframe(int(frame), KeyKind(kind)),)
+    new = seq.replace(keyframes=keys)
+    if pose is None:
+        return _change(seq, new, frame, frame + 1)
+    change = set_joint_rotations(new, frame, np.arange(seq.n_joints), pose)
+    return _change(seq, change.sequence, *change.dirty)
+
+
+def delete_keys(seq: Sequence, frames: Iterable[int]) -> Change:
+    """Remove keys; the frames between their remaining neighbours become GENERATED."""
+    frames = _key_frames_of(seq, frames)
+    keep = tuple(k for k in seq.keyframes if k.frame not in set(frames.tolist()))
+    remaining = np.array([k.frame for k in keep], dtype=np.int64)
+    lo, hi = _neighbour_span(frames, remaining, seq.n_frames)
+    new = seq.replace(keyframes=keep, base_states=_generate_between(seq.base_states, lo, hi))
+    return _change(seq, new, lo, hi)
+
+
+def set_key_kind(seq: Sequence, frame: int, kind: KeyKind) -> Change:
+    _key_frames_of(seq, [frame])
+    keys = tuple(Keyframe(k.frame, KeyKind(kind)) if k.frame == frame else k for k in seq.keyframes)
+    return _change(seq, seq.replace(keyframes=keys), frame, frame + 1, dirty=(frame, frame))
+
+
+def set_span_state(seq: Sequence, start: int, end: int, state: FrameState) -> Change:
+    """Frames ``start..end`` (inclusive) become GENERATED ("regenerate span") or SOURCE ("keep
+    source": the observed poses come back). Keys inside keep their poses."""
+    if state not in (FrameState.SOURCE, FrameState.GENERATED):
+        raise EditError("a span can be set to SOURCE or GENERATED only")
+    t = seq.n_frames
+    lo, hi = max(0, int(start)), min(t, int(end) + 1)
+    if lo >= hi:
+        raise EditError(f"empty span {start}..{end}")
+    base = seq.base_states.copy()
+    base[lo:hi] = state
+    changes: dict = {"base_states": base}
+    if state == FrameState.SOURCE:
+        not_key = np.ones(hi - lo, bool)
+        not_key[seq.key_frames[(seq.key_frames >= lo) & (seq.key_frames < hi)] - lo] = False
+        rot, tr = seq.rotations.copy(), seq.translation.copy()
+        rot[lo:hi][not_key] = seq.source_rotations[lo:hi][not_key]
+        tr[lo:hi][not_key] = seq.source_translation[lo:hi][not_key]
+        changes.update(rotations=rot, translation=tr)
+    # the frames around the span depend on it through the in-betweener
+    keys = seq.key_frames
+    dlo, dhi = _neighbour_span(np.array([lo, hi - 1]), keys[(keys < lo) | (keys >= hi)], t)
+    return _change(seq, seq.replace(**changes), lo, hi, dirty=(dlo, dhi))
+
+
+def resize(seq: Sequence, n_frames: int) -> Change:
+    """Change the length: cut the tail, or extend it with GENERATED frames holding the last pose."""
+    t = seq.n_frames
+    if n_frames < 1:
+        raise EditError("a sequence needs at least one frame")
+    if n_frames == t:
+        return _change(seq, seq, t, t)
+    arrays = seq.frame_arrays()
+    if n_frames < t:
+        tail = {k: v[n_frames:n_frames] for k, v in arrays.items()}
+        patch = Patch(n_frames, t - n_frames, tail,
+                      tuple(k for k in seq.keyframes if k.frame < n_frames),
+                      tuple(Segment(g.start, min(g.end, n_frames - 1), g.gloss) for g in seq.glosses if g.start < n_frames))
+    else:
+        extra = n_frames - t
+        tail = {k: np.repeat(v[-1:], extra, axis=0) for k, v in arrays.items()}
+        tail["base_states"] = np.full(extra, FrameState.GENERATED, np.uint8)
+        tail["labels"] = np.zeros(extra, np.uint8)
+        patch = Patch(t, 0, tail, seq.keyframes, seq.glosses)
+    change = apply_patch(seq, patch)
+    keys = change.sequence.key_frames
+    lo = int(keys[keys < min(t, n_frames)][-1]) if (keys < min(t, n_frames)).any() else 0
+    return Change(change.sequence, change.inverse, (lo, n_frames))

@@ -1,0 +1,295 @@
+"""The document data: a signer's motion with its keyframes, frame states and sign labels.
+
+Everything here is immutable: a ``Sequence`` is a frozen dataclass over read-only arrays, so a
+snapshot can cross threads as it is. Edits (``core.model.edits``) return new sequences.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from .rotations import is_rotation
+from .skeleton import Skeleton
+from .template import TEMPLATE
+
+
+class FrameState(enum.IntEnum):
+    """Per-frame state (DESIGN.md section 2). The sampler observes KEY and SOURCE frames."""
+
+    GENERATED = 0
+    SOURCE = 1
+    KEY = 2
+
+
+class Label(enum.IntEnum):
+    """Per-frame B/I/O label (paper 3.1)."""
+
+    O = 0
+    I = 1
+    B = 2
+
+
+class KeyKind(str, enum.Enum):
+    ONSET = "onset"
+    MID = "mid"
+    OFFSET = "offset"
+    USER = "user"
+
+
+@dataclass(frozen=True, order=True)
+class Keyframe:
+    frame: int
+    kind: KeyKind = KeyKind.USER
+
+
+@dataclass(frozen=True, order=True)
+class Segment:
+    """A sign: frames ``start..end`` inclusive, with an optional gloss."""
+
+    start: int
+    end: int
+    gloss: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"segment end {self.end} before start {self.start}")
+
+
+class SequenceError(ValueError):
+    """A sequence's arrays are inconsistent (wrong shapes, NaN, ...)."""
+
+
+# Per-frame arrays that every edit slices, splices and stores. Extra per-frame channels
+# (jaw, eyes, expression, ...) ride along in ``Sequence.extra_frames``.
+FRAME_FIELDS = ("rotations", "translation", "source_rotations", "source_translation",
+                "base_states", "labels", "valid")
+
+
+def _frozen(a: np.ndarray, dtype) -> np.ndarray:
+    a = np.array(a, dtype=dtype, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Sequence:
+    """A motion on ``skeleton`` at ``fps``.
+
+    rotations: (T, J, 3, 3) float32 local joint rotations, the pose shown at every frame (the
+        pinned pose at KEY frames, the observed pose at SOURCE frames, the last in-betweening
+        result at GENERATED frames).
+    translation: (T, 3) float32 root translation, metres (added to the pelvis rest position).
+    source_rotations / source_translation: the originally observed motion, same shapes; "keep
+        source" restores from it.
+    base_states: (T,) uint8 FrameState SOURCE or GENERATED; KEY comes from ``keyframes``.
+    labels: (T,) uint8 B/I/O labels as given (not normalised: records keep their raw labels).
+    valid: (T, J) bool, False where the source did not observe a joint (a hand not detected).
+    keyframes: sorted, one per frame.
+    glosses: gloss annotations (segments with text), e.g. from ELAN; independent of labels.
+    extra_frames: other per-frame channels carried through (T, ...) arrays.
+    meta: JSON-able facts about the source (betas, gender, file format, ...).
+    """
+
+    rotations: np.ndarray
+    translation: np.ndarray
+    fps: float
+    source_rotations: np.ndarray
+    source_translation: np.ndarray
+    base_states: np.ndarray
+    labels: np.ndarray
+    valid: np.ndarray
+    keyframes: tuple[Keyframe, ...] = ()
+    glosses: tuple[Segment, ...] = ()
+    text: str = ""
+    language: str = ""
+    skeleton: Skeleton = TEMPLATE
+    extra_frames: Mapping[str, np.ndarray] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        for name, dtype in (("rotations", np.float32), ("translation", np.float32),
+                            ("source_rotations", np.float32), ("source_translation", np.float32),
+                            ("base_states", np.uint8), ("labels", np.uint8), ("valid", bool)):
+            set_(name, _frozen(getattr(self, name), dtype))
+        set_("extra_frames", MappingProxyType({k: _frozen(v, np.asarray(v).dtype)
+                                               for k, v in dict(self.extra_frames).items()}))
+        set_("meta", MappingProxyType(dict(self.meta)))
+        set_("keyframes", tuple(sorted(self.keyframes)))
+        set_("glosses", tuple(sorted(self.glosses)))
+        set_("fps", float(self.fps))
+        self._validate()
+
+    def _validate(self) -> None:
+        t, j = self.n_frames, self.skeleton.n_joints
+        expect = {"rotations": (t, j, 3, 3), "translation": (t, 3), "source_rotations": (t, j, 3, 3),
+                  "source_translation": (t, 3), "base_states": (t,), "labels": (t,), "valid": (t, j)}
+        for name, shape in expect.items():
+            if getattr(self, name).shape != shape:
+                raise SequenceError(f"{name} has shape {getattr(self, name).shape}, expected {shape}")
+        for name, a in self.extra_frames.items():
+            if a.shape[:1] != (t,):
+                raise SequenceError(f"extra channel {name!r} has {a.shape[0]} frames, expected {t}")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise SequenceError(f"fps must be positive, got {self.fps}")
+        for name in ("rotations", "translation", "source_rotations", "source_translation"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise SequenceError(f"{name} contains NaN or infinite values")
+        if np.any((self.base_states != FrameState.SOURCE) & (self.base_states != FrameState.GENERATED)):
+            raise SequenceError("base_states must be SOURCE or GENERATED (KEY comes from keyframes)")
+        if np.any(self.labels > 2):
+            raise SequenceError("labels must be 0 (O), 1 (I) or 2 (B)")
+        frames = [k.frame for k in self.keyframes]
+        if len(set(frames)) != len(frames):
+            raise SequenceError("two keyframes on one frame")
+        if frames and (frames[0] < 0 or frames[-1] >= t):
+            raise SequenceError(f"keyframe outside 0..{t - 1}")
+        for g in self.glosses:
+            if g.start < 0 or g.end >= t:
+                raise SequenceError(f"gloss segment {g.start}..{g.end} outside 0..{t - 1}")
+
+    # --- derived views -------------------------------------------------------------------
+    @property
+    def n_frames(self) -> int:
+        return int(self.rotations.shape[0])
+
+    @property
+    def n_joints(self) -> int:
+        return self.skeleton.n_joints
+
+    @property
+    def duration(self) -> float:
+        return self.n_frames / self.fps
+
+    @property
+    def key_frames(self) -> np.ndarray:
+        """(K,) int64 frames of the keys, ascending."""
+        return np.array([k.frame for k in self.keyframes], dtype=np.int64)
+
+    @property
+    def states(self) -> np.ndarray:
+        """(T,) uint8 FrameState: base states with KEY on keyframes."""
+        s = self.base_states.copy()
+        s[self.key_frames] = FrameState.KEY
+        return s
+
+    @property
+    def observed(self) -> np.ndarray:
+        """(T, J) bool observation mask for the in-betweener: KEY, or SOURCE where valid."""
+        s = self.states
+        return (s == FrameState.KEY)[:, None] | ((s == FrameState.SOURCE)[:, None] & self.valid)
+
+    def key_at(self, frame: int) -> Keyframe | None:
+        for k in self.keyframes:
+            if k.frame == frame:
+                return k
+        return None
+
+    def replace(self, **changes: Any) -> "Sequence":
+        return replace(self, **changes)
+
+    def frame_arrays(self) -> dict[str, np.ndarray]:
+        """Every per-frame array, by name (extra channels prefixed ``extra:``)."""
+        out = {name: getattr(self, name) for name in FRAME_FIELDS}
+        out.update({f"extra:{k}": v for k, v in self.extra_frames.items()})
+        return out
+
+    def with_frame_arrays(self, arrays: Mapping[str, np.ndarray], **changes: Any) -> "Sequence":
+        base = {k: v for k, v in arrays.items() if not k.startswith("extra:")}
+        extra = {k[6:]: v for k, v in arrays.items() if k.startswith("extra:")}
+        return replace(self, **base, extra_frames=extra, **changes)
+
+    def with_generated(self, start: int, rotations: np.ndarray, translation: np.ndarray | None = None) -> "Sequence":
+        """Write in-betweening output for frames ``start..start+n-1`` at GENERATED frames only.
+
+        Not an edit: generated frames are derived data and never on the undo stack.
+        rotations: (n, J, 3, 3); translation: (n, 3) or None.
+        """
+        n = rotations.shape[0]
+        sl = slice(start, start + n)
+        gen = self.states[sl] == FrameState.GENERATED
+        rot = self.rotations.copy()
+        rot[sl][gen] = rotations[gen]
+        tr = self.translation
+        if translation is not None:
+            tr = tr.copy()
+            tr[sl][gen] = translation[gen]
+        return replace(self, rotations=rot, translation=tr)
+
+
+def new_sequence(rotations: np.ndarray, fps: float, translation: np.ndarray | None = None, *,
+                 skeleton: Skeleton = TEMPLATE, valid: np.ndarray | None = None,
+                 labels: np.ndarray | None = None, keyframes: Iterable[Keyframe] = (),
+                 glosses: Iterable[Segment] = (), text: str = "", language: str = "",
+                 extra_frames: Mapping[str, np.ndarray] | None = None,
+                 meta: Mapping[str, Any] | None = None, check_rotations: bool = True) -> Sequence:
+    """A sequence whose every frame is observed source (the usual result of reading a file).
+
+    rotations: (T, J, 3, 3) local rotations; translation: (T, 3) metres (zeros if None).
+    """
+    rotations = np.asarray(rotations, dtype=np.float32)
+    if rotations.ndim != 4 or rotations.shape[1:] != (skeleton.n_joints, 3, 3):
+        raise SequenceError(f"rotations have shape {rotations.shape}, expected (T, {skeleton.n_joints}, 3, 3)")
+    t = rotations.shape[0]
+    if check_rotations and not is_rotation(rotations).all():
+        raise SequenceError("rotations contain NaN or non-rotation matrices")
+    translation = np.zeros((t, 3), np.float32) if translation is None else np.asarray(translation, np.float32)
+    return Sequence(
+        rotations=rotations, translation=translation, fps=fps,
+        source_rotations=rotations, source_translation=translation,
+        base_states=np.full(t, FrameState.SOURCE, np.uint8),
+        labels=np.zeros(t, np.uint8) if labels is None else labels,
+        valid=np.ones((t, skeleton.n_joints), bool) if valid is None else valid,
+        keyframes=tuple(keyframes), glosses=tuple(glosses), text=text, language=language,
+        skeleton=skeleton, extra_frames=extra_frames or {}, meta=meta or {},
+    )
+
+
+def segments_from_labels(labels: np.ndarray) -> list[Segment]:
+    """B/I/O labels -> sign segments (end inclusive), the editor's reading of FAST output.
+
+    A sign starts at a B, or at an O->I step with no B; a B inside a sign starts the next sign,
+    but back-to-back Bs merge into one onset; a sign ends at the last non-O frame.
+    """
+    labels = np.asarray(labels)
+    segs: list[Segment] = []
+    start = None
+    for i, v in enumerate(labels.tolist()):
+        if v == Label.O:
+            if start is not None:
+                segs.append(Segment(start, i - 1))
+                start = None
+        elif v == Label.B:
+            prev_b = i > 0 and labels[i - 1] == Label.B
+            if start is not None and not prev_b:
+                segs.append(Segment(start, i - 1))
+                start = i
+            elif start is None:
+                start = i
+        elif start is None:  # I after O without a B
+            start = i
+    if start is not None:
+        segs.append(Segment(start, len(labels) - 1))
+    return segs
+
+
+def labels_from_segments(segments: Iterable[Segment], n_frames: int) -> np.ndarray:
+    """(T,) uint8: B at each start, I through the end, O elsewhere."""
+    out = np.zeros(n_frames, np.uint8)
+    for s in segments:
+        out[s.start: s.end + 1] = Label.I
+        out[s.start] = Label.B
+    return out
+
+
+def keyframes_from_segments(segments: Iterable[Segment]) -> list[Keyframe]:
+    """Onset, midpoint ``(start+end)//2`` and offset of every segment (paper 3.1)."""
+    keys: dict[int, Keyframe] = {}
+    for s in segments:
+        for f, kind in ((s.start, KeyKind.ONSET), ((s.start + s.end) // 2, KeyKind.MID), (s.end, KeyKind.OFFSET)):
+            keys.setdefault(f, Keyframe(f, kind))
+    return sorted(keys.values())
