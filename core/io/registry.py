@@ -31,7 +31,8 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("project", "core.io.project", (".signframe",), description="Signframe project (zip of JSON + npz)"),
-    Format("joints", "core.io.joints", (".joints.npz",), description="world joint positions (T, J, 3)"),
+    Format("joints", "core.io.joints", (".joints.npz",), readable=False,
+           description="world joint positions (T, J, 3), for evaluation"),
     Format("signspark", "core.io.signspark_record", (".signspark.npz",), description="SignSparK per-clip record"),
     Format("smplx", "core.io.smplx_npz", (".npz", ".smplx.npz"), description="SMPL-X parameters (AMASS or per-part layout)"),
     Format("pose", "core.io.pose_file", (".pose",), writable=False, description="pose-format landmarks (MediaPipe Holistic)"),

@@ -17,7 +17,7 @@ class TorchFK(torch.nn.Module):
 
     def __init__(self, skeleton: Skeleton) -> None:
         super().__init__()
-        self.register_buffer("offsets", torch.as_tensor(skeleton.offsets, dtype=torch.float32), persistent=False)
+        self.register_buffer("offsets", torch.tensor(np.array(skeleton.offsets), dtype=torch.float64), persistent=False)
         parents = np.array(skeleton.parents)
         depth = np.zeros(len(parents), int)
         for i, p in enumerate(parents):
