@@ -371,7 +371,7 @@ class TemporalUNet(nn.Module):
             x = block(x, c, rope)
         x = self.proj_out(x.transpose(1, 2))
 
-        for level, skip in zip(self.ups, reversed(skips[1:])):
+        for level, skip in zip(self.ups, reversed(skips[1:]), strict=True):
             *blocks, _attn, up = level
             x = torch.cat([x, skip], dim=1)
             for block in blocks:
