@@ -73,8 +73,9 @@ def slerp_fill(rotations: np.ndarray, observed: np.ndarray, ease: Ease | None = 
     n = np.where(n >= t, p, n)  # after the last: hold it
     if ease is not None:
         uu = ease(uu)
-    q0 = matrix_to_quat(rotations[p, fj])
-    q1 = matrix_to_quat(rotations[n, fj])
+    # observed rotations come from a validated Sequence: skip scipy's re-orthonormalisation
+    q0 = matrix_to_quat(rotations[p, fj], assume_valid=True)
+    q1 = matrix_to_quat(rotations[n, fj], assume_valid=True)
     out[ft, fj] = quat_to_matrix(_slerp(q0, q1, uu)).astype(np.float32)
     return out
 

@@ -1,0 +1,82 @@
+"""``python -m core convert IN OUT [--fps F] [--range a:b] [--layout ...] [--up ...] [--unit ...]
+[--mesh]``: any readable format to any writable one, chosen by extension.
+
+``--range a:b`` keeps frames a..b-1 (Python slice bounds; either side may be left out) before
+``--fps`` resamples. ``--layout``, ``--up``, ``--unit`` and ``--mesh`` go to the writer of OUT;
+giving one that OUT's format does not take is an error, not silently ignored.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+from pathlib import Path
+
+# flags handed to the writer under the same name (None: not given)
+WRITER_OPTIONS = ("layout", "up", "unit", "mesh")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", metavar="IN", help="file to read")
+    parser.add_argument("output", metavar="OUT", help="file to write (format from its extension)")
+    parser.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
+    parser.add_argument("--range", dest="frame_range", default=None, metavar="A:B",
+                        help="keep frames A..B-1 (either side may be empty)")
+    parser.add_argument("--layout", choices=("amass", "parts"), default=None,
+                        help="SMPL-X .npz layout (default: parts for .smplx.npz, amass otherwise)")
+    parser.add_argument("--up", choices=("y", "z"), default=None, help="up axis (BVH / FBX)")
+    parser.add_argument("--unit", choices=("m", "cm"), default=None, help="length unit (BVH / FBX)")
+    parser.add_argument("--mesh", action="store_true", default=None, help="include a skinned mesh (FBX)")
+
+
+def parse_range(text: str) -> tuple[int | None, int | None]:
+    from ..cli import UserError
+
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise UserError(f"--range {text!r}: expected A:B (e.g. 10:250, :100, 50:)")
+    try:
+        a, b = (int(p) if p.strip() else None for p in parts)
+    except ValueError:
+        raise UserError(f"--range {text!r}: A and B must be whole frame numbers") from None
+    return a, b
+
+
+def writer_options(fmt, args: argparse.Namespace, out: Path) -> dict:
+    """The writer options the user gave, checked against the writer's signature."""
+    from ..cli import UserError
+
+    given = {k: getattr(args, k) for k in WRITER_OPTIONS if getattr(args, k, None) is not None}
+    if not given:
+        return {}
+    # only options the writer names: a catch-all **options does not mean it understands them
+    params = {n for n, p in inspect.signature(fmt.load().write).parameters.items()
+              if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)}
+    refused = [k for k in given if k not in params]
+    if refused:
+        opts = ", ".join(f"--{k}" for k in refused)
+        raise UserError(f"{out}: {opts} does not apply to {fmt.name} files")
+    return given
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cli import UserError
+    from ..io import registry
+    from ..kinematics.resample import crop, resample
+
+    src, out = Path(args.input), Path(args.output)
+    fmt = registry.format_for(out, for_write=True)  # fail on a bad OUT before reading IN
+    options = writer_options(fmt, args, out)
+    seq = registry.read(src)
+    if args.frame_range is not None:
+        a, b = parse_range(args.frame_range)
+        try:
+            seq = crop(seq, a, b)
+        except ValueError as e:
+            raise UserError(f"--range {args.frame_range}: {e}") from None
+    if args.fps is not None:
+        if not (math.isfinite(args.fps) and args.fps > 0):
+            raise UserError(f"--fps {args.fps:g}: must be positive")
+        seq = resample(seq, args.fps)
+    registry.write(out, seq, **options)
+    return 0

@@ -1,0 +1,101 @@
+"""``python -m core info FILE [--json]``: what a file holds (frames, fps, joints, keys, segments)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="any readable file (.signframe, .npz, .signspark.npz, .bvh, .pose, ...)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
+
+
+def _segments(seq) -> list[dict[str, Any]]:
+    """Sign segments from the labels, each with the gloss that overlaps it most; when the labels
+    hold no sign, the gloss annotations themselves."""
+    from ..model.sequence import segments_from_labels
+
+    segs = segments_from_labels(seq.labels)
+    if not segs:
+        return [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in seq.glosses]
+    out = []
+    for s in segs:
+        best, overlap = None, 0
+        for g in seq.glosses:
+            o = min(s.end, g.end) - max(s.start, g.start) + 1
+            if o > overlap:
+                best, overlap = g.gloss, o
+        out.append({"start": s.start, "end": s.end, "gloss": best})
+    return out
+
+
+def describe(path: str | Path, seq, fmt_name: str) -> dict[str, Any]:
+    """The JSON object ``info --json`` prints."""
+    from ..model.sequence import FrameState
+
+    states = seq.states
+    return {
+        "file": str(path),
+        "format": fmt_name,
+        "frames": seq.n_frames,
+        "fps": seq.fps,
+        "duration_s": seq.duration,
+        "joints": seq.n_joints,
+        "joint_names": list(seq.skeleton.names),
+        "keyframes": [{"frame": k.frame, "kind": k.kind.value} for k in seq.keyframes],
+        "segments": _segments(seq),
+        "glosses": [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in seq.glosses],
+        "labels": seq.labels.astype(int).tolist(),
+        "text": seq.text,
+        "language": seq.language,
+        "states": {s.name.lower(): int((states == s).sum()) for s in (FrameState.KEY, FrameState.SOURCE, FrameState.GENERATED)},
+        "valid_fraction": float(seq.valid.mean()) if seq.valid.size else 1.0,
+        "extra_channels": {k: list(v.shape[1:]) for k, v in seq.extra_frames.items()},
+        "meta": _jsonable(dict(seq.meta)),
+    }
+
+
+def _jsonable(x: Any) -> Any:
+    try:
+        json.dumps(x)
+        return x
+    except (TypeError, ValueError):
+        if isinstance(x, dict):
+            return {str(k): _jsonable(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [_jsonable(v) for v in x]
+        return repr(x)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io import registry
+
+    path = Path(args.file)
+    seq = registry.read(path)
+    info = describe(path, seq, registry.format_for(path).name)
+    if args.json:
+        json.dump(info, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    n_sign = len(info["segments"])
+    lines = [
+        f"{info['file']}: {info['format']}",
+        f"  frames     {info['frames']} at {info['fps']:g} fps ({info['duration_s']:.2f} s)",
+        f"  joints     {info['joints']}",
+        f"  keyframes  {len(info['keyframes'])}" + (
+            ": " + ", ".join(f"{k['frame']} {k['kind']}" for k in info["keyframes"][:12])
+            + (" ..." if len(info["keyframes"]) > 12 else "") if info["keyframes"] else ""),
+        f"  segments   {n_sign}" + (": " + ", ".join(
+            f"{s['start']}-{s['end']}" + (f" {s['gloss']}" if s["gloss"] else "") for s in info["segments"][:8])
+            + (" ..." if n_sign > 8 else "") if n_sign else ""),
+        "  states     " + ", ".join(f"{k} {v}" for k, v in info["states"].items()),
+    ]
+    if info["text"] or info["language"]:
+        lines.append(f"  text       [{info['language']}] {info['text']}")
+    if info["extra_channels"]:
+        lines.append("  extra      " + ", ".join(f"{k} {tuple(v)}" for k, v in info["extra_channels"].items()))
+    print("\n".join(lines))
+    return 0
