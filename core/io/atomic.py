@@ -7,6 +7,11 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+# mkstemp creates 0600 files; exports should get the user's usual permissions. Read the umask
+# once here (os.umask is process-global, so not from worker threads).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -21,6 +26,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp_path, 0o666 & ~_UMASK)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
