@@ -1,0 +1,1 @@
+"""Training data: the fingerspelling lexicon as clips on our skeleton, and continuous chains."""
