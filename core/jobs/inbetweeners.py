@@ -1,0 +1,157 @@
+"""Pluggable in-betweeners and the registry the editor's model menu is built from.
+
+An in-betweener fills the GENERATED frames of one dirty span::
+
+    fill(seq, span, cancel, seed) -> Sequence
+
+``span`` is a dirty range [lo, hi) that the in-betweener grows to its enclosing keys
+(``core.kinematics.slerp.enclosing_span``); frames outside the grown span must come back
+unchanged, KEY and SOURCE frames too. ``cancel()`` returns True once a newer request is waiting:
+check it between solver steps and raise ``Cancelled`` (any exception raised while ``cancel()``
+is True counts as a cancellation, so a solver's own ``Cancelled`` works as well).
+
+Models are registered by name with a factory ``factory(device, **options) -> Inbetweener`` that
+runs in the worker thread (that is where torch gets imported). ``slerp`` and ``eased`` are
+built in. ``bundled`` and ``official`` point at ``core.ml.kf2p_inbetween`` (``create_bundled`` /
+``create_official``); they report themselves unavailable, with the reason, while that module or
+the weights are missing; a model module may also call ``register`` with its own ``ModelSpec``.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+
+from ..kinematics.slerp import inbetween_baseline, smoothstep
+from ..model.sequence import Sequence
+
+CancelFn = Callable[[], bool]
+ASSETS_MODELS = Path(__file__).resolve().parents[2] / "assets" / "models"
+KF2P_MODULE = "core.ml.kf2p_inbetween"
+BUNDLED_KF2P = ASSETS_MODELS / "kf2p"
+
+
+class Cancelled(Exception):
+    """A newer request arrived: the running job stops between two steps."""
+
+
+@runtime_checkable
+class Inbetweener(Protocol):
+    device: str
+
+    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> Sequence:
+        ...
+
+
+class SlerpInbetweener:
+    """Per-joint quaternion SLERP (``eased``: smoothstep timing inside each gap); numpy only."""
+
+    device = "cpu"
+
+    def __init__(self, eased: bool = False) -> None:
+        self.ease = smoothstep if eased else None
+
+    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> Sequence:
+        if cancel():
+            raise Cancelled()
+        return inbetween_baseline(seq, self.ease, span)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A selectable in-betweener.
+
+    factory: ``factory(device, **options) -> Inbetweener`` or "module:function" imported lazily.
+    available: ``available(options) -> None`` when usable, else a one-line reason (shown as the
+        disabled menu entry's tooltip). Must be cheap and must not import torch.
+    uses_torch: the worker sets torch's thread count and picks CUDA when available.
+    """
+
+    name: str
+    label: str
+    factory: Callable[..., Inbetweener] | str
+    available: Callable[[Mapping[str, Any]], str | None] = field(default=lambda options: None)
+    uses_torch: bool = False
+    description: str = ""
+
+    def make(self, device: str, **options: Any) -> Inbetweener:
+        fn = self.factory
+        if isinstance(fn, str):
+            module, _, attr = fn.partition(":")
+            fn = getattr(importlib.import_module(module), attr)
+        return fn(device, **options)
+
+
+def _module_missing(module: str) -> str | None:
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else f"{module} is not installed in this build"
+
+
+def _bundled_available(options: Mapping[str, Any]) -> str | None:
+    missing = _module_missing(KF2P_MODULE)
+    if missing:
+        return missing
+    if not any(BUNDLED_KF2P.glob("*.pt")):
+        return f"no bundled KF2P weights in {BUNDLED_KF2P}"
+    return None
+
+
+def _official_available(options: Mapping[str, Any]) -> str | None:
+    missing = _module_missing(KF2P_MODULE)
+    if missing:
+        return missing
+    ckpt = options.get("checkpoint")
+    if not ckpt:
+        return "no official checkpoint chosen (Settings: official KF2P checkpoint)"
+    if not all(Path(p.strip()).exists() for p in str(ckpt).split(",") if p.strip()):
+        return f"{ckpt}: no such checkpoint"
+    return None
+
+
+MODELS: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> None:
+    """Add or replace a model (a model module registers itself under its name)."""
+    MODELS[spec.name] = spec
+
+
+def model_spec(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown in-betweening model {name!r} (known: {', '.join(MODELS)})") from None
+
+
+def available_models(options: Mapping[str, Any] | None = None) -> list[tuple[ModelSpec, str | None]]:
+    """Every registered model with None (usable) or the reason it is not."""
+    options = options or {}
+    out = []
+    for spec in MODELS.values():
+        try:
+            reason = spec.available(options)
+        except Exception as e:  # an availability probe must never break the menu
+            reason = f"{type(e).__name__}: {e}"
+        out.append((spec, reason))
+    return out
+
+
+def create(name: str, device: str = "cpu", **options: Any) -> Inbetweener:
+    return model_spec(name).make(device, **options)
+
+
+register(ModelSpec("bundled", "Bundled KF2P (refiner over eased SLERP)", f"{KF2P_MODULE}:create_bundled",
+                   _bundled_available, uses_torch=True,
+                   description="the small SignSparK flow model shipped in assets/models"))
+register(ModelSpec("official", "Official SignSparK checkpoint", f"{KF2P_MODULE}:create_official",
+                   _official_available, uses_torch=True,
+                   description="the released 835M-parameter KF2P (needs a GPU to be interactive)"))
+register(ModelSpec("eased", "Eased SLERP", lambda device, **o: SlerpInbetweener(eased=True),
+                   description="per-joint SLERP with ease-in / ease-out inside each gap"))
+register(ModelSpec("slerp", "SLERP", lambda device, **o: SlerpInbetweener(eased=False),
+                   description="per-joint quaternion SLERP between observed frames"))

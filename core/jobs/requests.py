@@ -1,0 +1,111 @@
+"""What crosses the thread boundary: frozen requests and results (a ``Sequence`` is immutable)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from ..kinematics.slerp import enclosing_span
+from ..model.sequence import Sequence
+
+Span = tuple[int, int]
+
+
+def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
+    """Dirty spans [lo, hi) -> the minimal list of disjoint spans to hand to an in-betweener.
+
+    Keys at a span's ends are trimmed first (an edit's dirty span runs from key to key, and keys
+    are never regenerated); each span is then grown to its enclosing keys (what an in-betweener
+    recomputes), and spans whose grown ranges overlap are merged into one raw hull, so every gap
+    is filled once and an edit's cost stays proportional to the gaps it touched, not to the
+    sequence length.
+    """
+    t = seq.n_frames
+    is_key = np.zeros(t + 1, bool)
+    is_key[seq.key_frames] = True
+    raw = []
+    for lo, hi in spans:
+        lo, hi = max(0, int(lo)), min(t, int(hi))
+        while lo < hi and is_key[lo]:
+            lo += 1
+        while hi > lo and is_key[hi - 1]:
+            hi -= 1
+        if hi > lo:
+            raw.append((lo, hi))
+    raw.sort()
+    out: list[tuple[Span, Span]] = []  # (raw hull, grown hull)
+    for lo, hi in raw:
+        glo, ghi = enclosing_span(seq, lo, hi)
+        if out and glo < out[-1][1][1]:  # the grown spans share a key: fill them in one go
+            (plo, phi), (pglo, pghi) = out[-1]
+            out[-1] = ((plo, max(phi, hi)), (min(pglo, glo), max(pghi, ghi)))
+        else:
+            out.append(((lo, hi), (glo, ghi)))
+    return [r for r, _ in out]
+
+
+@dataclass(frozen=True, eq=False)
+class InbetweenRequest:
+    """Fill the GENERATED frames of ``sequence`` in the dirty ``spans``.
+
+    sequence: the document snapshot (immutable, so it can be read by the worker as it is).
+    spans: dirty frame ranges [lo, hi); each is grown to its enclosing keys by the in-betweener.
+    generation: the document's edit counter when the snapshot was taken; results carry it back so
+        the receiver can drop stale ones.
+    model: a registry name (``core.jobs.MODELS``); options: extra factory arguments, as pairs.
+    seed: the document's noise seed (fixed per document; "reroll" draws a new one).
+    """
+
+    sequence: Sequence
+    spans: tuple[Span, ...]
+    generation: int
+    model: str = "eased"
+    seed: int = 0
+    options: tuple[tuple[str, object], ...] = ()
+    submitted_at: float = field(default_factory=time.perf_counter)
+
+    @property
+    def span(self) -> Span:
+        """The hull of all dirty spans."""
+        if not self.spans:
+            return (0, 0)
+        return min(lo for lo, _ in self.spans), max(hi for _, hi in self.spans)
+
+
+@dataclass(frozen=True, eq=False)
+class FramePatch:
+    """In-betweening output for frames ``start .. start + n - 1``.
+
+    rotations: (n, J, 3, 3) float32; translation: (n, 3) float32. Only the GENERATED frames of
+    the receiving sequence are overwritten (``Sequence.with_generated``).
+    """
+
+    start: int
+    rotations: np.ndarray
+    translation: np.ndarray
+
+    @property
+    def stop(self) -> int:
+        return self.start + int(self.rotations.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class InbetweenResult:
+    generation: int
+    model: str
+    device: str
+    patches: tuple[FramePatch, ...] = ()
+    spans: tuple[Span, ...] = ()
+    compute_ms: float = 0.0      # time in the in-betweener
+    latency_ms: float = 0.0      # submit -> result ready
+    error: str | None = None     # one line when the model failed (no patches then)
+
+    def apply(self, seq: Sequence) -> Sequence:
+        """Write the patches into ``seq`` (GENERATED frames only; not an edit)."""
+        for p in self.patches:
+            if p.stop > seq.n_frames:
+                continue  # a length change raced this result: the receiver's generation check drops it anyway
+            seq = seq.with_generated(p.start, p.rotations, p.translation)
+        return seq

@@ -1,0 +1,157 @@
+"""Qt bridge over ``core.jobs``: document edits in, regenerated frames out, on the GUI thread.
+
+Each edit (throttled while a drag streams edits) sends a frozen snapshot; the worker's results
+are re-emitted through a queued signal so they land on the GUI thread, where results for an
+older generation than the document's are dropped.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from core.jobs import InbetweenRequest, InbetweenResult, InbetweenService, available_models, model_spec
+
+from .document import Document
+
+
+class InbetweenBridge(QObject):
+    """Signals (GUI thread):
+      started(generation): the worker picked up a request.
+      finished(result, applied): a result arrived; ``applied`` False when it was stale.
+      stateChanged(text): "idle" / "running" / "error: ..." for the status bar.
+    """
+
+    started = Signal(int)
+    finished = Signal(object, bool)
+    stateChanged = Signal(str)
+    _fromWorker = Signal(object)
+    _startedInWorker = Signal(int)
+
+    def __init__(self, doc: Document, model: str = "eased", options: dict | None = None,
+                 throttle_ms: int = 40, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.model = model
+        self.options = dict(options or {})
+        self.throttle_ms = throttle_ms
+        self.last_latency_ms: float | None = None
+        self.last_result: InbetweenResult | None = None
+        self.device = "cpu"
+        self.results_applied = 0
+        self.last_applied_at = 0.0
+        self.results_dropped = 0
+        self.running = False
+        self._last_submit = 0.0
+        self._edit_time: float | None = None
+        self._held = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.submit_now)
+        self._fromWorker.connect(self._on_result, Qt.ConnectionType.QueuedConnection)
+        self._startedInWorker.connect(self._on_started, Qt.ConnectionType.QueuedConnection)
+        # the worker's Python (solver loop, numpy glue) holds the GIL in slices of the switch
+        # interval: 5 ms by default, long enough to push GUI events past a frame; 1 ms keeps the
+        # GUI thread's waits short (measured in ``python -m editor.bench``)
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        self.service = InbetweenService(self._fromWorker.emit,
+                                        on_started=lambda req: self._startedInWorker.emit(req.generation))
+        doc.sequenceEdited.connect(lambda lo, hi: self.schedule())
+        doc.sequenceReplaced.connect(self.schedule)
+        doc.seedChanged.connect(lambda seed: self.schedule())
+
+    # --- models ---------------------------------------------------------------------------
+    def models(self):
+        """[(spec, reason or None)] for the model menu."""
+        return available_models(self.options)
+
+    def set_model(self, name: str, options: dict | None = None) -> str | None:
+        """Switch the in-betweener; returns the reason when it is not available."""
+        if options is not None:
+            self.options = dict(options)
+        reason = model_spec(name).available(self.options)
+        if reason:
+            return reason
+        self.model = name
+        self.doc.invalidate_all()
+        self.warm_up()
+        self.schedule()
+        return None
+
+    def hold(self) -> None:
+        """Queue nothing until ``release`` (the window is not up yet: torch must not load before)."""
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        self.warm_up()
+        self.schedule(timed=False)
+
+    def warm_up(self) -> None:
+        """Create a torch model in the worker ahead of time (the first torch import happens there)."""
+        if self._held:
+            return
+        if model_spec(self.model).uses_torch:
+            self.service.preload(self.model, self._options_tuple())
+
+    def _options_tuple(self) -> tuple:
+        return tuple(sorted((k, v) for k, v in self.options.items()))
+
+    # --- requests -------------------------------------------------------------------------
+    def schedule(self, timed: bool = True) -> None:
+        """Submit soon: at once after a pause, at most every ``throttle_ms`` during a drag.
+        ``timed``: the status bar's latency counts from now (an edit), else from the submit."""
+        if self._held:
+            return
+        if self._edit_time is None and timed:
+            self._edit_time = time.perf_counter()
+        wait = self.throttle_ms - (time.perf_counter() - self._last_submit) * 1e3
+        if not self._timer.isActive():
+            self._timer.start(max(0, int(wait)))
+
+    def reset_timing(self) -> None:
+        """The next result's latency counts from its submit (start-up is not an edit)."""
+        self._edit_time = None
+
+    def submit_now(self) -> None:
+        self._timer.stop()
+        doc = self.doc
+        spans = tuple(doc.pending) or ((0, 0),)  # nothing dirty: still answer (the first result shows)
+        self._last_submit = time.perf_counter()
+        self.service.submit(InbetweenRequest(doc.sequence, spans, doc.generation, self.model,
+                                             doc.seed, self._options_tuple()))
+        self._set_running(True)
+
+    def _on_started(self, generation: int) -> None:
+        self.started.emit(generation)
+
+    def _on_result(self, result: InbetweenResult) -> None:
+        applied = self.doc.apply_generated(result)
+        self.last_result = result
+        self.device = result.device
+        if applied:
+            self.results_applied += 1
+            now = time.perf_counter()
+            self.last_applied_at = now
+            self.last_latency_ms = (now - self._edit_time) * 1e3 if self._edit_time else result.latency_ms
+            self._edit_time = None
+        else:
+            self.results_dropped += 1
+        if result.error:
+            self.stateChanged.emit(f"error: {result.error}")
+            self.running = False
+        elif result.generation == self.doc.generation:
+            self._set_running(False)
+        self.finished.emit(result, applied)
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.stateChanged.emit("running" if running else "idle")
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        return self.service.wait_idle(timeout)
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self.service.close()
