@@ -1,0 +1,167 @@
+"""``python -m core segment IN [--out F.json|F.eaf]``: FAST labels, segments and keyframes.
+
+IN is any readable sequence file, or a folder: then every readable file in it is segmented in
+batches (one progress bar) and written to ``--out`` (a folder; default IN) as ``NAME.fast.json``
+or ``NAME.eaf`` (``--format``; NAME keeps its extension: ``clip.pose.fast.json``). Without ``--out`` a single file's result is printed as JSON.
+
+``--policy official`` ignores FAST and applies the official SignSparK mode-3 policy to the labels
+stored in the file (for SignSparK-record data).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+SKIP_EXT = (".json", ".eaf", ".md", ".txt", ".pt")
+
+
+def add_arguments(p) -> None:
+    from ..ml.segmentation import DecodeOptions
+
+    d = DecodeOptions()
+    p.add_argument("input", metavar="IN", help="sequence file (any readable format) or a folder of them")
+    p.add_argument("--out", help="F.json or F.eaf (a folder when IN is a folder)")
+    p.add_argument("--format", choices=("json", "eaf"), default="json", help="output format for folders")
+    p.add_argument("--sensitivity", type=float, default=None,
+                   help="0..1: a P(B) peak >= 1 - sensitivity starts a sign; higher finds more signs "
+                        f"(default: the model's, {d.sensitivity} if it has none)")
+    p.add_argument("--min-length", type=int, default=None, help=f"drop signs shorter than this (frames, default {d.min_length})")
+    p.add_argument("--merge-gap", type=int, default=None, help=f"close O gaps shorter than this inside a sign (default {d.merge_gap})")
+    p.add_argument("--policy", choices=("fast", "official"), default="fast",
+                   help="fast: run the model; official: SignSparK mode-3 keyframes from the file's own labels")
+    p.add_argument("--model", help="FAST model folder (default: assets/models/fast)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for this small network)")
+    p.add_argument("--batch-files", type=int, default=64, help="files per inference batch (folders)")
+
+
+def result_json(seq, decoded) -> dict[str, Any]:
+    """The DESIGN.md section 5 layout."""
+    return {
+        "fps": seq.fps,
+        "frames": seq.n_frames,
+        "labels": [int(v) for v in decoded.labels],
+        "segments": [{"start": s.start, "end": s.end, "gloss": s.gloss} for s in decoded.segments],
+        "keyframes": [{"frame": k.frame, "kind": k.kind.value} for k in decoded.keyframes],
+    }
+
+
+def _options(args, seg):
+    from ..ml.segmentation import DecodeOptions
+
+    base = seg.options if seg is not None else DecodeOptions()
+    try:
+        return DecodeOptions(
+            sensitivity=base.sensitivity if args.sensitivity is None else args.sensitivity,
+            min_length=base.min_length if args.min_length is None else args.min_length,
+            merge_gap=base.merge_gap if args.merge_gap is None else args.merge_gap,
+            peak_radius=base.peak_radius)
+    except ValueError as e:
+        from ..cli import UserError
+
+        raise UserError(str(e)) from None
+
+
+def _write(out: Path, seq, decoded) -> None:
+    from ..io.atomic import atomic_path
+    from ..io.errors import FormatError
+
+    name = out.name.lower()
+    if name.endswith(".eaf"):
+        from ..io import eaf
+
+        segs = list(decoded.segments)
+        # glosses known for this sequence are carried over to the segments they overlap most
+        if seq.glosses:
+            segs = eaf.sequence_segments(seq.replace(labels=decoded.labels))
+        eaf.write_segments(out, segs, seq.fps)
+    elif name.endswith(".json"):
+        with atomic_path(out) as tmp:
+            tmp.write_text(json.dumps(result_json(seq, decoded)))
+    else:
+        raise FormatError(out, "output must end in .json or .eaf")
+
+
+def _decode_official(seq):
+    import numpy as np
+
+    from ..ml.segmentation import Decoded, official_keyframes, official_segment_bounds
+    from ..model.sequence import KeyKind, Keyframe, Segment, labels_from_segments
+
+    segs = tuple(Segment(s, e) for s, e in official_segment_bounds(seq.labels))
+    kinds: dict[int, KeyKind] = {}
+    for s in segs:
+        for f, k in ((s.start, KeyKind.ONSET), ((s.start + s.end) // 2, KeyKind.MID), (s.end, KeyKind.OFFSET)):
+            kinds.setdefault(f, k)
+    keys = tuple(Keyframe(f, kinds[f]) for f in official_keyframes(seq.labels))
+    return Decoded(labels_from_segments(segs, seq.n_frames).astype(np.uint8), segs, keys)
+
+
+def run(args) -> int:
+    from ..cli import UserError
+    from ..io import registry
+
+    src = Path(args.input)
+    if not src.exists():
+        raise UserError(f"{src}: no such file or folder")
+    seg = None
+    if args.policy == "fast":
+        import torch
+
+        from ..ml.fast_infer import FastModelError, Segmenter
+
+        torch.set_num_threads(max(1, args.threads))
+        try:
+            seg = Segmenter.load(args.model, device=args.device)
+        except FastModelError as e:
+            raise UserError(str(e)) from None
+    opts = _options(args, seg)
+
+    if src.is_file():
+        seq = registry.read(src)
+        decoded = _decode_official(seq) if seg is None else seg.segment(seq, opts)
+        if args.out:
+            _write(Path(args.out), seq, decoded)
+            print(f"{src}: {len(decoded.segments)} signs, {len(decoded.keyframes)} keyframes -> {args.out}")
+        else:
+            json.dump(result_json(seq, decoded), sys.stdout)
+            print()
+        return 0
+
+    files = sorted(p for p in src.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and not p.name.lower().endswith(SKIP_EXT))
+    readable = []
+    for p in files:
+        try:
+            registry.format_for(p)
+            readable.append(p)
+        except Exception:  # noqa: BLE001 - not a sequence format: skip it
+            continue
+    if not readable:
+        raise UserError(f"{src}: no readable sequence files in this folder")
+    out_dir = Path(args.out) if args.out else src
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ext = ".eaf" if args.format == "eaf" else ".fast.json"
+    from tqdm import tqdm
+
+    n_signs = 0
+    failed = 0
+    with tqdm(total=len(readable), desc="segment", unit="file", file=sys.stderr) as bar:
+        for i in range(0, len(readable), max(1, args.batch_files)):
+            chunk, seqs = [], []
+            for p in readable[i:i + args.batch_files]:
+                try:
+                    seqs.append(registry.read(p))
+                    chunk.append(p)
+                except Exception as e:  # noqa: BLE001 - one bad file must not stop a batch
+                    failed += 1
+                    print(f"skipped {p}: {e}", file=sys.stderr)
+            decs = ([_decode_official(s) for s in seqs] if seg is None else seg.segment_many(seqs, opts))
+            for p, s, d in zip(chunk, seqs, decs):
+                _write(out_dir / (p.name + ext), s, d)
+                n_signs += len(d.segments)
+            bar.update(len(readable[i:i + args.batch_files]))
+    print(f"{len(readable) - failed} files, {n_signs} signs -> {out_dir}")
+    return 0 if failed == 0 else 2

@@ -1,0 +1,165 @@
+"""``python -m core eval fast DATA``: FAST against gold labels, next to a kinematic baseline.
+
+DATA: the training corpus (its held-out ``--split``, test by default), or a sequence file / folder
+whose gold labels are the files' own labels or a sibling ``NAME.eaf``. Reported (pooled over all
+sequences, definitions in ``core.ml.seg_metrics``): frame F1 (macro over O/I/B) of the decoded
+labels and of the raw argmax, segment IoU, segment ratio, boundary F1 within ``--tolerance``
+frames; the same for the hand-speed baseline (``core.ml.segmentation.speed_minima_labels``, its
+threshold tuned on the training languages at training time); and a breakdown by how each
+sequence was made (``kind``), e.g. chains with interpolated transitions versus other transitions.
+
+Imports nothing heavy at module level (the CLI imports this module to build its parser).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def is_corpus(path: Path) -> bool:
+    """A corpus file (``python -m core data build``) rather than a sequence file: sniffed from
+    the npz member names."""
+    import zipfile
+
+    if path.is_dir() or not path.name.lower().endswith(".npz"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return {"format.npy", "chain_offsets.npy", "chain_rot6d.npy"} <= names
+
+
+TRANSITIONS = ("as-built", "linear-jitter", "ease-out-jitter", "hold-then-move")
+
+
+def add_arguments(group) -> None:
+    group.add_argument("--transitions", choices=TRANSITIONS + ("all",), default="as-built",
+                       help="fast: remake every transition between signs in another style before "
+                            "evaluating (the interpolation-shortcut check); all: each style in turn")
+
+
+def load_samples(data: str | Path, split: str = "test", transitions: str | None = None):
+    from ..cli import UserError
+    from .fast_data import samples_from_corpus, samples_from_files, sequence_files
+
+    data = Path(data)
+    if not data.exists():
+        raise UserError(f"{data}: no such file or folder")
+    if is_corpus(data):
+        samples = samples_from_corpus(data, split, transitions)
+    else:
+        files = sequence_files(data)
+        if not files:
+            raise UserError(f"{data}: no readable sequence files")
+        samples = samples_from_files(files, transitions=transitions)
+    samples = [s for s in samples if (s.labels > 0).any()]
+    if not samples:
+        raise UserError(f"{data}: no sequence with gold sign labels to evaluate against")
+    return samples
+
+
+def run(args) -> dict[str, Any]:
+    style = getattr(args, "transitions", "as-built") or "as-built"
+    if style != "all":
+        return _run(args, style)
+    runs = {st: _run(args, st) for st in TRANSITIONS}
+    out = dict(runs["as-built"])
+    out["by_transitions"] = {st: {"fast": r["fast"], "baseline": r["baseline"],
+                                  "interpolation_shortcut": r["interpolation_shortcut"]} for st, r in runs.items()}
+    return out
+
+
+def _run(args, style: str) -> dict[str, Any]:
+    import numpy as np
+
+    from ..cli import UserError
+    from . import seg_metrics
+    from .fast_infer import FastModelError, Segmenter
+    from .fast_train import baseline_labels
+    from .segmentation import DecodeOptions, decode
+
+    from .fast_data import smoothness_shortcut_labels
+
+    samples = load_samples(args.data, getattr(args, "split", "test") or "test", style)
+    import torch
+
+    torch.set_num_threads(1)  # fastest for this small network on a shared CPU (see bench fast)
+    try:
+        seg = Segmenter.load(getattr(args, "model", None), device=getattr(args, "device", "cpu") or "cpu")
+    except FastModelError as e:
+        raise UserError(str(e)) from None
+    opts = seg.options
+    if getattr(args, "sensitivity", None) is not None:
+        opts = DecodeOptions(args.sensitivity, opts.min_length, opts.merge_gap, opts.peak_radius)
+    tol = int(getattr(args, "tolerance", 2) or 2)
+    probs = seg.probs_many([s.features for s in samples], [s.fps for s in samples])
+    pred = [decode(p, opts).labels for p in probs]
+    raw = [p.argmax(axis=1).astype(np.uint8) for p in probs]
+    threshold = float(seg.config.get("meta", {}).get("baseline_threshold", 1.0))
+    base = [baseline_labels(s, threshold) for s in samples]
+    sc_th = float(seg.config.get("meta", {}).get("shortcut_threshold", 1e-3))
+    shortcut = [smoothness_shortcut_labels(s.features, sc_th) for s in samples]
+
+    def score(labels, subset=None) -> dict:
+        idx = range(len(samples)) if subset is None else subset
+        return seg_metrics.evaluate(((samples[i].labels, labels[i]) for i in idx), tol).as_dict()
+
+    out: dict[str, Any] = {
+        "data": str(args.data), "sequences": len(samples), "frames": int(sum(len(s.labels) for s in samples)),
+        "languages": sorted({s.language for s in samples if s.language}),
+        "sensitivity": opts.sensitivity, "tolerance_frames": tol,
+        "fast": score(pred), "fast_argmax_frame_f1": score(raw)["frame_f1"],
+        "baseline": {"method": "hand-speed minima", "threshold": threshold, **score(base)},
+        "interpolation_shortcut": {"method": "near-zero jerk = transition", "threshold": sc_th, **score(shortcut)},
+        "transitions": style,
+    }
+    if style == "as-built" and is_corpus(Path(args.data)):
+        out["real_clips"] = _real_clips(args, seg, opts, tol)
+    kinds = sorted({s.kind for s in samples})
+    if len(kinds) > 1:
+        out["by_kind"] = {}
+        for k in kinds:
+            sub = [i for i, s in enumerate(samples) if s.kind == k]
+            out["by_kind"][k] = {"sequences": len(sub), "fast": score(pred, sub), "baseline": score(base, sub)}
+    return out
+
+
+def _real_clips(args, seg, opts, tol) -> dict[str, Any]:
+    """Single real lexicon clips of the split (one sign each, no synthetic frame)."""
+    import numpy as np
+
+    from . import seg_metrics
+    from .fast_data import clip_samples_from_corpus
+    from .segmentation import decode
+
+    clips = clip_samples_from_corpus(args.data, getattr(args, "split", "test") or "test")
+    if not clips:
+        return {}
+    probs = seg.probs_many([c.features for c in clips], [c.fps for c in clips])
+    dec = [decode(p, opts) for p in probs]
+    n = np.array([len(d.segments) for d in dec])
+    res = seg_metrics.evaluate(((c.labels, d.labels) for c, d in zip(clips, dec)), tol).as_dict()
+    return {"clips": len(clips), "exactly_one_sign": round(float(np.mean(n == 1)), 4),
+            "no_sign": round(float(np.mean(n == 0)), 4), "mean_signs_found": round(float(n.mean()), 3),
+            **{k: res[k] for k in ("frame_f1", "iou", "segment_ratio", "boundary_f1")}}
+
+
+def format_text(res: dict[str, Any]) -> str:
+    keys = ("frame_f1", "iou", "segment_ratio", "boundary_f1", "n_gold", "n_pred")
+    lines = [f"{res['sequences']} sequences, {res['frames']} frames; tolerance {res['tolerance_frames']} frames"]
+    for name in ("fast", "baseline", "interpolation_shortcut"):
+        r = res[name]
+        lines.append(f"{name:9s} " + "  ".join(f"{k}={r[k]}" for k in keys))
+    if res.get("real_clips"):
+        r = res["real_clips"]
+        lines.append(f"real clips ({r['clips']}, one sign each): exactly one found {r['exactly_one_sign']}, "
+                     f"mean found {r['mean_signs_found']}, iou {r['iou']}, segment_ratio {r['segment_ratio']}")
+    for st, r in res.get("by_transitions", {}).items():
+        lines.append(f"  transitions {st}: fast " + "  ".join(f"{x}={r['fast'][x]}" for x in keys[:4])
+                     + " | shortcut " + "  ".join(f"{x}={r['interpolation_shortcut'][x]}" for x in keys[:2]))
+    for k, v in res.get("by_kind", {}).items():
+        lines.append(f"  [{k}] fast " + "  ".join(f"{x}={v['fast'][x]}" for x in keys[:4])
+                     + " | baseline " + "  ".join(f"{x}={v['baseline'][x]}" for x in keys[:4]))
+    return "\n".join(lines)
