@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.rotations import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat,
-                               quat_to_matrix)
+from ..kinematics.slerp import slerp_matrices as slerp_mats  # noqa: F401 (used by chains)
+from ..model.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
 
 def log_rel(base: np.ndarray, rot: np.ndarray) -> np.ndarray:
@@ -15,22 +15,6 @@ def log_rel(base: np.ndarray, rot: np.ndarray) -> np.ndarray:
 def exp_rel(base: np.ndarray, vec: np.ndarray) -> np.ndarray:
     """Inverse of ``log_rel``: base @ exp(vec)."""
     return base @ axis_angle_to_matrix(vec)
-
-
-def slerp_mats(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Shortest-arc SLERP between rotation arrays a, b (..., 3, 3) at fractions u (...)."""
-    qa, qb = matrix_to_quat(a), matrix_to_quat(b)
-    dot = np.sum(qa * qb, -1)
-    qb = np.where(dot[..., None] < 0, -qb, qb)
-    dot = np.abs(dot)
-    theta = np.arccos(np.clip(dot, -1.0, 1.0))
-    s = np.sin(theta)
-    small = s < 1e-8
-    u = np.asarray(u, float)
-    w0 = np.where(small, 1.0 - u, np.sin((1.0 - u) * theta) / np.where(small, 1.0, s))
-    w1 = np.where(small, u, np.sin(u * theta) / np.where(small, 1.0, s))
-    q = w0[..., None] * qa + w1[..., None] * qb
-    return quat_to_matrix(q / np.linalg.norm(q, axis=-1, keepdims=True))
 
 
 def resample(rot: np.ndarray, valid: np.ndarray, fps_in: float, fps_out: float) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..model.rotations import matrix_to_quat, quat_to_matrix
 from ..model.sequence import Keyframe, Label, Segment, Sequence
-from .slerp import _slerp
+from .slerp import slerp_quat
 
 
 def crop(seq: Sequence, start: int | None = None, end: int | None = None) -> Sequence:
@@ -33,7 +33,7 @@ def _slerp_frames(m: np.ndarray, i0: np.ndarray, i1: np.ndarray, u: np.ndarray) 
     """(T, ..., 3, 3) rotations at fractional frames: SLERP between frames i0 and i1 by u (T')."""
     q = matrix_to_quat(m)  # (T, ..., 4)
     uu = u.reshape((-1,) + (1,) * (q.ndim - 2))
-    out = quat_to_matrix(_slerp(q[i0], q[i1], np.broadcast_to(uu, q[i0].shape[:-1])))
+    out = quat_to_matrix(slerp_quat(q[i0], q[i1], np.broadcast_to(uu, q[i0].shape[:-1])))
     exact = u == 0.0  # frames that land on an old frame stay bit-exact
     out[exact] = m[i0[exact]]
     return out.astype(m.dtype)

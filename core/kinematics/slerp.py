@@ -39,7 +39,7 @@ def bracket(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return prev, nxt, u
 
 
-def _slerp(q0: np.ndarray, q1: np.ndarray, u: np.ndarray) -> np.ndarray:
+def slerp_quat(q0: np.ndarray, q1: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Shortest-arc SLERP of unit quaternions (..., 4) at fractions u (...)."""
     dot = np.sum(q0 * q1, axis=-1)
     q1 = np.where(dot[..., None] < 0, -q1, q1)
@@ -52,6 +52,12 @@ def _slerp(q0: np.ndarray, q1: np.ndarray, u: np.ndarray) -> np.ndarray:
     w1 = np.where(small, u, np.sin(u * theta) / safe)
     q = w0[..., None] * q0 + w1[..., None] * q1
     return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def slerp_matrices(a: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Shortest-arc SLERP between rotation matrices a, b (..., 3, 3) at fractions u (...)."""
+    q = slerp_quat(matrix_to_quat(a), matrix_to_quat(b), np.broadcast_to(np.asarray(u, float), np.shape(a)[:-2]))
+    return quat_to_matrix(q)
 
 
 def slerp_fill(rotations: np.ndarray, observed: np.ndarray, ease: Ease | None = None) -> np.ndarray:
@@ -76,7 +82,7 @@ def slerp_fill(rotations: np.ndarray, observed: np.ndarray, ease: Ease | None = 
     # observed rotations come from a validated Sequence: skip scipy's re-orthonormalisation
     q0 = matrix_to_quat(rotations[p, fj], assume_valid=True)
     q1 = matrix_to_quat(rotations[n, fj], assume_valid=True)
-    out[ft, fj] = quat_to_matrix(_slerp(q0, q1, uu)).astype(np.float32)
+    out[ft, fj] = quat_to_matrix(slerp_quat(q0, q1, uu)).astype(np.float32)
     return out
 
 
