@@ -64,7 +64,9 @@ def single(entries, name: str, language: str, letter: str, note: str) -> str:
     e = entry(entries, language, letter)
     pose_path = OUT / f"{name}.pose"
     reduce_pose(e.path, pose_path)
-    seq = pose_file.read(pose_path)
+    # the template skeleton keeps the bundled avatars consistent (a fitted one follows each
+    # signer's MediaPipe proportions, which can be lopsided: see core/kinematics/skeleton_fit.py)
+    seq = pose_file.read(pose_path, fit_skeleton=False)
     dom = dominant_side(seq.valid)
     s, t = signing_core(seq.rotations, seq.valid, dom)
     seg = Segment(s, t, letter)
@@ -139,7 +141,7 @@ Regenerate with `.venv/bin/python scripts/make_samples.py` (needs the `training`
 - `*.pose`: the original clip reduced with pose-format's `get_components` to the body
   (`POSE_LANDMARKS`), both hands and the face-mesh points 10, 152, 234, 454 and 1 (so the
   bundled file exercises the reduced-layout path); `tests/core/test_ik.py` measures the IK on them.
-- `*.signframe`: `python -m core convert X.pose X.signframe` (IK with smoothing), plus the sign's
+- `*.signframe`: `python -m core convert X.pose X.signframe --template-skeleton` (IK with smoothing, on the template skeleton so every bundled avatar has the same proportions), plus the sign's
   segment (its signing core), B/I/O labels and onset / mid / offset keyframes.
 """
 

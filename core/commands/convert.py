@@ -14,6 +14,8 @@ from pathlib import Path
 
 # flags handed to the writer under the same name (None: not given)
 WRITER_OPTIONS = ("layout", "up", "unit", "mesh")
+# flags handed to the reader of IN (landmark files: how the IK solves them)
+READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--up", choices=("y", "z"), default=None, help="up axis (BVH / FBX)")
     parser.add_argument("--unit", choices=("m", "cm"), default=None, help="length unit (BVH / FBX)")
     parser.add_argument("--mesh", action="store_true", default=None, help="include a skinned mesh (FBX)")
+    ik = parser.add_argument_group("landmark input (.pose)")
+    ik.add_argument("--no-smooth", dest="smooth", action="store_false", default=None,
+                    help="no temporal filtering of the landmark jitter (closest fit to the raw landmarks)")
+    ik.add_argument("--template-skeleton", dest="fit_skeleton", action="store_false", default=None,
+                    help="solve onto the template skeleton instead of one fitted to the signer")
+    ik.add_argument("--twist-limit", dest="twist_limit_deg", type=float, default=None, metavar="DEG",
+                    help="limit the fingers' knuckle twist to +-DEG degrees (default: free)")
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -42,21 +51,28 @@ def parse_range(text: str) -> tuple[int | None, int | None]:
     return a, b
 
 
-def writer_options(fmt, args: argparse.Namespace, out: Path) -> dict:
-    """The writer options the user gave, checked against the writer's signature."""
+FLAGS = {"smooth": "--no-smooth", "fit_skeleton": "--template-skeleton", "twist_limit_deg": "--twist-limit"}
+
+
+def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: Path) -> dict:
+    """The options among ``names`` the user gave, checked against ``func``'s signature."""
     from ..cli import UserError
 
-    given = {k: getattr(args, k) for k in WRITER_OPTIONS if getattr(args, k, None) is not None}
+    given = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
     if not given:
         return {}
-    # only options the writer names: a catch-all **options does not mean it understands them
-    params = {n for n, p in inspect.signature(fmt.load().write).parameters.items()
+    # only options the function names: a catch-all **options does not mean it understands them
+    params = {n for n, p in inspect.signature(func).parameters.items()
               if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)}
     refused = [k for k in given if k not in params]
     if refused:
-        opts = ", ".join(f"--{k}" for k in refused)
-        raise UserError(f"{out}: {opts} does not apply to {fmt.name} files")
+        opts = ", ".join(FLAGS.get(k, f"--{k}") for k in refused)
+        raise UserError(f"{path}: {opts} does not apply to {fmt.name} files")
     return given
+
+
+def writer_options(fmt, args: argparse.Namespace, out: Path) -> dict:
+    return _options(fmt.load().write, WRITER_OPTIONS, fmt, args, out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
     src, out = Path(args.input), Path(args.output)
     fmt = registry.format_for(out, for_write=True)  # fail on a bad OUT before reading IN
     options = writer_options(fmt, args, out)
-    seq = registry.read(src)
+    read_options = {}
+    if any(getattr(args, k, None) is not None for k in READER_OPTIONS):
+        in_fmt = registry.format_for(src)
+        read_options = _options(in_fmt.load().read, READER_OPTIONS, in_fmt, args, src)
+    seq = registry.read(src, **read_options)
     if args.frame_range is not None:
         a, b = parse_range(args.frame_range)
         try:

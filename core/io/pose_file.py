@@ -13,6 +13,8 @@ MediaPipe's normalised coordinates (all within about [0, 1]) are scaled back by 
 A point counts as observed where its confidence is > ``min_confidence`` (default 0: MediaPipe
 writes 0 for what it did not detect) and its coordinates are finite. Hands that were not
 detected give joints with ``valid`` False (frames GENERATED only where nothing at all was seen).
+The sequence carries a skeleton fitted to the signer (``core.kinematics.skeleton_fit``), so the
+joint positions it gives (e.g. ``convert X.pose X.joints.npz``) follow the landmarks.
 Never raises anything but ``FormatError`` for a bad file.
 """
 from __future__ import annotations
@@ -197,16 +199,20 @@ def read_landmarks(path: str | Path, **options: Any) -> LandmarkSet:
 
 
 def read(path: str | Path, *, smooth: bool = True, person: int | None = None,
-         min_confidence: float = 0.0, **_: Any) -> Sequence:
-    """Read a .pose file and solve it onto our skeleton (see ``core.kinematics.ik``)."""
+         min_confidence: float = 0.0, fit_skeleton: bool = True, twist_limit_deg: float | None = None,
+         **_: Any) -> Sequence:
+    """Read a .pose file and solve it (see ``core.kinematics.ik``) onto a skeleton fitted to the
+    signer's landmarks (``fit_skeleton=False``: the template skeleton); ``twist_limit_deg``
+    bounds the fingers' MCP twist (None: free, the default)."""
     from ..kinematics.ik import landmarks_to_sequence
 
     path = Path(path)
     lm = read_landmarks(path, person=person, min_confidence=min_confidence)
     meta = {"source_format": "pose", "source_file": path.name, "width": lm.width, "height": lm.height,
             **dict(lm.meta)}
+    limit = None if twist_limit_deg is None else float(np.radians(twist_limit_deg))
     try:
-        return landmarks_to_sequence(lm, smooth=smooth, meta=meta)
+        return landmarks_to_sequence(lm, smooth=smooth, meta=meta, fit=fit_skeleton, finger_twist_limit=limit)
     except (ValueError, FloatingPointError) as e:
         raise FormatError(path, f"cannot solve the landmarks ({e})") from None
 

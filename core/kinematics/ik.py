@@ -6,12 +6,19 @@ Pipeline (vectorised over frames, numpy only):
 2. estimate a depth scale per component (body, hands, face) from the data: the factor on z that
    keeps bone lengths most constant (``landmarks.estimate_depth_scale``);
 3. map image coordinates into our world axes (``landmarks.to_world``) and the body into metres,
-   with the scale that best fits the template's shoulder width and arm lengths;
-4. hands (``ik_hand``), then the body (``ik_body``) with the wrists from the hand frames;
-5. joints never solved in a frame are marked invalid, and filled for display by SLERP between
+   with the scale that best fits the template's shoulder width and arm lengths (hands share
+   the body's metres per pixel);
+4. fit the sequence's own skeleton (``skeleton_fit``: shoulder width, arm segments, palm layout
+   and finger bones from medians over the clip; the template's rest directions), so the joint
+   positions FK gives match the landmarks, not just their directions (``fit=False``: template);
+5. hands (``ik_hand``, finger twist free by default: see there), then the body (``ik_body``)
+   with the wrists from the hand frames;
+6. joints never solved in a frame are marked invalid, and filled for display by SLERP between
    the nearest solved frames (a rest or relaxed pose where never seen); frames where nothing was
    seen become GENERATED;
-6. the root translation follows the shoulders' sway around their median position.
+7. the root translation follows the shoulders' sway around their median position.
+
+Accuracy on the spoken-to-signed lexicon, and how to measure it: ``scripts/eval_ik.py``.
 """
 from __future__ import annotations
 
@@ -21,14 +28,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..model.sequence import FrameState, Sequence, new_sequence
-from ..model.skeleton import JOINT_INDEX, LEFT_HAND, N_JOINTS, RIGHT_HAND
+from ..model.skeleton import JOINT_INDEX, LEFT_HAND, N_JOINTS, RIGHT_HAND, Skeleton
 from ..model.template import TEMPLATE
 from .filters import one_euro_tracks
 from .fk import forward_kinematics
 from .ik_body import solve_body
-from .ik_hand import FINGER_TWIST_LIMIT, TEMPLATE_RIGHT_HAND, relaxed_hand, solve_hand
+from .ik_hand import DEFAULT_TWIST_LIMIT, hand_points, relaxed_hand, solve_hand
 from .landmarks import (B, BODY_BONES, FACE_BONES, FINGER_CHAINS, HAND_BONES, PALM_POINTS,
                         LandmarkSet, estimate_depth_scale, to_world)
+from .skeleton_fit import fit_skeleton, hand_size
 from .slerp import slerp_fill
 
 HAND_SIZE = 0.18  # metres, wrist to middle fingertip, for reporting hand errors
@@ -37,9 +45,10 @@ _HAND_SLICES = (LEFT_HAND, RIGHT_HAND)
 
 @dataclass(frozen=True, eq=False)
 class IKResult:
-    """rotations (T, 52, 3, 3), translation (T, 3) metres, valid (T, 52), frame_seen (T,);
-    world_body (T, 15, 3) metres and world_hands (T, 2, 21, 3) (hand units: pixels) are the
-    landmarks the solver fitted, in our world axes (smoothed when smoothing is on)."""
+    """rotations (T, 52, 3, 3) local, on ``skeleton`` (fitted to the clip, or the template);
+    translation (T, 3) metres, valid (T, 52), frame_seen (T,); world_body (T, 15, 3) metres and
+    world_hands (T, 2, 21, 3) (hand units: pixels) are the landmarks the solver fitted, in our
+    world axes (smoothed when smoothing is on)."""
 
     rotations: np.ndarray
     translation: np.ndarray
@@ -49,6 +58,7 @@ class IKResult:
     metres_per_pixel: float
     world_body: np.ndarray
     world_hands: np.ndarray
+    skeleton: Skeleton = TEMPLATE
     info: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -105,13 +115,22 @@ def _median_distance(p: np.ndarray, ok: np.ndarray, a: int, b: int) -> float:
     return float(np.median(np.linalg.norm(p[both, a, :2] - p[both, b, :2], axis=-1)))
 
 
+# One-Euro settings for the hands. The speed estimate's own cutoff is high (8 Hz, not 2) so the
+# filter opens as soon as a fast fingerspelling move starts: on every 12th lexicon clip this is
+# better on both counts than 2 Hz (finger error against the raw landmarks 2.76 vs 2.86 degrees,
+# hold jitter 1.95 vs 2.06 degrees per frame; 2.87 unsmoothed). Any smoothing moves the joints
+# off the raw landmarks by about the jitter it removes (see filters.py); ``smooth=False`` when
+# the raw landmarks themselves are wanted.
+HAND_SMOOTHING = {"min_cutoff": 2.0, "beta": 4.0, "d_cutoff": 8.0}
+
+
 def smooth_landmarks(lm: LandmarkSet) -> LandmarkSet:
     """Zero-phase One-Euro smoothing of every track; speeds in component sizes per second (the
     image-plane wrist -> middle MCP distance, shoulder width, face width)."""
     t = lm.n_frames
     hand_size = np.array([[_median_distance(lm.hands[:, k], lm.hands_ok[:, k], 0, 9)] * 21 for k in range(2)])
     hands = one_euro_tracks(lm.hands.reshape(t, 42, 3), lm.hands_ok.reshape(t, 42), lm.fps,
-                            scale=hand_size.reshape(42)).reshape(t, 2, 21, 3)
+                            scale=hand_size.reshape(42), **HAND_SMOOTHING).reshape(t, 2, 21, 3)
     body = one_euro_tracks(lm.body, lm.body_ok, lm.fps,
                            scale=_median_distance(lm.body, lm.body_ok, B["left_shoulder"], B["right_shoulder"]))
     face = one_euro_tracks(lm.face, lm.face_ok, lm.fps, scale=_median_distance(lm.face, lm.face_ok, 2, 3))
@@ -119,9 +138,12 @@ def smooth_landmarks(lm: LandmarkSet) -> LandmarkSet:
 
 
 def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] | None = None,
-          finger_twist_limit: float | None = FINGER_TWIST_LIMIT) -> IKResult:
-    """Landmarks -> local rotations on TEMPLATE. ``scales`` overrides the estimated depth scales;
-    ``finger_twist_limit`` (radians, None = free) bounds the fingers' MCP twist."""
+          finger_twist_limit: float | None = DEFAULT_TWIST_LIMIT, fit: bool = True,
+          symmetric_arms: bool = False) -> IKResult:
+    """Landmarks -> local rotations on a skeleton fitted to them (``fit=False``: on TEMPLATE;
+    ``symmetric_arms``: one length per arm segment for both sides, see ``fit_skeleton``).
+    ``scales`` overrides the estimated depth scales; ``finger_twist_limit`` (radians, None =
+    free) bounds the fingers' MCP twist."""
     t = lm.n_frames
     smoothed = smooth_landmarks(lm) if smooth else lm
     body, hands, face = smoothed.body, smoothed.hands, smoothed.face
@@ -135,17 +157,23 @@ def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] |
     face_w = to_world(face, ds["face"])
 
     palm_ok, finger_ok = _hand_ok(lm)
+    info: dict[str, Any] = {"smoothed": bool(smooth)}
+    skeleton = TEMPLATE
+    if fit:
+        skeleton, info["skeleton"] = fit_skeleton(body_m, lm.body_ok, hands_w * (mpp if mpp > 0 else 1.0),
+                                                  finger_ok.all(axis=-1), metric=mpp > 0,
+                                                  symmetric=symmetric_arms)
     hand_wrist = np.tile(np.eye(3), (t, 2, 1, 1))
     rot_hands = np.zeros((t, 2, 15, 3, 3))
     rot_hands[:] = np.eye(3)
     for k, side in enumerate(("left", "right")):
         sel = palm_ok[:, k]
         if sel.any():  # only frames with a palm: degenerate input never reaches the solver
-            sol = solve_hand(hands_w[sel, k], side, finger_twist_limit)
+            sol = solve_hand(hands_w[sel, k], side, finger_twist_limit, hand_points(skeleton, side))
             hand_wrist[sel, k] = sol.wrist
             rot_hands[sel, k] = sol.fingers
 
-    bs = solve_body(body_m, lm.body_ok, face_w, lm.face_ok, hand_wrist, palm_ok)
+    bs = solve_body(body_m, lm.body_ok, face_w, lm.face_ok, hand_wrist, palm_ok, skeleton)
     rot = bs.rotations.copy()
     valid = bs.valid.copy()
     for k, sl in enumerate(_HAND_SLICES):
@@ -154,9 +182,8 @@ def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] |
 
     rot = _fill(rot, valid)
     seen = valid.any(axis=1)
-    translation = _sway(rot, body_m, lm.body_ok, seen)
-    info = {"smoothed": bool(smooth)}
-    return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, info)
+    translation = _sway(rot, body_m, lm.body_ok, skeleton)
+    return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, skeleton, info)
 
 
 def _fill(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -172,14 +199,14 @@ def _fill(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return slerp_fill(rot, valid).astype(np.float64)
 
 
-def _sway(rot: np.ndarray, body_m: np.ndarray, body_ok: np.ndarray, seen: np.ndarray) -> np.ndarray:
+def _sway(rot: np.ndarray, body_m: np.ndarray, body_ok: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     """(T, 3) root translation: the observed mid-shoulder's motion around its median, minus the
     motion the rotations already produce, so the avatar's shoulders follow the signer's."""
     t = rot.shape[0]
     ok = body_ok[:, B["left_shoulder"]] & body_ok[:, B["right_shoulder"]]
     if ok.sum() == 0:
         return np.zeros((t, 3))
-    _, pos = forward_kinematics(TEMPLATE, rot)
+    _, pos = forward_kinematics(skeleton, rot)
     fk_mid = 0.5 * (pos[:, JOINT_INDEX["left_shoulder"]] + pos[:, JOINT_INDEX["right_shoulder"]])
     obs_mid = 0.5 * (body_m[:, B["left_shoulder"]] + body_m[:, B["right_shoulder"]])
     delta = np.where(ok[:, None], obs_mid - fk_mid, np.nan)
@@ -190,15 +217,15 @@ def _sway(rot: np.ndarray, body_m: np.ndarray, body_ok: np.ndarray, seen: np.nda
 
 
 def landmarks_to_sequence(lm: LandmarkSet, *, smooth: bool = True, meta: Mapping[str, Any] | None = None,
-                          text: str = "", language: str = "") -> Sequence:
-    """Solve and wrap as a Sequence: valid (T, 52) from the solver, GENERATED where a frame saw
-    nothing at all."""
-    res = solve(lm, smooth=smooth)
+                          text: str = "", language: str = "", **options: Any) -> Sequence:
+    """Solve and wrap as a Sequence on the solved skeleton: valid (T, 52) from the solver,
+    GENERATED where a frame saw nothing at all. ``options`` go to ``solve``."""
+    res = solve(lm, smooth=smooth, **options)
     m = dict(meta or {})
     m.update({"ik": {"depth_scales": dict(res.depth_scales), "metres_per_pixel": res.metres_per_pixel,
-                     "smoothed": bool(smooth)}})
+                     "smoothed": bool(smooth), **({"skeleton": res.info["skeleton"]} if "skeleton" in res.info else {})}})
     seq = new_sequence(res.rotations.astype(np.float32), lm.fps, res.translation.astype(np.float32),
-                       valid=res.valid, meta=m, text=text, language=language)
+                       skeleton=res.skeleton, valid=res.valid, meta=m, text=text, language=language)
     if not res.frame_seen.all():
         states = np.where(res.frame_seen, FrameState.SOURCE, FrameState.GENERATED).astype(np.uint8)
         seq = seq.replace(base_states=states)
@@ -207,37 +234,40 @@ def landmarks_to_sequence(lm: LandmarkSet, *, smooth: bool = True, meta: Mapping
 
 # --- error report ----------------------------------------------------------------------------
 
-def _hand_size(points: np.ndarray) -> np.ndarray:
-    """(..., 21, 3) -> (...) wrist -> middle MCP -> ... -> middle tip path length."""
-    chain = (0, 9, 10, 11, 12)
-    return sum(np.linalg.norm(points[..., b, :] - points[..., a, :], axis=-1) for a, b in zip(chain, chain[1:]))
-
-
-def fk_hand_points(rotations: np.ndarray, translation: np.ndarray | None = None) -> np.ndarray:
+def fk_hand_points(rotations: np.ndarray, translation: np.ndarray | None = None,
+                   skeleton: Skeleton = TEMPLATE) -> np.ndarray:
     """(T, 52, 3, 3) -> (T, 2, 21, 3) world positions of our hands' landmark equivalents, metres."""
-    wr, wp = forward_kinematics(TEMPLATE, rotations, translation)
-    tips = wp + np.einsum("tjab,jb->tja", wr, TEMPLATE.tips)
+    wr, wp = forward_kinematics(skeleton, rotations, translation)
+    tips = wp + np.einsum("tjab,jb->tja", wr, skeleton.tips)
     out = np.zeros(rotations.shape[:1] + (2, 21, 3))
     fingers = ("index", "middle", "pinky", "ring", "thumb")
     for k, side in enumerate(("left", "right")):
-        out[:, k, 0] = wp[:, JOINT_INDEX[f"{side}_wrist"]]
+        out[:, k, 0] = wp[:, skeleton.index(f"{side}_wrist")]
         for f, chain in zip(fingers, FINGER_CHAINS):
             for n in range(3):
-                out[:, k, chain[n]] = wp[:, JOINT_INDEX[f"{side}_{f}{n + 1}"]]
-            out[:, k, chain[3]] = tips[:, JOINT_INDEX[f"{side}_{f}3"]]
+                out[:, k, chain[n]] = wp[:, skeleton.index(f"{side}_{f}{n + 1}")]
+            out[:, k, chain[3]] = tips[:, skeleton.index(f"{side}_{f}3")]
     return out
 
 
-def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, float]) -> dict[str, float]:
-    """How well the rotations reproduce the landmarks (raw, unsmoothed) they were solved from.
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    c = np.sum(a * b, -1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+    return np.degrees(np.arccos(np.clip(c, -1, 1)))
+
+
+def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, float],
+              skeleton: Skeleton = TEMPLATE, translation: np.ndarray | None = None) -> dict[str, float]:
+    """How well a motion on ``skeleton`` reproduces the landmarks (raw, unsmoothed) it was solved
+    from: the joint positions FK gives (what a ``.joints.npz`` holds) against the landmarks.
 
     scales: the depth scales (and ``metres_per_pixel``) the solver used.
     - finger_dir_deg: mean angle between each observed finger bone (15 per hand) and ours;
     - hand_pos_cm: mean distance of the 20 non-wrist hand points from ours, both hands scaled
       (every frame) to an 18 cm hand (wrist to middle fingertip) and placed at the wrist;
     - elbow_cm / wrist_cm: mean distance of our elbow / wrist from the observed ones, each arm
-      placed at its shoulder, in metres of the fitted body scale (this includes the difference
-      between the signer's arm proportions and the template's);
+      placed at its shoulder, in metres of the fitted body scale (with the template skeleton this
+      includes the difference between the signer's arm proportions and the template's);
+    - shoulder_cm: our shoulders against the observed ones, placed at their midpoint;
     - upper_arm_deg / forearm_deg: mean angle between the observed and our arm segments.
     Only frames and points the source observed count. NaN where nothing was observed.
     """
@@ -245,7 +275,7 @@ def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, fl
     _, finger_ok = _hand_ok(lm)
     palm_ok = finger_ok.all(axis=-1)
     obs = to_world(lm.hands, scales["hands"])
-    ours = fk_hand_points(rotations)
+    ours = fk_hand_points(rotations, translation, skeleton)
     dir_err, pos_err = [], []
     for k in range(2):
         sel = palm_ok[:, k]
@@ -255,44 +285,43 @@ def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, fl
         for chain in FINGER_CHAINS:
             for n in range(3):
                 a, b = chain[n], chain[n + 1]
-                vo = o[:, b] - o[:, a]
-                vm = m[:, b] - m[:, a]
-                c = np.sum(vo * vm, -1) / np.maximum(np.linalg.norm(vo, axis=-1) * np.linalg.norm(vm, axis=-1), 1e-12)
-                dir_err.append(np.degrees(np.arccos(np.clip(c, -1, 1))))
-        so = HAND_SIZE / np.maximum(_hand_size(o), 1e-12)
-        sm = HAND_SIZE / _hand_size(TEMPLATE_RIGHT_HAND)
+                dir_err.append(_angle_deg(o[:, b] - o[:, a], m[:, b] - m[:, a]))
+        so = HAND_SIZE / np.maximum(hand_size(o), 1e-12)
+        sm = HAND_SIZE / np.maximum(hand_size(m), 1e-12)
         rel_o = (o - o[:, :1]) * so[:, None, None]
-        rel_m = (m - m[:, :1]) * sm
+        rel_m = (m - m[:, :1]) * sm[:, None, None]
         pos_err.append(np.linalg.norm(rel_o[:, 1:] - rel_m[:, 1:], axis=-1).ravel())
     out = {"finger_dir_deg": float(np.mean(np.concatenate(dir_err))) if dir_err else float("nan"),
            "hand_pos_cm": 100 * float(np.mean(np.concatenate(pos_err))) if pos_err else float("nan")}
     body = to_world(lm.body, scales["body"]) * scales["metres_per_pixel"]
-    _, wp = forward_kinematics(TEMPLATE, rotations)
+    _, wp = forward_kinematics(skeleton, rotations, translation)
+    J = lambda n: skeleton.index(n)  # noqa: E731
+    both = lm.body_ok[:, B["left_shoulder"]] & lm.body_ok[:, B["right_shoulder"]]
     for seg, (a, b) in (("upper_arm", ("shoulder", "elbow")), ("forearm", ("elbow", "wrist"))):
         errs = []
         for side in ("left", "right"):
             ia, ib = B[f"{side}_{a}"], B[f"{side}_{b}"]
-            ok = (lm.body_ok[:, ia] & lm.body_ok[:, ib] & lm.body_ok[:, B["left_shoulder"]]
-                  & lm.body_ok[:, B["right_shoulder"]])
-            if not ok.any():
-                continue
-            vo = body[ok, ib] - body[ok, ia]
-            vm = wp[ok, JOINT_INDEX[f"{side}_{b}"]] - wp[ok, JOINT_INDEX[f"{side}_{a}"]]
-            c = np.sum(vo * vm, -1) / np.maximum(np.linalg.norm(vo, axis=-1) * np.linalg.norm(vm, axis=-1), 1e-12)
-            errs.append(np.degrees(np.arccos(np.clip(c, -1, 1))))
+            ok = lm.body_ok[:, ia] & lm.body_ok[:, ib] & both
+            if ok.any():
+                errs.append(_angle_deg(body[ok, ib] - body[ok, ia],
+                                       wp[ok, J(f"{side}_{b}")] - wp[ok, J(f"{side}_{a}")]))
         out[f"{seg}_deg"] = float(np.mean(np.concatenate(errs))) if errs else float("nan")
     for joint in ("elbow", "wrist"):
         errs = []
         for side in ("left", "right"):
             s, j = B[f"{side}_shoulder"], B[f"{side}_{joint}"]
-            ok = lm.body_ok[:, s] & lm.body_ok[:, j] & lm.body_ok[:, B[f"{side}_elbow"]]
-            if joint == "wrist":
-                ok &= lm.body_ok[:, B[f"{side}_wrist"]]
-            ok &= lm.body_ok[:, B["left_shoulder"]] & lm.body_ok[:, B["right_shoulder"]]
-            if not ok.any():
-                continue
-            o = body[ok, j] - body[ok, s]
-            m = wp[ok, JOINT_INDEX[f"{side}_{joint}"]] - wp[ok, JOINT_INDEX[f"{side}_shoulder"]]
-            errs.append(np.linalg.norm(o - m, axis=-1))
+            ok = lm.body_ok[:, s] & lm.body_ok[:, j] & lm.body_ok[:, B[f"{side}_elbow"]] & both
+            if ok.any():
+                o = body[ok, j] - body[ok, s]
+                m = wp[ok, J(f"{side}_{joint}")] - wp[ok, J(f"{side}_shoulder")]
+                errs.append(np.linalg.norm(o - m, axis=-1))
         out[f"{joint}_cm"] = 100 * float(np.mean(np.concatenate(errs))) if errs else float("nan")
+    if both.any():
+        mid_o = 0.5 * (body[both, B["left_shoulder"]] + body[both, B["right_shoulder"]])
+        mid_m = 0.5 * (wp[both, J("left_shoulder")] + wp[both, J("right_shoulder")])
+        errs = [np.linalg.norm((body[both, B[f"{s}_shoulder"]] - mid_o) - (wp[both, J(f"{s}_shoulder")] - mid_m), axis=-1)
+                for s in ("left", "right")]
+        out["shoulder_cm"] = 100 * float(np.mean(np.concatenate(errs)))
+    else:
+        out["shoulder_cm"] = float("nan")
     return out

@@ -18,16 +18,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from ..model.skeleton import JOINT_INDEX, N_JOINTS
+from ..model.skeleton import JOINT_INDEX, N_JOINTS, Skeleton
 from ..model.template import TEMPLATE
 from .ik_geometry import apply, axis_angle, hinge_chain, normalize
 from .landmarks import B
 
 J = JOINT_INDEX
-_REST = TEMPLATE.rest_positions()
-# Rest directions of the upper arm and the forearm (not quite collinear on the template).
-UPPER_ARM_DIR = {s: normalize(_REST[J[f"{s}_elbow"]] - _REST[J[f"{s}_shoulder"]]) for s in ("left", "right")}
-FOREARM_DIR = {s: normalize(_REST[J[f"{s}_wrist"]] - _REST[J[f"{s}_elbow"]]) for s in ("left", "right")}
+
+
+def arm_rest_dirs(skeleton: Skeleton) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Rest directions of the upper arms and the forearms, by side (not quite collinear on the
+    template; a fitted skeleton keeps the template's)."""
+    rest = skeleton.rest_positions()
+    d = lambda a, b: normalize(rest[skeleton.index(b)] - rest[skeleton.index(a)])  # noqa: E731
+    return ({s: d(f"{s}_shoulder", f"{s}_elbow") for s in ("left", "right")},
+            {s: d(f"{s}_elbow", f"{s}_wrist") for s in ("left", "right")})
+
+
+UPPER_ARM_DIR, FOREARM_DIR = arm_rest_dirs(TEMPLATE)
 # Positive elbow flexion brings the forearm forward (+Z) from the palms-down T-pose.
 ELBOW_HINGE = {"left": np.array([0.0, -1.0, 0.0]), "right": np.array([0.0, 1.0, 0.0])}
 # Chin -> forehead leans back by about this much in an upright head.
@@ -71,11 +79,13 @@ class BodySolution:
 
 
 def solve_body(body: np.ndarray, body_ok: np.ndarray, face: np.ndarray, face_ok: np.ndarray,
-               hand_wrist: np.ndarray, hand_ok: np.ndarray) -> BodySolution:
+               hand_wrist: np.ndarray, hand_ok: np.ndarray, skeleton: Skeleton = TEMPLATE) -> BodySolution:
     """body: (T, 15, 3) world positions (BODY_POINTS order); face: (T, 5, 3) world (FACE_POINTS);
     hand_wrist: (T, 2, 3, 3) world rotations of the left / right wrist from the hand IK, used
-    where hand_ok (T, 2) is True. Any length unit: only directions are used."""
+    where hand_ok (T, 2) is True. Any length unit: only directions are used (the skeleton gives the
+    arms' rest directions)."""
     t = body.shape[0]
+    upper_dir, fore_dir = (UPPER_ARM_DIR, FOREARM_DIR) if skeleton is TEMPLATE else arm_rest_dirs(skeleton)
     rot = np.tile(np.eye(3), (t, N_JOINTS, 1, 1))
     valid = np.zeros((t, N_JOINTS), bool)
     ls, rs = body[:, B["left_shoulder"]], body[:, B["right_shoulder"]]
@@ -100,7 +110,7 @@ def solve_body(body: np.ndarray, body_ok: np.ndarray, face: np.ndarray, face_ok:
         s_ok, e_ok, w_ok = (body_ok[:, B[f"{side}_{p}"]] for p in ("shoulder", "elbow", "wrist"))
         upper = apply(chest_t, normalize(e - s))
         fore = apply(chest_t, normalize(w - e))
-        rest = [UPPER_ARM_DIR[side], FOREARM_DIR[side]]
+        rest = [upper_dir[side], fore_dir[side]]
         base, angle = hinge_chain([upper, fore], rest[0], ELBOW_HINGE[side], mode="positive", rest_dirs=rest)
         arm_ok = torso_ok & s_ok & e_ok
         elbow_ok = arm_ok & w_ok

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..model.skeleton import JOINT_INDEX
+from ..model.skeleton import JOINT_INDEX, Skeleton
 from ..model.template import TEMPLATE
 from .fk import forward_kinematics
 from .ik import fk_hand_points
@@ -48,15 +48,15 @@ DEFAULT_DEPTH = {"body": 120.0, "hands": 700.0, "face": 300.0}
 
 def synthesize(rotations: np.ndarray, translation: np.ndarray | None = None, fps: float = 25.0, *,
                metres_per_pixel: float = 0.0015, depth: Mapping[str, float] = DEFAULT_DEPTH,
-               width: float = 500.0, height: float = 500.0) -> LandmarkSet:
-    """(T, 52, 3, 3) local rotations on TEMPLATE -> a LandmarkSet with every point observed.
+               width: float = 500.0, height: float = 500.0, skeleton: Skeleton = TEMPLATE) -> LandmarkSet:
+    """(T, 52, 3, 3) local rotations on ``skeleton`` -> a LandmarkSet with every point observed.
 
     Image x = X / mpp + width/2, y = -Y / mpp + a little below the top, z = -Z / (mpp * depth)
     (body z around the mid-hip, hand z around the wrist, face z around the nose tip).
     """
     rotations = np.asarray(rotations, float)
     t = rotations.shape[0]
-    wr, wp = forward_kinematics(TEMPLATE, rotations, translation)
+    wr, wp = forward_kinematics(skeleton, rotations, translation)
     head_r, head_p = wr[:, JOINT_INDEX["head"]], wp[:, JOINT_INDEX["head"]]
     body = np.zeros((t, len(BODY_POINTS), 3))
     for i, name in enumerate(BODY_POINTS):
@@ -65,7 +65,7 @@ def synthesize(rotations: np.ndarray, translation: np.ndarray | None = None, fps
         else:
             body[:, i] = head_p + apply(head_r, np.broadcast_to(_HEAD_POINTS[name], (t, 3)))
     face = np.stack([head_p + apply(head_r, np.broadcast_to(_FACE_MESH[n], (t, 3))) for n in FACE_POINTS], 1)
-    hands = fk_hand_points(rotations, translation)
+    hands = fk_hand_points(rotations, translation, skeleton)
 
     origin = np.array([width / 2.0, height * 0.1, 0.0])
 

@@ -216,3 +216,20 @@ def test_resample_down_keeps_key_poses_and_onsets():
     assert (down.labels == Label.B).sum() == (seq.labels == Label.B).sum() == 2
     assert down.states.shape == (16,) and set(np.unique(down.base_states)) <= {0, 1}
     assert all(g.start <= g.end < 16 for g in down.glosses)
+
+
+def test_convert_passes_landmark_options_to_the_pose_reader(tmp_path):
+    clip = ROOT / "assets" / "samples" / "cse_letter_H.pose"
+    if not clip.exists():
+        pytest.skip("bundled .pose sample missing")
+    outs = {}
+    for name, extra in (("default", ()), ("raw", ("--no-smooth",)), ("template", ("--template-skeleton",))):
+        out = tmp_path / f"{name}.joints.npz"
+        r = cli("convert", str(clip), str(out), *extra)
+        assert r.returncode == 0, r.stderr
+        outs[name] = np.load(out, allow_pickle=False)["positions"]
+    assert outs["default"].shape == outs["raw"].shape
+    assert not np.allclose(outs["default"], outs["raw"])  # smoothing changed the motion
+    assert not np.allclose(outs["default"], outs["template"])  # another skeleton
+    r = cli("convert", str(ROOT / "assets" / "samples" / "default.signframe"), str(tmp_path / "x.bvh"), "--no-smooth")
+    assert r.returncode == 2 and "--no-smooth does not apply" in r.stderr and "Traceback" not in r.stderr

@@ -239,6 +239,55 @@ def test_cli_convert_to_joints_and_bad_input(tmp_path):
     assert not (tmp_path / "y.joints.npz").exists()
 
 
+def test_converted_joints_match_the_landmarks(tmp_path):
+    """`convert CLIP.pose OUT.joints.npz` on the two-handed real sample: the written joint
+    positions against the landmarks (in the solver's metres): elbows and wrists with each arm
+    at its shoulder, the 15 hand joints with each hand at its wrist and scaled to an 18 cm hand
+    (by the wrist -> middle finger path without the fingertip, which the file does not hold)."""
+    from core.kinematics.ik_hand import hand_points
+    from core.kinematics.landmarks import FINGER_CHAINS, to_world
+    from core.model.template import TEMPLATE
+
+    src = SAMPLES / "cse_letter_H.pose"
+    out = tmp_path / "h.joints.npz"
+    r = _cli("convert", str(src), str(out))
+    assert r.returncode == 0, r.stderr
+    with np.load(out, allow_pickle=False) as z:
+        pos = z["positions"].astype(np.float64)
+    ik = read(src).meta["ik"]  # the scales the conversion used (deterministic)
+    lm = read_landmarks(src)
+    mpp = ik["metres_per_pixel"]
+    body = to_world(lm.body, ik["depth_scales"]["body"]) * mpp
+    hands = to_world(lm.hands, ik["depth_scales"]["hands"]) * mpp
+    arm = {"elbow": [], "wrist": []}
+    for side in ("left", "right"):
+        for joint in arm:
+            ok = lm.body_ok[:, B[f"{side}_shoulder"]] & lm.body_ok[:, B[f"{side}_{joint}"]]
+            obs = body[ok, B[f"{side}_{joint}"]] - body[ok, B[f"{side}_shoulder"]]
+            ours = pos[ok, J[f"{side}_{joint}"]] - pos[ok, J[f"{side}_shoulder"]]
+            arm[joint].append(np.linalg.norm(obs - ours, axis=-1))
+    elbow, wrist = (100 * float(np.mean(np.concatenate(arm[k]))) for k in ("elbow", "wrist"))
+    tmpl = hand_points(TEMPLATE, "right")
+    path = lambda p: sum(np.linalg.norm(p[..., b, :] - p[..., a, :], axis=-1) for a, b in ((0, 9), (9, 10), (10, 11)))  # noqa: E731
+    size = 0.18 * path(tmpl) / (path(tmpl) + np.linalg.norm(tmpl[12] - tmpl[11]))
+    names = ("index", "middle", "pinky", "ring", "thumb")
+    errs = []
+    for k, side in enumerate(("left", "right")):
+        ok = lm.hands_ok[:, k].all(-1)
+        assert ok.mean() > 0.8
+        idx = [c[n] for c in FINGER_CHAINS for n in range(3)]
+        ours = np.stack([pos[ok, J[f"{side}_{f}{n + 1}"]] for f in names for n in range(3)], 1)
+        ours = ours - pos[ok, J[f"{side}_wrist"]][:, None]
+        obs = hands[ok, k][:, idx] - hands[ok, k][:, None, 0]
+        o21 = np.zeros((ok.sum(), 21, 3))
+        m21 = np.zeros((ok.sum(), 21, 3))
+        o21[:, idx], m21[:, idx] = obs, ours
+        so, sm = size / path(o21), size / path(m21)
+        errs.append(np.linalg.norm(obs * so[:, None, None] - ours * sm[:, None, None], axis=-1).ravel())
+    hand = 100 * float(np.mean(np.concatenate(errs)))
+    assert hand <= 0.9 and elbow <= 2.2 and wrist <= 5.0, (hand, elbow, wrist)  # template skeleton: 1.1, 2.4, 5.9
+
+
 @pytest.mark.skipif(importlib.util.find_spec("spoken_to_signed") is None,
                     reason="spoken-to-signed (the 'training' extra) is not installed: no lexicon to read")
 def test_every_lexicon_clip_reads():
@@ -252,6 +301,7 @@ def test_every_lexicon_clip_reads():
 
         seq = landmarks_to_sequence(lm, smooth=False)
         assert np.isfinite(seq.rotations).all(), e.source
+        assert np.isfinite(seq.skeleton.offsets).all() and np.isfinite(seq.skeleton.tips).all(), e.source
 
 
 def test_tracker_output_becomes_a_readable_pose(tmp_path):
