@@ -157,6 +157,11 @@ class InbetweenService:
             for lo, hi in spans:
                 if self._cancelled():
                     return
+                fill_patch = getattr(model, "fill_patch", None)
+                if fill_patch is not None:  # span-local output: no O(T) copy of the whole sequence
+                    p = fill_patch(seq, (lo, hi), self._cancelled, req.seed)
+                    patches.append(FramePatch(p.start, p.rotations, p.translation))
+                    continue
                 out = model.fill(seq, (lo, hi), self._cancelled, req.seed)
                 glo, ghi = enclosing_span(seq, lo, hi)
                 patches.append(FramePatch(glo, out.rotations[glo:ghi].copy(), out.translation[glo:ghi].copy()))

@@ -1,0 +1,377 @@
+"""``python -m core eval kf2p DATA [--json]``: in-betweening quality against ground truth, next to
+SLERP and eased SLERP on the same frames, per key spacing.
+
+DATA: the training corpus (its ``--split``, test by default), a clip cache / folder of sequence
+files (whole languages held out as in training, ``--split``; ``--split all`` takes everything), or
+one sequence file (all of it).
+
+Protocol. Every stream is evaluated on *runs*: maximal stretches of a clip where the stream's
+joints are real (body: shoulders and elbows tracked; hand: all 15 joints of that hand tracked;
+both hands, the left one mirrored into the right-hand convention). For each key spacing s and
+each phase (keys at p, p+s, p+2s, ... inside the run; ``--phases`` offsets spread over 0..s-1),
+every other frame of the run is GENERATED and filled by each method through the same
+``KF2PInbetweener`` path, each run as its own sequence (windows of all runs batched together).
+
+Metrics (centimetres; ``core.ml.kf2p_metrics``), on the frames between the first and last key:
+- body: points = neck/collar/shoulder/elbow/wrist joints and a point on each hand (middle
+  knuckle) with the torso fixed -- the arm chain relative to the torso;
+- hands: the 15 joints + 5 fingertips in the wrist's frame -- the hand's own shape;
+MPJPE, PA-MPJPE, DTW-JPE and DTW-PA-JPE (over whole runs, keys included, chunks of at most
+``--dtw-window`` frames), velocity and jerk errors (per frame), key adherence (largest point error
+at the keys, and the largest rotation-matrix entry difference at the keys, all joints). Points
+whose rotations are not tracked in a run are left out of that run.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_SPACINGS = (4, 6, 8, 10, 12, 14, 16)
+
+
+def add_arguments(group) -> None:
+    group.add_argument("--spacings", default=",".join(map(str, DEFAULT_SPACINGS)),
+                       help="kf2p: key spacings to evaluate, comma-separated (default 4..16 by 2)")
+    group.add_argument("--phases", type=int, default=2, help="kf2p: key phases per spacing (default 2)")
+    group.add_argument("--steps", type=int, default=None, help="kf2p: solver steps (default: the model's)")
+    group.add_argument("--steps-sweep", default=None,
+                       help="kf2p: also evaluate the model at these step counts, e.g. 1,2,4,8,16")
+    group.add_argument("--strength", type=float, default=None, help="kf2p: refiner strength override")
+    group.add_argument("--dtw-window", type=int, default=150, help="kf2p: DTW chunk length, frames")
+    group.add_argument("--max-runs", type=int, default=None, help="kf2p: evaluate at most this many runs per stream")
+    group.add_argument("--adapt-steps", type=int, default=0,
+                       help="kf2p: also measure 'adapt to this sequence': per language, fine-tune the model "
+                            "this many steps on half of the clips and evaluate on the other half")
+
+
+@dataclass
+class Run:
+    clip: int
+    start: int
+    stop: int
+    side: str  # "body" | "left" | "right"
+    points: np.ndarray  # (P,) bool: points whose rotations are tracked over the whole run
+
+
+def _core_joints(stream: str) -> list[int]:
+    """Joints a run needs tracked throughout. body: shoulders and elbows (our indices; the wrists
+    follow hand detection and are checked per point)."""
+    return [16, 17, 18, 19] if stream == "body" else list(range(15))
+
+
+def find_runs(clips, stream: str, min_len: int = 8) -> list[Run]:
+    from .refiner import STREAM_JOINTS, stream_points
+
+    sp = stream_points("body" if stream == "body" else "hand")
+    runs = []
+    sides = [("body", list(STREAM_JOINTS["body"]))] if stream == "body" else \
+        [("left", list(STREAM_JOINTS["left_hand"])), ("right", list(STREAM_JOINTS["hand"]))]
+    for c, v in enumerate(clips.valid):
+        for side, joints in sides:
+            core = _core_joints(stream) if stream == "body" else joints
+            ok = v[:, core].all(axis=1)
+            d = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+            for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]):
+                if b - a < min_len:
+                    continue
+                tracked = v[a:b][:, joints].all(axis=0)  # (n,)
+                pts = (tracked[None, :] | ~sp["depends"]).all(axis=1)
+                if pts.any():
+                    runs.append(Run(c, int(a), int(b), side, pts))
+    return runs
+
+
+def stream_positions(stream: str, rot: np.ndarray, side: str) -> np.ndarray:
+    """(T, 52, 3, 3) rotations -> (T, P, 3) evaluation points of the stream, centimetres."""
+    from ..kinematics.fk import forward_kinematics
+    from ..model.rotations import FLIP_SIGNS
+    from .refiner import STREAM_JOINTS, stream_points
+
+    sp = stream_points("body" if stream == "body" else "hand")
+    sk = sp["skeleton"]
+    t = rot.shape[0]
+    if stream == "body":
+        local = rot[:, list(STREAM_JOINTS["body"])]
+    else:
+        local = rot[:, list(STREAM_JOINTS["left_hand" if side == "left" else "hand"])]
+        if side == "left":
+            local = local * FLIP_SIGNS
+    full = np.concatenate([np.broadcast_to(np.eye(3), (t, sp["n_fixed"], 3, 3)), local], axis=1)
+    wr, wp = forward_kinematics(sk, full)
+    tips = wp + np.einsum("tjab,jb->tja", wr, sk.tips)
+    pts = sp["points"]
+    out = np.where(sp["is_tip"][None, :, None], tips[:, pts], wp[:, pts])
+    return out * 100.0
+
+
+def _keys_for(length: int, spacing: int, phase: int) -> np.ndarray:
+    return np.arange(phase % spacing, length, spacing)
+
+
+def _build(clips, runs: list[Run], spacing: int, phase_frac: float):
+    """One sequence per run: keys every ``spacing`` frames from phase
+    ``round(phase_frac * spacing)``, every other frame GENERATED (frames before the first and
+    after the last key are extrapolation: held by every method and not scored).
+
+    Returns [(sequence, ground truth (n, 52, 3, 3), run, keys)]."""
+    from ..model.sequence import FrameState, Keyframe, new_sequence
+
+    out = []
+    phase = int(round(phase_frac * spacing)) % spacing
+    for r in runs:
+        rot = np.asarray(clips.rotations[r.clip][r.start:r.stop], np.float32)
+        k = _keys_for(len(rot), spacing, phase)
+        if len(k) < 2:
+            continue
+        seq = new_sequence(rot, 25.0, check_rotations=False)
+        seq = seq.replace(base_states=np.full(len(rot), FrameState.GENERATED, np.uint8),
+                          keyframes=tuple(Keyframe(int(f)) for f in k))
+        out.append((seq, rot, r, k))
+    return out
+
+
+def _dtw_chunks(pred: np.ndarray, gt: np.ndarray, window: int, pa: bool) -> tuple[float, int]:
+    from .kf2p_metrics import dtw_jpe, dtw_pa_jpe
+
+    total, n = 0.0, 0
+    for a in range(0, len(gt), window):
+        b = min(len(gt), a + window)
+        if b - a < 4:
+            continue
+        f = dtw_pa_jpe if pa else dtw_jpe
+        total += f(pred[a:b], gt[a:b]) * (b - a)
+        n += b - a
+    return total, n
+
+
+def run_metrics(stream: str, pred_rot: np.ndarray, gt_rot: np.ndarray, run: Run, keys: np.ndarray,
+                dtw_window: int) -> dict[str, tuple[float, float]]:
+    """Sums and weights of each metric for one run (rotations of the run's frames only)."""
+    from .kf2p_metrics import jerk_error, joint_error, pa_mpjpe, velocity_error
+
+    p = stream_positions(stream, pred_rot, run.side)[:, run.points]
+    g = stream_positions(stream, gt_rot, run.side)[:, run.points]
+    inner = np.zeros(len(g), bool)
+    inner[keys[0]:keys[-1] + 1] = True
+    inner[keys] = False
+    frames = np.nonzero(inner)[0]
+    out: dict[str, tuple[float, float]] = {}
+    if frames.size:
+        out["mpjpe"] = (float(joint_error(p[frames], g[frames]).sum()), float(frames.size))
+        out["pa_mpjpe"] = (pa_mpjpe(p[frames], g[frames]) * frames.size, float(frames.size))
+    seg = slice(int(keys[0]), int(keys[-1]) + 1)
+    m = seg.stop - seg.start
+    if m >= 2:
+        out["velocity_error"] = (velocity_error(p[seg], g[seg]) * (m - 1), float(m - 1))
+    if m >= 4:
+        out["jerk_error"] = (jerk_error(p[seg], g[seg]) * (m - 3), float(m - 3))
+    s, n = _dtw_chunks(p[seg], g[seg], dtw_window, pa=False)
+    if n:
+        out["dtw_jpe"] = (s, float(n))
+    s, n = _dtw_chunks(p[seg], g[seg], dtw_window, pa=True)
+    if n:
+        out["dtw_pa_jpe"] = (s, float(n))
+    key_err = float(np.linalg.norm(p[keys] - g[keys], axis=-1).max())
+    out["key_adherence"] = (key_err, -1.0)  # a max, not a mean
+    out["key_rotation_max_abs"] = (float(np.abs(pred_rot[keys] - gt_rot[keys]).max()), -1.0)
+    return out
+
+
+def _accumulate(acc: dict, metrics: dict) -> None:
+    for k, (v, w) in metrics.items():
+        if w < 0:
+            acc[k] = max(acc.get(k, 0.0), v)
+        else:
+            s, n = acc.get(k, (0.0, 0.0))
+            acc[k] = (s + v, n + w)
+
+
+def _finish(acc: dict) -> dict[str, float]:
+    return {k: (v if not isinstance(v, tuple) else (v[0] / v[1] if v[1] else float("nan"))) for k, v in acc.items()}
+
+
+def load_eval_clips(data: str | Path, split: str):
+    from ..cli import UserError
+    from ..io import registry
+    from .kf2p_train import Clips, _seq_clip, load_clips
+
+    path = Path(data)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix != ".npz" or (path.is_file() and not _npz_is_data(path)):
+        seq = registry.read(path)
+        r, v = _seq_clip(seq)
+        return Clips([r], [v], [seq.language or ""], [seq.text or ""])
+    clips = load_clips(path, split)
+    if not len(clips):
+        raise UserError(f"{path}: no clips in split {split!r}")
+    return clips
+
+
+def _npz_is_data(path: Path) -> bool:
+    from .kf2p_train import _is_clip_cache, is_corpus
+
+    try:
+        return _is_clip_cache(path) or is_corpus(path)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, phases: int = 2,
+             dtw_window: int = 150, max_runs: int | None = None, streams=("body", "hand")) -> dict[str, Any]:
+    """Metrics per stream, spacing and method (``inbetweeners``: name -> KF2PInbetweener)."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for stream in streams:
+        # only the evaluated stream's model runs (the other stream's frames are not scored)
+        only = {name: replace(inb, streams={k: v for k, v in inb.streams.items() if k == stream})
+                for name, inb in inbetweeners.items()}
+        runs = find_runs(clips, stream)
+        if max_runs is not None:
+            runs = runs[:max_runs]
+        res_stream: dict[str, Any] = {"runs": len(runs), "frames": int(sum(r.stop - r.start for r in runs)),
+                                      "spacings": {}}
+        for s in spacings:
+            accs: dict[str, dict] = {name: {} for name in inbetweeners}
+            timing = {name: 0.0 for name in inbetweeners}
+            for ph in range(phases):
+                built = _build(clips, runs, s, ph / max(1, phases))
+                if not built:
+                    continue
+                for name, inb in only.items():
+                    t0 = time.perf_counter()
+                    filled = inb.fill_all_many([b[0] for b in built], seed=0)
+                    timing[name] += time.perf_counter() - t0
+                    for f, (_, gt, r, k) in zip(filled, built):
+                        _accumulate(accs[name], run_metrics(stream, f.rotations, gt, r, k, dtw_window))
+            row = {name: _finish(a) for name, a in accs.items()}
+            for name in inbetweeners:
+                if name in ("slerp", "eased") or "slerp" not in row or "mpjpe" not in row[name]:
+                    continue
+                row[name]["ratio_vs_slerp"] = {m: row[name][m] / row["slerp"][m] for m in
+                                               ("mpjpe", "pa_mpjpe", "dtw_jpe", "dtw_pa_jpe", "velocity_error",
+                                                "jerk_error") if m in row[name] and row["slerp"].get(m)}
+                if "eased" in row:
+                    row[name]["ratio_vs_eased"] = {m: row[name][m] / row["eased"][m] for m in
+                                                   ("mpjpe", "dtw_jpe") if m in row[name] and row["eased"].get(m)}
+            row["fill_seconds"] = {k: round(v, 3) for k, v in timing.items()}
+            res_stream["spacings"][str(s)] = row
+        out[stream] = res_stream
+    return out
+
+
+def run(args) -> dict[str, Any]:
+    import torch
+
+    from ..cli import UserError
+    from .kf2p_inbetween import ModelLoadError, load_inbetweener
+
+    try:
+        spacings = tuple(int(x) for x in str(args.spacings).split(",") if x.strip())
+    except ValueError:
+        raise UserError(f"--spacings {args.spacings!r}: expected integers like 4,8,12") from None
+    if not spacings or min(spacings) < 2:
+        raise UserError("--spacings: each spacing must be >= 2")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    clips = load_eval_clips(args.data, args.split)
+    model = args.model or "bundled"
+    opts = {} if args.strength is None else {"strength": args.strength}
+    try:
+        inbs = {"slerp": load_inbetweener("slerp"), "eased": load_inbetweener("eased")}
+        if model not in ("slerp", "eased"):
+            inbs["model"] = load_inbetweener(model, device=args.device, steps=args.steps, **opts)
+            if args.steps_sweep:
+                for st in (int(x) for x in args.steps_sweep.split(",")):
+                    inbs[f"model_steps{st}"] = load_inbetweener(model, device=args.device, steps=st, **opts)
+    except ModelLoadError as e:
+        raise UserError(str(e)) from None
+    t0 = time.perf_counter()
+    res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs)
+    model_inb = inbs.get("model")
+    adapt = None
+    if args.adapt_steps and model_inb is not None:
+        adapt = adaptation(clips, model_inb, spacings, args.phases, args.dtw_window, args.adapt_steps)
+    return {
+        "data": str(args.data), "split": args.split, "clips": len(clips),
+        "languages": sorted(set(clips.language)),
+        "model": model, "steps": None if model_inb is None else model_inb.steps,
+        "streams_modelled": [] if model_inb is None else sorted(model_inb.streams),
+        "units": "cm (velocity / jerk: cm per frame / per frame^3)",
+        "spacings": list(spacings), "phases": args.phases,
+        "results": res, "seconds": round(time.perf_counter() - t0, 1),
+        "summary": summarize(res),
+        **({"adaptation": adapt} if adapt is not None else {}),
+    }
+
+
+def adaptation(clips, model_inb, spacings, phases: int, dtw_window: int, steps: int) -> dict[str, Any]:
+    """Stretch goal: per language (one signer per language in the lexicon), fine-tune the model on
+    every other clip (standing in for a document's SOURCE frames) and evaluate both models on the
+    remaining clips, which adaptation never saw (the spans being regenerated)."""
+    from .kf2p_train import adapt_inbetweener
+
+    per_lang: dict[str, Any] = {}
+    totals: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for lang in sorted(set(clips.language)):
+        idx = [i for i, l in enumerate(clips.language) if l == lang]
+        fit, held = clips.subset(idx[0::2]), clips.subset(idx[1::2])
+        if not len(held):
+            continue
+        t0 = time.perf_counter()
+        adapted = adapt_inbetweener(model_inb, fit, steps=steps)
+        secs = time.perf_counter() - t0
+        res = evaluate(held, {"model": model_inb, "adapted": adapted}, spacings, phases, dtw_window)
+        per_lang[lang] = {"adapt_clips": len(fit), "held_out_clips": len(held), "adapt_seconds": round(secs, 1),
+                          "mpjpe_adapted_over_model": {}}
+        for stream, r in res.items():
+            rows = {}
+            for sp, row in r["spacings"].items():
+                if "mpjpe" not in row.get("model", {}) or "mpjpe" not in row.get("adapted", {}):
+                    continue
+                rows[sp] = round(row["adapted"]["mpjpe"] / row["model"]["mpjpe"], 4)
+                acc = totals.setdefault(stream, {}).setdefault(sp, {"model": [], "adapted": []})
+                acc["model"].append(row["model"]["mpjpe"] * r["frames"])
+                acc["adapted"].append(row["adapted"]["mpjpe"] * r["frames"])
+            per_lang[lang]["mpjpe_adapted_over_model"][stream] = rows
+    pooled = {stream: {sp: round(sum(v["adapted"]) / sum(v["model"]), 4) for sp, v in rows.items()}
+              for stream, rows in totals.items()}
+    return {"steps": steps, "languages": per_lang, "pooled_mpjpe_adapted_over_model": pooled}
+
+
+def summarize(res: dict[str, Any]) -> dict[str, Any]:
+    """model / slerp MPJPE and DTW-JPE ratios per stream and spacing (the headline numbers)."""
+    out: dict[str, Any] = {}
+    for stream, r in res.items():
+        rows = {}
+        for s, row in r["spacings"].items():
+            m = row.get("model")
+            if not m or "ratio_vs_slerp" not in m:
+                continue
+            rows[s] = {"mpjpe_ratio": round(m["ratio_vs_slerp"].get("mpjpe", float("nan")), 4),
+                       "dtw_jpe_ratio": round(m["ratio_vs_slerp"].get("dtw_jpe", float("nan")), 4),
+                       "slerp_mpjpe_cm": round(row["slerp"]["mpjpe"], 4),
+                       "eased_mpjpe_cm": round(row["eased"]["mpjpe"], 4),
+                       "model_mpjpe_cm": round(m["mpjpe"], 4)}
+        out[stream] = rows
+    return out
+
+
+def format_text(result: dict[str, Any]) -> str:
+    lines = [f"KF2P on {result['data']} ({result['split']}, {result['clips']} clips; model {result['model']}, "
+             f"{result['steps']} steps), MPJPE cm / DTW-JPE cm"]
+    for stream, r in result["results"].items():
+        lines.append(f"[{stream}] {r['runs']} runs, {r['frames']} frames")
+        for s, row in r["spacings"].items():
+            parts = []
+            for name in row:
+                if name == "fill_seconds" or "mpjpe" not in row[name]:
+                    continue
+                parts.append(f"{name} {row[name]['mpjpe']:.3f}/{row[name].get('dtw_jpe', float('nan')):.3f}")
+            ratio = row.get("model", {}).get("ratio_vs_slerp", {}).get("mpjpe")
+            lines.append(f"  spacing {s:>2}: " + "  ".join(parts) + (f"  (model/slerp {ratio:.3f})" if ratio else ""))
+    return "\n".join(lines)
