@@ -19,7 +19,7 @@ def add_arguments(p) -> None:
     p.add_argument("--keys", required=True, metavar="POLICY", help="fast | every:N | frames:a,b,c")
     p.add_argument("--out", required=True, metavar="OUT", help="output file (any writable format)")
     p.add_argument("--model", default="bundled", help="slerp | eased | bundled | checkpoint PATH[,PATH]")
-    p.add_argument("--steps", type=int, default=None, help="solver steps (default: 4 bundled, 10 official)")
+    p.add_argument("--steps", type=int, default=None, help="solver steps (default: 2 bundled, 10 official)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (the document's; default 0)")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--variation", type=float, default=0.0,
@@ -30,7 +30,6 @@ def add_arguments(p) -> None:
 
 def key_frames(policy: str, seq, device: str = "cpu") -> list:
     """Keyframes chosen by ``policy`` for ``seq`` (ascending, unique, inside the sequence)."""
-    from ..cli import UserError
     from ..model.sequence import Keyframe
 
     return [k if isinstance(k, Keyframe) else Keyframe(int(k)) for k in _frames(policy, seq, device)]

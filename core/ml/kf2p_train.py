@@ -21,8 +21,11 @@ differentiable forward kinematics of the one-step estimate x1_hat, weighted to t
 and the fingertips (hands). Noise: x0 = 0 for half the samples (the deterministic default) and
 x0 = s N(0, 1), s ~ U(0.2, 1) for the rest (``variation``).
 
-After training, ``strength`` is chosen on the validation split: the largest reduction of the
-weighted joint-position error that is never worse than SLERP at spacings 4-16.
+After training, the strength is chosen per key spacing on the validation split through the
+editor's in-betweening path (``calibrate``: lowest MPJPE among the strengths not worse than
+SLERP on MPJPE and 2 % better on DTW-JPE / DTW-PA-JPE) and stored in the checkpoint;
+``--calibrate-only`` redoes just that. The training state for ``--resume`` lives in
+``--state-dir`` (runs/kf2p), outside the model folder.
 
 Several GPUs: under ``torchrun`` (WORLD_SIZE > 1) each rank draws its own samples (a rank-offset
 seed, the random-window equivalent of a DistributedSampler), gradients are averaged by DDP
@@ -81,6 +84,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calibrate-only", action="store_true",
                    help="do not train: choose the strength table of the checkpoints in OUT on the validation split")
     p.add_argument("--no-calibrate", action="store_true", help="skip the strength calibration after training")
+    p.add_argument("--calibrate-spacings", default=",".join(map(str, CALIBRATION_SPACINGS)),
+                   help="key spacings the strength table is chosen at (default 4..16 by 2)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -774,6 +779,18 @@ def _save_state(path: Path, model, ema, opt, step, gen, res_scale, elapsed) -> N
     os.replace(tmp, path)
 
 
+def _spacings(args) -> tuple[int, ...]:
+    from ..cli import UserError
+
+    try:
+        out = tuple(sorted({int(x) for x in str(args.calibrate_spacings).split(",") if x.strip()}))
+    except ValueError:
+        raise UserError(f"--calibrate-spacings {args.calibrate_spacings!r}: expected integers like 4,8,12") from None
+    if not out or out[0] < 2:
+        raise UserError("--calibrate-spacings: each spacing must be >= 2")
+    return out
+
+
 def main(args) -> int:
     import torch
 
@@ -808,7 +825,7 @@ def main(args) -> int:
     streams = ("body", "hand") if args.stream == "both" else (args.stream,)
     if args.calibrate_only:
         for s in streams:
-            cal = calibrate(out / f"{s}.pt", val)
+            cal = calibrate(out / f"{s}.pt", val, spacings=_spacings(args))
             print(f"{s}: strength by spacing " + ", ".join(f"{k}: {v['strength']}" for k, v in cal["per_spacing"].items()),
                   file=sys.stderr)
         return 0
@@ -817,7 +834,7 @@ def main(args) -> int:
     world, rank = _dist()
     if rank == 0 and not args.no_calibrate and len(val):
         for r in results:
-            r["calibration"] = calibrate(out / f"{r['stream']}.pt", val)
+            r["calibration"] = calibrate(out / f"{r['stream']}.pt", val, spacings=_spacings(args))
     if rank == 0:
         summary = {"data": str(args.data), "seed": args.seed, "train_clips": len(train),
                    "train_frames": train.n_frames, "val_clips": len(val), "results": results,

@@ -7,14 +7,16 @@ zero-initialised output reached parity. So this network never sees absolute pose
 - state x: per-joint rotation-vector residuals ``r = log(B^-1 G)`` of the target G over the eased
   baseline B (local frame of B), divided by ``res_scale``: (batch, 3n, T);
 - condition: the baseline path's *shape* -- its frame-to-frame angular velocities
-  ``log(B_t^-1 B_t+1)`` -- plus the phase inside each gap and the gap length (``refiner_condition``),
-  projected onto the KF2P network input by a 1x1 conv (``RefinerNet.cond_in``);
+  ``log(B_t^-1 B_t+1)``, a monotone-cubic (PCHIP) hint through the neighbouring observations
+  (``hermite_hint``), the phase inside each gap and the gap length (``refiner_condition``) --
+  added to the KF2P network input by a 1x1 conv (``RefinerNet.cond_in``) and read out directly by
+  a zero-initialised linear path (``RefinerNet.cond_out``);
 - observed frames (KEY, SOURCE) have residual 0 and are the keyframes of the flow; the sampler
   writes them back, so keys are hit exactly;
-- the output layer starts at zero (official init), so an untrained model returns the baseline;
+- the output layers start at zero (official init), so an untrained model returns the baseline;
 - sampling starts from the mean, x0 = 0 (deterministic); ``variation`` > 0 adds seeded noise for
-  rerolls; the result is ``B exp(strength * res_scale * x)`` with a ``strength`` chosen on
-  validation data (stored in the checkpoint).
+  rerolls; the result is ``B exp(k * res_scale * x)`` with a strength k chosen on validation
+  data per gap length (``RefinerSpec.strength_by_gap``, stored in the checkpoint).
 
 Streams (DESIGN.md section 2): ``body`` = our joints 12..21 (SMPL-X 12..21), ``hand`` = the 15
 MANO joints of one hand in the right-hand convention (a left hand enters flipped, F R F).

@@ -155,15 +155,20 @@ def test_cli_trains_resumes_and_writes_loadable_checkpoints(tmp_path):
     common = ["train", "kf2p", "--data", str(data), "--out", str(out), "--stream", "hand", "--preset",
               "official-tiny", "--window", "32", "--batch", "4", "--val-batches", "1", "--no-progress",
               "--save-every", "3", "--state-dir", str(tmp_path / "state")]
-    r = _run(*common, "--iters", "4")
+    r = _run(*common, "--iters", "4", "--no-calibrate")
     assert r.returncode == 0, r.stderr
     first = load_refiner(out / "hand.pt")
     assert first.meta["steps"] == 4 and first.model.spec.stream == "hand"
     assert 0.0 <= first.model.spec.strength <= 1.5
-    r = _run(*common, "--iters", "7", "--resume")
+    assert first.model.spec.strength_by_gap == ()
+    r = _run(*common, "--iters", "7", "--resume", "--calibrate-spacings", "8")
     assert r.returncode == 0, r.stderr
     assert "resumed at step 4" in r.stderr
-    assert load_refiner(out / "hand.pt").meta["steps"] == 7
+    second = load_refiner(out / "hand.pt")
+    assert second.meta["steps"] == 7
+    # the strength table was chosen on the validation language and written into the checkpoint
+    assert [g for g, _ in second.model.spec.strength_by_gap] == [8]
+    assert second.meta["calibration"]["per_spacing"]["8"]["strength"] == second.model.spec.strength_by_gap[0][1]
     assert (tmp_path / "state" / "train_state_hand.pt").is_file()
     assert not list(out.glob("train_state*"))  # optimizer state stays out of the model folder
     log = json.loads((out / "train_log.json").read_text())
