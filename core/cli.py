@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -22,6 +23,14 @@ COMMANDS: dict[str, str] = {
     "data": "build the training corpus",
     "track": "video -> MediaPipe .pose (optional 'video' extra)",
 }
+
+
+def module_available(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it): optional parts of a command."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 class UserError(Exception):

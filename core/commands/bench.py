@@ -7,25 +7,19 @@ exists; ``all`` runs every available target.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from ..cli import module_available
+
 BENCHES: dict[str, tuple[str, str]] = {
     "fast": ("core.ml.fast_bench", "run"),
     "io": ("core.commands.bench", "bench_io"),
     "kf2p": ("core.ml.kf2p_bench", "run"),
 }
-
-
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def add_arguments(p) -> None:
@@ -61,7 +55,7 @@ def bench_io(args) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as d:
         for fmt in registry.FORMATS:
             ext = exts.get(fmt.name)
-            if ext is None or not fmt.writable or not _available(fmt.module):
+            if ext is None or not fmt.writable or not module_available(fmt.module):
                 continue
             path = Path(d) / f"bench{ext}"
             row: dict[str, Any] = {}
@@ -90,11 +84,11 @@ def bench_io(args) -> dict[str, Any]:
 def run(args) -> int:
     from ..cli import UserError
 
-    targets = [n for n in sorted(BENCHES) if _available(BENCHES[n][0])] if args.target == "all" else [args.target]
+    targets = [n for n in sorted(BENCHES) if module_available(BENCHES[n][0])] if args.target == "all" else [args.target]
     results: dict[str, Any] = {}
     for name in targets:
         module, fn = BENCHES[name]
-        if not _available(module):
+        if not module_available(module):
             raise UserError(f"bench {name}: not available in this build ({module} is missing)")
         results[name] = getattr(importlib.import_module(module), fn)(args)
     res = results[targets[0]] if len(targets) == 1 else results

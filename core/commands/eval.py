@@ -8,22 +8,16 @@ imported when the parser is built, so it must not import torch at module level.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import math
 import sys
+
+from ..cli import module_available
 
 EVALUATORS: dict[str, str] = {
     "fast": "core.ml.fast_eval",
     "kf2p": "core.ml.kf2p_eval",
 }
-
-
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def add_arguments(p) -> None:
@@ -36,7 +30,7 @@ def add_arguments(p) -> None:
     p.add_argument("--sensitivity", type=float, help="FAST decoding sensitivity (default: the model's)")
     p.add_argument("--tolerance", type=int, default=2, help="boundary tolerance, frames (default 2)")
     for name, module in EVALUATORS.items():
-        if _available(module):
+        if module_available(module):
             mod = importlib.import_module(module)
             if hasattr(mod, "add_arguments"):
                 mod.add_arguments(p.add_argument_group(name))
@@ -56,7 +50,7 @@ def run(args) -> int:
     from ..cli import UserError
 
     module = EVALUATORS[args.target]
-    if not _available(module):
+    if not module_available(module):
         raise UserError(f"eval {args.target}: not available in this build ({module} is missing)")
     mod = importlib.import_module(module)
     result = mod.run(args)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
+
+from ..cli import module_available
 
 TRAINERS: dict[str, str] = {
     "fast": "core.ml.fast_cli",
@@ -18,18 +19,11 @@ TRAINERS: dict[str, str] = {
 }
 
 
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="target", metavar="TARGET", required=True)
     for name, module in TRAINERS.items():
         sp = sub.add_parser(name, help=f"train {name}")
-        mod = importlib.import_module(module) if _available(module) else None
+        mod = importlib.import_module(module) if module_available(module) else None
         if mod is not None and hasattr(mod, "add_arguments"):
             mod.add_arguments(sp)
             sp.set_defaults(_raw=False)
@@ -42,7 +36,7 @@ def run(args) -> int:
     from ..cli import UserError
 
     module = TRAINERS[args.target]
-    if not _available(module):
+    if not module_available(module):
         raise UserError(f"train {args.target}: not available in this build ({module} is missing)")
     mod = importlib.import_module(module)
     entry = getattr(mod, "main", None) or mod.run

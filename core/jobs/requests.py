@@ -90,6 +90,9 @@ class FramePatch:
     def stop(self) -> int:
         return self.start + int(self.rotations.shape[0])
 
+    def apply(self, seq: Sequence) -> Sequence:
+        return seq.with_generated(self.start, self.rotations, self.translation)
+
 
 @dataclass(frozen=True, eq=False)
 class InbetweenResult:

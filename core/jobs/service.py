@@ -160,7 +160,7 @@ class InbetweenService:
                 fill_patch = getattr(model, "fill_patch", None)
                 if fill_patch is not None:  # span-local output: no O(T) copy of the whole sequence
                     p = fill_patch(seq, (lo, hi), self._cancelled, req.seed)
-                    patches.append(FramePatch(p.start, p.rotations, p.translation))
+                    patches.append(p)
                     continue
                 out = model.fill(seq, (lo, hi), self._cancelled, req.seed)
                 glo, ghi = enclosing_span(seq, lo, hi)

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..jobs.requests import FramePatch
 from ..kinematics.slerp import enclosing_span, lerp_fill, slerp_fill, smoothstep
 from ..model.rotations import FLIP_SIGNS
 from ..model.sequence import FrameState, Sequence
@@ -43,7 +44,7 @@ from . import solver
 __all__ = [
     "ROOT",
     "BUNDLED_DIR",
-    "Patch",
+    "FramePatch",
     "StreamSampler",
     "RefinerSampler",
     "AbsoluteSampler",
@@ -68,23 +69,6 @@ CancelFn = Callable[[], bool]
 
 class ModelLoadError(ValueError):
     """A model name or path that cannot be turned into an in-betweener (one line)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Patch:
-    """In-betweening output for frames ``start .. start + n - 1`` (rotations (n, J, 3, 3) float32,
-    translation (n, 3) float32); write it with ``Sequence.with_generated``."""
-
-    start: int
-    rotations: np.ndarray
-    translation: np.ndarray
-
-    @property
-    def stop(self) -> int:
-        return self.start + int(self.rotations.shape[0])
-
-    def apply(self, seq: Sequence) -> Sequence:
-        return seq.with_generated(self.start, self.rotations, self.translation)
 
 
 def frame_noise(seed: int, tag: int, frames: np.ndarray, channels: int) -> np.ndarray:
@@ -291,7 +275,7 @@ class KF2PInbetweener:
         return self.fill_patch(seq, span, cancel, seed).apply(seq)
 
     def fill_patch(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn | None = None,
-                   seed: int = 0) -> Patch:
+                   seed: int = 0) -> FramePatch:
         """Frames of ``span`` grown to its enclosing keys, as a patch (KEY / SOURCE frames in
         it keep their values). Costs the same at any sequence length."""
         # An edit's dirty span runs from key to key: keys are never regenerated, so trim them
@@ -306,7 +290,7 @@ class KF2PInbetweener:
             hi -= 1
         if lo >= hi:  # nothing but keys: nothing to regenerate
             a = max(0, min(int(span[0]), seq.n_frames))
-            return Patch(a, seq.rotations[a:a].copy(), seq.translation[a:a].copy())
+            return FramePatch(a, seq.rotations[a:a].copy(), seq.translation[a:a].copy())
         lo, hi = enclosing_span(seq, lo, hi)
         return self._fill_many([(seq, [(lo, hi)])], cancel, seed)[0][0]
 
@@ -339,7 +323,7 @@ class KF2PInbetweener:
 
     # --- internals -----------------------------------------------------------------------------
     def _fill_many(self, items: list[tuple[Sequence, list[tuple[int, int]]]], cancel: CancelFn | None,
-                   seed: int) -> list[list[Patch]]:
+                   seed: int) -> list[list[FramePatch]]:
         """Patches for the frame ranges of each sequence; one job per range."""
         ease = smoothstep if self.eased else None
         ctx = self.context if self.streams else 0
@@ -364,9 +348,9 @@ class KF2PInbetweener:
             torch.set_flush_denormal(True)
             for sampler in self.streams.values():
                 self._run_stream(seqs, sampler, jobs, cancel, seed)
-        out: list[list[Patch]] = [[] for _ in items]
+        out: list[list[FramePatch]] = [[] for _ in items]
         for lo, hi, a, b, _, rot, tr, _, si in jobs:
-            out[si].append(Patch(lo, rot[lo - a:hi - a].astype(np.float32), tr[lo - a:hi - a].astype(np.float32)))
+            out[si].append(FramePatch(lo, rot[lo - a:hi - a].astype(np.float32), tr[lo - a:hi - a].astype(np.float32)))
         return out
 
     def _run_stream(self, seqs: list[Sequence], sampler: StreamSampler, jobs, cancel, seed) -> None:
