@@ -163,9 +163,9 @@ def auto_orders(rotations: np.ndarray) -> list[str]:
 
 
 def resolve_orders(path: str | Path, order: str | Seq[str] | dict, names: Seq[str],
-                   rotations: np.ndarray) -> list[str]:
-    """One intrinsic order per joint from ``order``: one of ORDERS, ``"auto"``, a list per joint
-    or a {joint name: order} dict (others "ZXY")."""
+                   rotations: np.ndarray, default: str = "ZXY") -> list[str]:
+    """One order per joint from ``order``: one of ORDERS, ``"auto"``, a list per joint or a
+    {joint name: order} dict (others ``default``)."""
     if isinstance(order, str):
         o = order.upper()
         if o == "AUTO":
@@ -175,7 +175,7 @@ def resolve_orders(path: str | Path, order: str | Seq[str] | dict, names: Seq[st
     if isinstance(order, dict):
         out = []
         for n in names:
-            o = str(order.get(n, "ZXY")).upper()
+            o = str(order.get(n, default)).upper()
             out.append(check_option(path, f"rotation order of {n}", o, ORDERS))
         return out
     order = [str(o).upper() for o in order]

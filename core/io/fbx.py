@@ -78,16 +78,7 @@ def _fbx_orders(path: Path, order, names: Seq[str], rot: np.ndarray) -> list[str
     """Per joint FBX order name. FBX "XYZ" = intrinsic "ZYX" (X applied first)."""
     if isinstance(order, str) and order.upper() == "AUTO":
         return [o[::-1] for o in resolve_orders(path, "auto", names, rot)]
-    if isinstance(order, dict):
-        order = [order.get(n, "XYZ") for n in names]
-    if isinstance(order, str):
-        order = [order] * len(names)
-    order = [str(o).upper() for o in order]
-    if len(order) != len(names):
-        raise FormatError(path, f"{len(order)} rotation orders for {len(names)} joints")
-    for n, o in zip(names, order):
-        check_option(path, f"rotation order of {n}", o, ORDERS)
-    return order
+    return resolve_orders(path, order, names, rot, default="XYZ")
 
 
 def key_times(n_frames: int, fps: float) -> np.ndarray:

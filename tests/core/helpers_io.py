@@ -4,21 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy.spatial.transform import Rotation
 
 from core.model.sequence import FrameState, Keyframe, KeyKind, Segment, Sequence, new_sequence
 from core.model.skeleton import N_JOINTS
+from tests.conftest import official_file
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = ROOT.parent / "shared" / "reference" / "signspark-official"
-
-
-def reference_file(name: str) -> Path:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.skip(f"official SignSparK fixture {path} is absent (it lives outside the repository)")
-    return path
+reference_file = official_file  # skips with a reason when shared/ is not beside the checkout
 
 
 def random_rotations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
