@@ -14,22 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _segments(seq) -> list[dict[str, Any]]:
-    """Sign segments from the labels, each with the gloss that overlaps it most; when the labels
-    hold no sign, the gloss annotations themselves."""
-    from ..model.sequence import segments_from_labels
+    from ..model.sequence import glossed_segments
 
-    segs = segments_from_labels(seq.labels)
-    if not segs:
-        return [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in seq.glosses]
-    out = []
-    for s in segs:
-        best, overlap = None, 0
-        for g in seq.glosses:
-            o = min(s.end, g.end) - max(s.start, g.start) + 1
-            if o > overlap:
-                best, overlap = g.gloss, o
-        out.append({"start": s.start, "end": s.end, "gloss": best})
-    return out
+    return [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in glossed_segments(seq)]
 
 
 def describe(path: str | Path, seq, fmt_name: str) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..model.sequence import Label, Segment, Sequence, labels_from_segments, segments_from_labels
+from ..model.sequence import (Label, Segment, Sequence, glossed_segments, labels_from_segments,
+                              segments_from_labels)
 from .atomic import atomic_path
 from .errors import FormatError
 
@@ -95,20 +96,8 @@ def _hand_segments(seq: Sequence, side: str) -> list[Segment] | None:
 
 
 def sequence_segments(seq: Sequence) -> list[Segment]:
-    """The sign segments of ``seq``: from its labels, each with the gloss of the gloss annotation
-    that overlaps it most; if the labels hold no sign, the gloss annotations themselves."""
-    segs = segments_from_labels(seq.labels)
-    if not segs:
-        return list(seq.glosses)
-    out = []
-    for s in segs:
-        best, best_ov = None, 0
-        for g in seq.glosses:
-            ov = min(s.end, g.end) - max(s.start, g.start) + 1
-            if ov > best_ov:
-                best, best_ov = g, ov
-        out.append(Segment(s.start, s.end, best.gloss if best is not None else None))
-    return out
+    """The sign segments written to the sign tier (``core.model.sequence.glossed_segments``)."""
+    return glossed_segments(seq)
 
 
 def write(path: str | Path, seq: Sequence, **options) -> None:

@@ -277,6 +277,23 @@ def segments_from_labels(labels: np.ndarray) -> list[Segment]:
     return segs
 
 
+def glossed_segments(seq: "Sequence") -> list[Segment]:
+    """The sign segments of ``seq``: from its labels, each with the gloss of the annotation that
+    overlaps it most; when the labels hold no sign, the gloss annotations themselves."""
+    segs = segments_from_labels(seq.labels)
+    if not segs:
+        return list(seq.glosses)
+    out = []
+    for s in segs:
+        best, best_ov = None, 0
+        for g in seq.glosses:
+            ov = min(s.end, g.end) - max(s.start, g.start) + 1
+            if ov > best_ov:
+                best, best_ov = g.gloss, ov
+        out.append(Segment(s.start, s.end, best))
+    return out
+
+
 def labels_from_segments(segments: Iterable[Segment], n_frames: int) -> np.ndarray:
     """(T,) uint8: B at each start, I through the end, O elsewhere."""
     out = np.zeros(n_frames, np.uint8)
