@@ -1,9 +1,10 @@
 """``python -m core convert IN OUT [--fps F] [--range a:b] [--layout ...] [--up ...] [--unit ...]
-[--mesh]``: any readable format to any writable one, chosen by extension.
+[--mesh] [--up-axis auto|y|z]``: any readable format to any writable one, chosen by extension.
 
 ``--range a:b`` keeps frames a..b-1 (Python slice bounds; either side may be left out) before
 ``--fps`` resamples. ``--layout``, ``--up``, ``--unit`` and ``--mesh`` go to the writer of OUT;
-giving one that OUT's format does not take is an error, not silently ignored.
+giving one that OUT's format does not take is an error, not silently ignored. ``--up-axis`` and
+the landmark flags go to the reader of IN the same way (an SMPL-X OUT then keeps IN's up axis).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from pathlib import Path
 
 # flags handed to the writer under the same name (None: not given)
 WRITER_OPTIONS = ("layout", "up", "unit", "mesh")
-# flags handed to the reader of IN (landmark files: how the IK solves them)
-READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg")
+# flags handed to the reader of IN (landmark files: how the IK solves them; SMPL-X: the up axis)
+READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg", "up_axis")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--up", choices=("y", "z"), default=None, help="up axis (BVH / FBX)")
     parser.add_argument("--unit", choices=("m", "cm"), default=None, help="length unit (BVH / FBX)")
     parser.add_argument("--mesh", action="store_true", default=None, help="include a skinned mesh (FBX)")
+    parser.add_argument("--up-axis", dest="up_axis", choices=("auto", "y", "z"), default=None,
+                        help="up axis of an SMPL-X IN (default auto: Z-up files such as AMASS are detected "
+                             "and stood up in Y; an SMPL-X OUT is written back in IN's axis)")
     ik = parser.add_argument_group("landmark input (.pose)")
     ik.add_argument("--no-smooth", dest="smooth", action="store_false", default=None,
                     help="no temporal filtering of the landmark jitter (closest fit to the raw landmarks)")
@@ -51,7 +55,8 @@ def parse_range(text: str) -> tuple[int | None, int | None]:
     return a, b
 
 
-FLAGS = {"smooth": "--no-smooth", "fit_skeleton": "--template-skeleton", "twist_limit_deg": "--twist-limit"}
+FLAGS = {"smooth": "--no-smooth", "fit_skeleton": "--template-skeleton", "twist_limit_deg": "--twist-limit",
+         "up_axis": "--up-axis"}
 
 
 def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: Path) -> dict:

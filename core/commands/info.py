@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
             + (" ..." if n_sign > 8 else "") if n_sign else ""),
         "  states     " + ", ".join(f"{k} {v}" for k, v in info["states"].items()),
     ]
+    up = info["meta"].get("up_axis_source")
+    if up in ("y", "z"):  # SMPL-X files: the axis the file stores bodies along
+        lines.append(f"  up axis    {up}" + (" (Z-up source, turned Y-up)" if up == "z" else ""))
     if info["text"] or info["language"]:
         lines.append(f"  text       [{info['language']}] {info['text']}")
     if info["extra_channels"]:

@@ -31,10 +31,21 @@ extra channels and scalars in ``meta["npz"]``; both are written back. Anything e
 arrays, meshes, ...) is skipped and listed in ``meta["skipped_keys"]``.
 A file without a frame rate gets ``default_fps`` (30) and ``meta["fps_assumed"] = True``.
 
+Up axis: Signframe's world is Y-up (the SMPL-X rest pose), AMASS stores bodies standing along +Z.
+``read(..., up_axis=)``: ``"z"`` turns a Z-up file into Y-up (root orientation and ``trans``
+rotated by -90 degrees about X, +Z -> +Y, about the root joint as SMPL-X does); ``"y"`` keeps the
+file as stored; ``"auto"`` (default) follows the file's own ``up_axis`` key (Signframe writes one)
+and otherwise detects the axis: Z-up when the pelvis' up axis (the root rotation applied to the
+rest pose's +Y) has a median world direction clearly along +Z (component > cos 45 degrees and
+above its Y component). Random or lying-down data stay as stored. The decision is kept in
+``meta["up_axis_source"]``.
+
 Writing: ``layout="amass"`` (``poses`` and the split keys, float64 like AMASS) or ``"parts"``
 (per-part axis-angle, float32 like the ``smplx`` library). Without ``layout``, a name ending in
 ``.smplx.npz`` gets ``parts`` and any other ``.npz`` gets ``amass``. Jaw and eyes are written as
-zeros when the sequence has none; ``expression`` only when it has one.
+zeros when the sequence has none; ``expression`` only when it has one. ``up_axis`` (``"y"`` or
+``"z"``; default ``meta["up_axis_source"]``, else ``"y"``) is the axis the file is written in, so
+an AMASS file read and written back keeps its Z-up values; it is also stored as the ``up_axis`` key.
 """
 from __future__ import annotations
 
@@ -48,6 +59,7 @@ from scipy.spatial.transform import Rotation
 from ..model.rotations import axis_angle_to_matrix, is_rotation, matrix_to_axis_angle, orthonormalize
 from ..model.sequence import Sequence, SequenceError, new_sequence
 from ..model.skeleton import JOINT_NAMES, N_JOINTS, SMPLX_INDEX
+from ..model.template import TEMPLATE
 from .errors import FormatError
 from .npzfile import NpzReader, open_npz, write_npz
 
@@ -69,9 +81,15 @@ AMASS_SPLIT: dict[str, tuple[int, ...]] = {
 FPS_KEYS = ("mocap_frame_rate", "mocap_framerate", "fps")
 KNOWN_KEYS = frozenset(set(PARTS) | set(AMASS_SPLIT) | set(FPS_KEYS) | {
     "poses", "trans", "transl", "betas", "expression", "gender", "surface_model_type",
-    "mocap_time_length"})
+    "mocap_time_length", "up_axis"})
 MAX_EXTRA_WIDTH = 256
 DEFAULT_FPS = 30.0
+UP_AXES = ("auto", "y", "z")
+# Z-up world -> Y-up world: -90 degrees about X (+Z -> +Y, +Y -> -Z, X unchanged).
+Z_TO_Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+# "auto" calls a file Z-up only when the pelvis clearly stands along +Z (cos 45 degrees): random
+# root rotations (test data) and lying-down bodies stay as stored.
+UPRIGHT_COS = 0.7
 
 
 def _matrices(r: NpzReader, key: str, k: int, a: np.ndarray | None = None) -> np.ndarray:
@@ -184,9 +202,52 @@ def _jsonable(a: np.ndarray) -> Any:
     return a.tolist()
 
 
-def read(path: str | Path, *, default_fps: float = DEFAULT_FPS) -> Sequence:
-    """Read an SMPL-X parameter file (AMASS or per-part layout, see the module docstring)."""
+def detect_up_axis(root: np.ndarray) -> str:
+    """"z" when the pelvis stands along +Z in most frames, else "y".
+
+    root: (T, 3, 3) root (global) orientations. The rest pose's up is +Y, so column 1 of each
+    root rotation is the pelvis' up axis in the file's world.
+    """
+    up = np.median(np.asarray(root)[:, :, 1], axis=0)  # (3,) component-wise median direction
+    return "z" if up[2] > max(up[1], UPRIGHT_COS) else "y"
+
+
+def _up_axis(r: NpzReader, up_axis: str, root: np.ndarray) -> str:
+    """The axis the file is stored in: the option, the file's ``up_axis`` key, or detection."""
+    if up_axis != "auto":
+        return up_axis
+    if r.has("up_axis"):
+        stored = r.text("up_axis").strip().lower()
+        if stored not in ("y", "z"):
+            raise r.fail(f"key 'up_axis' is {stored!r}, expected 'y' or 'z' "
+                         "(read with an explicit up axis to ignore it)")
+        return stored
+    return detect_up_axis(root)
+
+
+def _root_offset(skeleton) -> np.ndarray:
+    """(3,) the root joint's rest position, the point SMPL-X rotates the body about. Exact for our
+    skeleton (FK adds ``trans`` to it); for other betas the real SMPL-X pelvis differs by a few
+    cm, so a Z-up file's rotated ``trans`` is approximate for them."""
+    return np.asarray(skeleton.offsets[0], np.float64)
+
+
+def _rotate_body(root: np.ndarray, trans: np.ndarray, rot: np.ndarray, j0: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Turn the whole body by ``rot`` (3, 3) about the root joint: (T, 3, 3) root orientations,
+    (T, 3) translations -> rot @ root, rot @ (trans + j0) - j0 (float64)."""
+    return rot @ root, (np.asarray(trans, np.float64) + j0) @ rot.T - j0
+
+
+def read(path: str | Path, *, default_fps: float = DEFAULT_FPS, up_axis: str = "auto") -> Sequence:
+    """Read an SMPL-X parameter file (AMASS or per-part layout, see the module docstring).
+
+    up_axis: "auto", "y" or "z", the axis the file's bodies stand along; Z-up files are turned
+    Y-up and ``meta["up_axis_source"]`` records which it was.
+    """
     path = Path(path)
+    if up_axis not in UP_AXES:
+        raise FormatError(path, f"unknown up_axis {up_axis!r}; expected auto, y or z")
     with open_npz(path) as r:
         layout, full, have = _pose_keys(r)
         t = full.shape[0]
@@ -195,8 +256,12 @@ def read(path: str | Path, *, default_fps: float = DEFAULT_FPS) -> Sequence:
         fps, assumed = _fps(r, default_fps)
         tkey = "trans" if r.has("trans") else ("transl" if r.has("transl") else None)
         trans = _per_frame(r, tkey, t, 3) if tkey else np.zeros((t, 3))
+        source_axis = _up_axis(r, up_axis, full[:, 0])
+        if source_axis == "z":
+            full[:, 0], trans = _rotate_body(full[:, 0], trans, Z_TO_Y, _root_offset(TEMPLATE))
         extra: dict[str, np.ndarray] = {}
-        meta: dict[str, Any] = {"source_format": "smplx", "smplx_layout": layout}
+        meta: dict[str, Any] = {"source_format": "smplx", "smplx_layout": layout,
+                                "up_axis_source": source_axis}
         if assumed:
             meta["fps_assumed"] = True
         for name, j in EXTRA_JOINTS.items():
@@ -275,12 +340,26 @@ def default_layout(path: str | Path) -> str:
     return "parts" if str(path).lower().endswith(".smplx.npz") else "amass"
 
 
-def arrays_for(seq: Sequence, layout: str = "amass") -> dict[str, np.ndarray]:
-    """The npz contents ``write`` stores for ``seq`` in ``layout``."""
+def output_up_axis(seq: Sequence, up_axis: str | None = None) -> str:
+    """The axis a file is written in: ``up_axis`` ("y" / "z"; None or "auto": the one the
+    sequence was read from, ``meta["up_axis_source"]``, else "y")."""
+    axis = seq.meta.get("up_axis_source", "y") if up_axis in (None, "auto") else up_axis
+    if axis not in ("y", "z"):
+        raise ValueError(f"unknown up axis {axis!r}; expected y or z")
+    return axis
+
+
+def arrays_for(seq: Sequence, layout: str = "amass", up_axis: str | None = None) -> dict[str, np.ndarray]:
+    """The npz contents ``write`` stores for ``seq`` in ``layout`` and ``up_axis``."""
     if layout not in ("amass", "parts"):
         raise ValueError(f"unknown SMPL-X layout {layout!r}; expected amass or parts")
+    axis = output_up_axis(seq, up_axis)
     t = seq.n_frames
-    aa = _to_axis_angle(_full_matrices(seq))  # (T, 55, 3)
+    full = _full_matrices(seq)
+    trans = seq.translation.astype(np.float64)
+    if axis == "z":  # undo the reader's turn: Y-up -> Z-up about the same root joint
+        full[:, 0], trans = _rotate_body(full[:, 0], trans, Z_TO_Y.T, _root_offset(seq.skeleton))
+    aa = _to_axis_angle(full)  # (T, 55, 3)
     meta = seq.meta
     out: dict[str, np.ndarray] = {}
     ftype = np.float64 if layout == "amass" else np.float32
@@ -288,7 +367,7 @@ def arrays_for(seq: Sequence, layout: str = "amass") -> dict[str, np.ndarray]:
         out["poses"] = aa.reshape(t, -1)
         for key, joints in AMASS_SPLIT.items():
             out[key] = aa[:, list(joints)].reshape(t, -1)
-        out["trans"] = seq.translation.astype(np.float64)
+        out["trans"] = trans
         out["mocap_frame_rate"] = np.array(seq.fps)
         out["mocap_framerate"] = np.array(seq.fps)
         out["mocap_time_length"] = np.array(seq.duration)
@@ -296,11 +375,12 @@ def arrays_for(seq: Sequence, layout: str = "amass") -> dict[str, np.ndarray]:
     else:
         for key, s in PARTS.items():
             out[key] = aa[:, s].reshape(t, -1).astype(np.float32)
-        out["transl"] = seq.translation.astype(np.float32)
+        out["transl"] = trans.astype(np.float32)
         out["fps"] = np.array(seq.fps)
         if "surface_model_type" in meta:
             out["surface_model_type"] = np.array(str(meta["surface_model_type"]))
     out["gender"] = np.array(str(meta.get("gender", "neutral")))
+    out["up_axis"] = np.array(axis)
     if "betas" in seq.extra_frames:
         out["betas"] = np.asarray(seq.extra_frames["betas"], ftype)
     elif "betas" in meta:
@@ -320,8 +400,8 @@ def arrays_for(seq: Sequence, layout: str = "amass") -> dict[str, np.ndarray]:
     return out
 
 
-def write(path: str | Path, seq: Sequence, *, layout: str | None = None) -> None:
-    """Write ``seq`` as SMPL-X parameters (see the module docstring for ``layout``)."""
+def write(path: str | Path, seq: Sequence, *, layout: str | None = None, up_axis: str | None = None) -> None:
+    """Write ``seq`` as SMPL-X parameters (see the module docstring for ``layout`` and ``up_axis``)."""
     path = Path(path)
     if seq.n_frames == 0:
         raise FormatError(path, "nothing to write: the sequence has no frames")
@@ -330,4 +410,8 @@ def write(path: str | Path, seq: Sequence, *, layout: str | None = None) -> None
         raise FormatError(path, f"unknown SMPL-X layout {layout!r}; expected amass or parts")
     if tuple(seq.skeleton.names) != JOINT_NAMES:
         raise FormatError(path, "SMPL-X files need the SMPL-X joint set; this sequence has another skeleton")
-    write_npz(path, arrays_for(seq, layout))
+    try:
+        output_up_axis(seq, up_axis)
+    except ValueError as e:
+        raise FormatError(path, str(e)) from None
+    write_npz(path, arrays_for(seq, layout, up_axis))

@@ -233,3 +233,47 @@ def test_convert_passes_landmark_options_to_the_pose_reader(tmp_path):
     assert not np.allclose(outs["default"], outs["template"])  # another skeleton
     r = cli("convert", str(ROOT / "assets" / "samples" / "default.signframe"), str(tmp_path / "x.bvh"), "--no-smooth")
     assert r.returncode == 2 and "--no-smooth does not apply" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- SMPL-X up axis ----------------------------------------------------------------------
+
+def test_info_prints_the_detected_up_axis(tmp_path):
+    from tests.core.test_io_smplx import write_z_up_amass
+
+    write_z_up_amass(tmp_path / "amass.npz", t=10)
+    r = cli("info", tmp_path / "amass.npz")
+    assert r.returncode == 0, r.stderr
+    assert "up axis    z (Z-up source, turned Y-up)" in r.stdout
+    registry.write(tmp_path / "ours.npz", random_sequence(5, seed=3))
+    r = cli("info", tmp_path / "ours.npz", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["meta"]["up_axis_source"] == "y"
+
+
+def test_convert_up_axis_flag(tmp_path):
+    """auto turns an AMASS file upright and writes it back Z-up; --up-axis y keeps it as stored;
+    the flag is refused for inputs that are not SMPL-X."""
+    from core.kinematics.fk import joint_positions
+    from core.model.skeleton import JOINT_INDEX
+    from tests.core.test_io_smplx import write_z_up_amass
+
+    src = tmp_path / "amass.npz"
+    write_z_up_amass(src, t=10, seed=2)
+    assert cli("convert", src, tmp_path / "auto.signframe").returncode == 0
+    r = cli("convert", src, tmp_path / "y.signframe", "--up-axis", "y")
+    assert r.returncode == 0, r.stderr
+    head, pelvis = JOINT_INDEX["head"], JOINT_INDEX["pelvis"]
+    up = project.read(tmp_path / "auto.signframe")
+    pos = joint_positions(up.skeleton, up.rotations, up.translation)
+    assert (pos[:, head, 1] > pos[:, pelvis, 1] + 0.4).all()
+    stored = project.read(tmp_path / "y.signframe")
+    pos = joint_positions(stored.skeleton, stored.rotations, stored.translation)
+    assert (pos[:, head, 2] > pos[:, pelvis, 2] + 0.4).all()
+    r = cli("convert", tmp_path / "auto.signframe", tmp_path / "back.npz")
+    assert r.returncode == 0, r.stderr
+    a, b = np.load(src), np.load(tmp_path / "back.npz")
+    for key in ("poses", "trans"):
+        np.testing.assert_allclose(b[key], a[key], atol=1e-6, rtol=0, err_msg=key)
+    r = cli("convert", tmp_path / "auto.signframe", tmp_path / "o.npz", "--up-axis", "z")
+    assert r.returncode == 2 and "--up-axis does not apply to project files" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o.npz").exists()

@@ -214,3 +214,187 @@ def test_written_parameters_drive_smplx_like_our_fk(tmp_path, layout):
     back = smplx_npz.read(tmp_path / "o.npz")
     ours = joint_positions(TEMPLATE, back.rotations, back.translation)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+# --- up axis: Z-up (AMASS) files are stood up in our Y-up world ----------------------------
+
+Y_TO_Z = Rotation.from_euler("x", 90, degrees=True)  # independent of the reader's matrix: +Y -> +Z
+
+
+def upright_y_up(t: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A standing Y-up body: (t, 55, 3) axis-angle (root: any yaw, a little tilt; joints: small
+    bends) and (t, 3) translation, metres."""
+    rng = np.random.default_rng(seed)
+    aa = _aa(t, 55, seed) * 0.08  # at most 0.24 rad per joint: the spine stays upright
+    yaw = Rotation.from_euler("y", rng.uniform(-np.pi, np.pi, (t, 1)))
+    aa[:, 0] = (yaw * Rotation.from_rotvec(aa[:, 0])).as_rotvec()
+    trans = rng.normal(scale=0.3, size=(t, 3)) + [0.0, 0.9, 0.0]
+    return aa, trans
+
+
+def y_up_positions(aa: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """(t, 52, 3) world joints of the Y-up body on our skeleton."""
+    return joint_positions(TEMPLATE, _mat(aa)[:, SMPLX_INDEX], trans)
+
+
+def write_z_up_amass(path, t: int = 20, seed: int = 0, layout: str = "amass") -> tuple[np.ndarray, np.ndarray]:
+    """The upright body turned Z-up about its root joint (as SMPL-X turns it) and saved like AMASS
+    (or per-part, float32). Returns the Y-up (aa, trans) it came from."""
+    aa, trans = upright_y_up(t, seed)
+    z_aa = aa.copy()
+    z_aa[:, 0] = (Y_TO_Z * Rotation.from_rotvec(aa[:, 0])).as_rotvec()
+    j0 = TEMPLATE.offsets[0]
+    z_trans = Y_TO_Z.apply(trans + j0) - j0
+    if layout == "amass":
+        np.savez(path, poses=z_aa.reshape(t, 165), trans=z_trans, betas=np.zeros(16), gender=np.array("neutral"),
+                 mocap_frame_rate=np.array(60.0), surface_model_type=np.array("smplx"))
+    else:
+        parts = {k: z_aa[:, s].reshape(t, -1).astype(np.float32) for k, s in smplx_npz.PARTS.items()}
+        np.savez(path, **parts, transl=z_trans.astype(np.float32), betas=np.zeros(10, np.float32),
+                 fps=np.array(30.0))
+    return aa, trans
+
+
+@pytest.mark.parametrize("how", ["registry auto", "auto", "z"])
+def test_z_up_file_reads_upright(tmp_path, how):
+    """What the editor gets from registry.read: the body stands along +Y where it stood in Y-up."""
+    path = tmp_path / "amass.npz"
+    aa, trans = write_z_up_amass(path)
+    seq = registry.read(path) if how == "registry auto" else smplx_npz.read(path, up_axis=how)
+    assert seq.meta["up_axis_source"] == "z"
+    pos = joint_positions(TEMPLATE, seq.rotations, seq.translation)
+    head, pelvis = pos[:, JOINT_INDEX["head"]], pos[:, JOINT_INDEX["pelvis"]]
+    assert (head[:, 1] - pelvis[:, 1] > 0.4).all()
+    np.testing.assert_allclose(pos, y_up_positions(aa, trans), atol=1e-5, rtol=0)
+
+
+def test_y_option_keeps_the_file_as_stored(tmp_path):
+    path = tmp_path / "amass.npz"
+    write_z_up_amass(path)
+    d = np.load(path)
+    seq = smplx_npz.read(path, up_axis="y")
+    assert seq.meta["up_axis_source"] == "y"
+    np.testing.assert_allclose(seq.rotations[:, 0], _mat(d["poses"][:, :3]), atol=1e-6)
+    np.testing.assert_allclose(seq.translation, d["trans"], atol=1e-6)
+    pos = joint_positions(TEMPLATE, seq.rotations, seq.translation)
+    assert (pos[:, JOINT_INDEX["head"], 2] - pos[:, JOINT_INDEX["pelvis"], 2] > 0.4).all()  # lying along Z
+
+
+def test_auto_leaves_y_up_files_alone(tmp_path):
+    """A Y-up file (no up_axis key: detected) and random root rotations both read as stored."""
+    t = 20
+    aa, trans = upright_y_up(t, seed=3)
+    np.savez(tmp_path / "y.npz", poses=aa.reshape(t, 165), trans=trans)
+    seq = smplx_npz.read(tmp_path / "y.npz")
+    assert seq.meta["up_axis_source"] == "y"
+    np.testing.assert_allclose(seq.rotations, _mat(aa)[:, SMPLX_INDEX], atol=1e-6)
+    np.testing.assert_allclose(seq.translation, trans, atol=1e-6)
+    rng = np.random.default_rng(4)
+    rand = Rotation.random(60 * 55, random_state=rng).as_rotvec().reshape(60, 165)
+    np.savez(tmp_path / "r.npz", poses=rand, trans=np.zeros((60, 3)))
+    assert smplx_npz.read(tmp_path / "r.npz").meta["up_axis_source"] == "y"
+
+
+def test_auto_follows_the_files_up_axis_key(tmp_path):
+    """Signframe writes ``up_axis``; auto trusts it over detection (short random clips can look Z-up)."""
+    t = 20
+    aa, trans = upright_y_up(t, seed=5)
+    np.savez(tmp_path / "k.npz", poses=aa.reshape(t, 165), trans=trans, up_axis=np.array("z"))
+    seq = smplx_npz.read(tmp_path / "k.npz")
+    assert seq.meta["up_axis_source"] == "z"
+    expected = Rotation.from_euler("x", -90, degrees=True).as_matrix() @ _mat(aa[:, 0])
+    np.testing.assert_allclose(seq.rotations[:, 0], expected, atol=1e-6)
+    assert smplx_npz.read(tmp_path / "k.npz", up_axis="y").meta["up_axis_source"] == "y"
+    for seed in range(8):  # our own files read back as written whatever their root rotations
+        seq = random_sequence(2, seed=seed)
+        smplx_npz.write(tmp_path / "s.npz", seq)
+        np.testing.assert_allclose(smplx_npz.read(tmp_path / "s.npz").rotations, seq.rotations, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["amass", "parts"])
+def test_z_up_file_round_trips_through_read_write_and_project(tmp_path, layout):
+    src = tmp_path / "in.npz"
+    write_z_up_amass(src, t=15, seed=8, layout=layout)
+    seq = smplx_npz.read(src)
+    smplx_npz.write(tmp_path / "out.npz", seq, layout=layout)
+    registry.write(tmp_path / "p.signframe", seq)
+    registry.write(tmp_path / "again.npz", project.read(tmp_path / "p.signframe"), layout=layout)
+    a = np.load(src)
+    for out in ("out.npz", "again.npz"):
+        b = np.load(tmp_path / out)
+        assert str(b["up_axis"]) == "z"
+        for key in a.files:
+            if a[key].dtype.kind == "f":
+                np.testing.assert_allclose(b[key], a[key], atol=1e-6, rtol=0, err_msg=f"{out} {key}")
+            else:
+                assert a[key] == b[key], key
+
+
+def test_writer_takes_an_explicit_up_axis(tmp_path):
+    src = tmp_path / "in.npz"
+    aa, trans = write_z_up_amass(src, seed=9)
+    seq = smplx_npz.read(src)
+    smplx_npz.write(tmp_path / "y.npz", seq, up_axis="y")  # normalise an AMASS file to Y-up
+    d = np.load(tmp_path / "y.npz")
+    assert str(d["up_axis"]) == "y"
+    np.testing.assert_allclose(_mat(d["poses"].reshape(-1, 55, 3))[:, SMPLX_INDEX], _mat(aa)[:, SMPLX_INDEX], atol=1e-6)
+    np.testing.assert_allclose(d["trans"], trans, atol=1e-6)
+    ours = random_sequence(6, seed=10)  # a Signframe sequence (no source axis) written Z-up
+    smplx_npz.write(tmp_path / "z.npz", ours, up_axis="z")
+    d = np.load(tmp_path / "z.npz")
+    np.testing.assert_allclose(_mat(d["root_orient"]), Y_TO_Z.as_matrix() @ ours.rotations[:, 0], atol=1e-6)
+    np.testing.assert_allclose(smplx_npz.read(tmp_path / "z.npz").rotations, ours.rotations, atol=1e-6)
+
+
+def test_invalid_up_axis_is_a_clear_error(tmp_path):
+    path = tmp_path / "amass.npz"
+    write_z_up_amass(path, t=4)
+    with pytest.raises(FormatError, match=r"amass\.npz: unknown up_axis 'x'; expected auto, y or z"):
+        smplx_npz.read(path, up_axis="x")
+    with pytest.raises(FormatError, match=r"amass\.npz: unknown up_axis"):
+        registry.read(path, up_axis="up")
+    with pytest.raises(FormatError, match=r"o\.npz: unknown up axis 'q'"):
+        smplx_npz.write(tmp_path / "o.npz", smplx_npz.read(path), up_axis="q")
+    assert not (tmp_path / "o.npz").exists()
+    np.savez(tmp_path / "k.npz", poses=np.zeros((3, 165)), up_axis=np.array("sideways"))
+    with pytest.raises(FormatError, match=r"k\.npz: key 'up_axis' is 'sideways'"):
+        smplx_npz.read(tmp_path / "k.npz")
+    assert smplx_npz.read(tmp_path / "k.npz", up_axis="y").n_frames == 3
+
+
+def test_smplx_turns_the_body_about_the_root_joint_like_our_reader(tmp_path):
+    """smplx on a Z-up file = our FK of what we read, turned back; and the reader's translation
+    rule turns smplx's body rigidly about a pelvis that is not at the origin."""
+    smplx = pytest.importorskip("smplx")
+    torch = pytest.importorskip("torch")
+    t = 6
+    rest = TEMPLATE.rest_positions()
+    j55 = np.zeros((55, 3))
+    j55[SMPLX_INDEX] = rest
+    j55[22:25] = rest[TEMPLATE.index("head")] + 0.05
+
+    def smplx_joints(folder, joints, aa, trans):
+        folder.mkdir()
+        model = smplx.SMPLX(str(write_fake_smplx(folder, joints)), ext="npz", use_pca=False,
+                            flat_hand_mean=True, batch_size=t)
+        f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+        kw = {k: f32(aa[:, s].reshape(t, -1)) for k, s in smplx_npz.PARTS.items()}
+        return model(**kw, transl=f32(trans)).joints[:, :55].detach().numpy().astype(np.float64)
+
+    path = tmp_path / "amass.npz"
+    write_z_up_amass(path, t=t, seed=12)
+    d = np.load(path)
+    theirs = smplx_joints(tmp_path / "m0", j55, d["poses"].reshape(t, 55, 3), d["trans"])
+    seq = registry.read(path)
+    ours = joint_positions(TEMPLATE, seq.rotations, seq.translation)
+    np.testing.assert_allclose(ours, Y_TO_Z.inv().apply(theirs.reshape(-1, 3)).reshape(t, 55, 3)[:, SMPLX_INDEX],
+                               atol=1e-5)
+    # a model whose pelvis sits off the origin (other betas): rotating about j0 is rigid for smplx too
+    j0 = np.array([0.003, -0.35, 0.012])
+    aa, trans = upright_y_up(t, seed=13)
+    root, moved = smplx_npz._rotate_body(_mat(aa[:, 0]), trans, Y_TO_Z.as_matrix(), j0)
+    turned = aa.copy()
+    turned[:, 0] = Rotation.from_matrix(root).as_rotvec()
+    a = smplx_joints(tmp_path / "m1", j55 + j0, aa, trans)
+    b = smplx_joints(tmp_path / "m2", j55 + j0, turned, moved)
+    np.testing.assert_allclose(b, Y_TO_Z.apply(a.reshape(-1, 3)).reshape(t, 55, 3), atol=1e-5)
