@@ -169,6 +169,42 @@ def load_corpus(path: str | Path) -> Corpus:
                   int(d["seed"]), dropped)
 
 
+@dataclass(frozen=True, eq=False)
+class ChainSource:
+    """What ``make_chain`` needs to draw more chains like a corpus's training chains: the
+    training languages' clips prepared at the chain rate (language -> clips, corpus order) and
+    the jitter and idle-hand banks built from them the way ``build_corpus`` builds its own."""
+
+    clips: Mapping[str, tuple]
+    jitter: Any
+    idle_bank: list[np.ndarray]
+
+    def draw(self, rng: np.random.Generator):
+        """(language, chains.Chain): a language picked in proportion to its clips, as the
+        builder does, then one chain of its clips only."""
+        from .chains import make_chain
+
+        langs = sorted(self.clips)
+        lang = langs[int(pick_languages([len(self.clips[x]) for x in langs], 1, rng)[0])]
+        return lang, make_chain(list(self.clips[lang]), rng, self.jitter, self.idle_bank)
+
+
+def training_chain_source(corpus: Corpus, path: str | Path = "corpus") -> ChainSource:
+    """A ChainSource over the clips of the corpus's "train" languages only (validation and test
+    clips are never touched). Raises CorpusError when there are none."""
+    from .chains import prepare
+
+    train = corpus.clips_in("train")
+    if not train:
+        raise CorpusError(f"{path}: no training-language clips to build chains from")
+    prepared = [prepare(c.index, c.rotations(), c.valid, c.fps, c.core, c.dominant) for c in train]
+    by_lang: dict[str, list] = {}
+    for c, p in zip(train, prepared):
+        by_lang.setdefault(c.language, []).append(p)
+    jitter, idle = chain_banks(prepared)  # corpus order, as the builder's banks
+    return ChainSource({k: tuple(v) for k, v in by_lang.items()}, jitter, idle)
+
+
 # --- writer -----------------------------------------------------------------------------------
 
 def save_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
@@ -237,7 +273,6 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
     from .chains import FPS, make_chain, prepare
     from .clips import load_clip
     from .lexicon import read_lexicon
-    from .transitions import build_jitter_bank
 
     prog = progress or (lambda it, desc, total: it)
     entries = read_lexicon() if entries is None else list(entries)
@@ -269,8 +304,7 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
 
     prepared = [prepare(i, c.rotations, c.valid, c.fps, c.core, c.dominant) for i, (_, c) in enumerate(kept)]
     train_ids = [i for i, (e, _) in enumerate(kept) if split[e.language] == "train"]
-    jitter = build_jitter_bank([(prepared[i].rotations, prepared[i].valid) for i in train_ids])
-    idle_bank = _idle_bank([prepared[i] for i in train_ids])
+    jitter, idle_bank = chain_banks([prepared[i] for i in train_ids])
 
     counts = {"train": int(round(0.8 * n_chains)), "val": int(round(0.1 * n_chains))}
     counts["test"] = max(n_chains - counts["train"] - counts["val"], 0)
@@ -279,9 +313,8 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
         sl = [x for x in langs if split[x] == s]
         if not sl:
             continue
-        w = np.array([len(by_lang[x]) for x in sl], float)
         rng = np.random.default_rng([seed, 11, si])
-        lang_pick = rng.choice(len(sl), size=counts[s], p=w / w.sum())
+        lang_pick = pick_languages([len(by_lang[x]) for x in sl], counts[s], rng)
         jobs += [(s, si, j, sl[int(li)]) for j, li in enumerate(lang_pick)]
     chains = []
     for s, si, j, lang in prog(jobs, "building chains", len(jobs)):
@@ -320,6 +353,21 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
     save_arrays(out, arrays)
     stats = corpus_stats([c for _, c in chains], [prepared[i] for i in range(len(prepared))])
     return BuildReport(len(kept), len(dropped), len(chains), int(ch_off[-1]), split, stats)
+
+
+def pick_languages(sizes: list[int], n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) indices into ``sizes``: a language for each of n chains, drawn in proportion to its
+    number of clips (so every clip is about equally likely to appear)."""
+    w = np.array(sizes, float)
+    return rng.choice(len(sizes), size=n, p=w / w.sum())
+
+
+def chain_banks(train_clips: list) -> tuple[Any, list[np.ndarray]]:
+    """make_chain's jitter bank and idle-hand bank, from the training languages' PreparedClips
+    only (no held-out motion leaks into any chain)."""
+    from .transitions import build_jitter_bank
+
+    return build_jitter_bank([(c.rotations, c.valid) for c in train_clips]), _idle_bank(train_clips)
 
 
 def _idle_bank(clips) -> list[np.ndarray]:

@@ -39,6 +39,11 @@ def add_arguments(p) -> None:
     p.add_argument("--remake-transitions", default="", metavar="STYLE[,STYLE]",
                    help="also train on a copy of every training chain with its transitions remade in "
                         "these styles (core.ml.fast_data.TRANSITION_STYLES); keep one style unseen for the check")
+    p.add_argument("--fresh-chains", type=float, default=0.0, metavar="P",
+                   help="share (0-1) of each batch taken from chains made for each epoch from the corpus's "
+                        "training-language clips (the corpus builder's make_chain), against overfitting the fixed ones")
+    p.add_argument("--fresh-pool", type=int, default=400, metavar="N",
+                   help="fresh chains made per epoch (and torchrun rank) with --fresh-chains")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--no-progress", action="store_true")
 
@@ -79,7 +84,14 @@ def main(args) -> int:
 
     if not args.corpus and not args.synthetic:
         raise UserError("train fast: give --corpus FILE (or --synthetic N for a smoke run)")
+    if not 0.0 <= args.fresh_chains <= 1.0:
+        raise UserError(f"--fresh-chains: {args.fresh_chains} is not a share between 0 and 1")
+    if args.fresh_chains > 0 and args.fresh_pool < 1:
+        raise UserError(f"--fresh-pool: {args.fresh_pool} must be at least 1")
+    if args.fresh_chains > 0 and (args.synthetic or not args.corpus):
+        raise UserError("--fresh-chains needs --corpus FILE (chains are made from its training clips)")
     t0 = time.time()
+    fresh = None
     if args.synthetic:
         tr = synthetic_samples(args.synthetic, seed=args.seed)
         va = synthetic_samples(max(4, args.synthetic // 4), seed=args.seed + 1)
@@ -103,17 +115,27 @@ def main(args) -> int:
         va, te = (samples_from_corpus(corpus, s, exact=True) for s in ("val", "test"))
         if not tr:
             raise UserError(f"{corpus}: no training sequences")
+        if args.fresh_chains > 0:
+            from ..data.corpus import CorpusError
+            from .fast_data import FreshChains
+
+            try:
+                fresh = FreshChains(corpus, exact=args.train_labels == "exact",
+                                    styles=[x for x in args.remake_transitions.split(",") if x])
+            except CorpusError as e:
+                raise UserError(str(e)) from None
         source = str(corpus)
     tr, va, te = (_at_fps(x, 25.0) for x in (tr, va, te))
     t_data = time.time() - t0
     cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
                       lr=args.lr, ctc_weight=args.ctc_weight, seed=args.seed, threads=args.threads,
+                      fresh_chains=args.fresh_chains, fresh_pool=args.fresh_pool,
                       model=FastConfig(width=args.width, layers=args.layers))
     langs = {k: sorted({s.language for s in v}) for k, v in (("train", tr), ("val", va), ("test", te))}
     meta = {"data": source, "languages": langs, "command": "python -m core train fast " + " ".join(sys.argv[3:])
             if sys.argv[1:3] == ["train", "fast"] else None, "seed": args.seed}
     summary = train(tr, va, args.out, cfg, resume=args.resume, device=args.device,
-                    progress=not args.no_progress, meta=meta,
+                    progress=not args.no_progress, meta=meta, fresh=fresh,
                     log=lambda s: print(s, file=sys.stderr))
     import os
 

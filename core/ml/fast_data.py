@@ -4,7 +4,7 @@ training corpus (``core.data.corpus``). numpy only at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -71,8 +71,6 @@ def samples_from_corpus(path: str | Path, split: str, transitions: str | None = 
     evaluation. ``transitions``: remake every synthesised frame between two real ones in that
     style first (``retransition``)."""
     from ..data.corpus import load_corpus  # the corpus issue's module
-    from ..model.template import TEMPLATE
-    from .fast_features import features_from_arrays
 
     exact = split != "train" if exact is None else exact
     rng = np.random.default_rng(seed)
@@ -80,17 +78,68 @@ def samples_from_corpus(path: str | Path, split: str, transitions: str | None = 
     out = []
     for ch in corpus.chains_in(split):
         labels = np.asarray(ch.labels_exact if exact else ch.labels, np.uint8)
-        kind = "chain-mirrored" if ch.mirrored else "chain"
-        rot = ch.rotations()
-        if transitions and transitions != "as-built":
-            from ..model.sequence import new_sequence
-
-            seq = new_sequence(rot, ch.fps, valid=ch.valid, labels=labels, check_rotations=False)
-            rot = retransition(seq, labels, transitions, rng, remake=~np.asarray(ch.real)).rotations
-            kind = f"{kind}/{transitions}"
-        out.append(Sample(features_from_arrays(rot, None, ch.valid, TEMPLATE), labels, language=ch.language,
-                          fps=ch.fps, kind=kind))
+        out.append(_chain_sample(ch.rotations(), ch.valid, labels, ch.real, ch.fps, ch.language,
+                                 "chain-mirrored" if ch.mirrored else "chain", transitions, rng))
     return out
+
+
+def _chain_sample(rot: np.ndarray, valid: np.ndarray, labels: np.ndarray, real: np.ndarray, fps: float,
+                  language: str, kind: str, transitions: str | None, rng: np.random.Generator) -> Sample:
+    """One chain (rot (T, 52, 3, 3), valid (T, 52), labels (T,), real (T,) bool) as a Sample; with
+    ``transitions``, its synthesised frames between two real ones remade in that style first."""
+    from ..model.template import TEMPLATE
+    from .fast_features import features_from_arrays
+
+    if transitions and transitions != "as-built":
+        from ..model.sequence import new_sequence
+
+        seq = new_sequence(rot, fps, valid=valid, labels=labels, check_rotations=False)
+        rot = retransition(seq, labels, transitions, rng, remake=~np.asarray(real)).rotations
+        kind = f"{kind}/{transitions}"
+    return Sample(features_from_arrays(rot, None, valid, TEMPLATE), labels, language=language, fps=fps, kind=kind)
+
+
+class FreshChains:
+    """Training chains drawn on the fly from a corpus's training-language clips (the builder's
+    ``make_chain``, jitter and idle-hand banks), so training is not limited to the file's fixed
+    chains. Validation and test clips are never read into the source.
+
+    ``exact``: label with the exact boundaries (else the blurred ones), as the fixed training
+    samples are; ``styles``: transition styles the fixed set is also remade in - each fresh chain
+    is kept as built or remade in one of them, with equal chances, so the mix matches the fixed
+    set's. Calling it with (n, rng) returns n Samples, deterministic for the rng's seed.
+    """
+
+    def __init__(self, path: str | Path, *, exact: bool, styles: Iterable[str] = ()):
+        from ..data.corpus import load_corpus, training_chain_source
+
+        self.styles = ("as-built",) + tuple(x for x in styles if x and x != "as-built")
+        bad = [x for x in self.styles if x != "as-built" and x not in TRANSITION_STYLES]
+        if bad:
+            raise ValueError(f"unknown transition style {bad[0]!r}")
+        self.exact = exact
+        self.source = training_chain_source(load_corpus(path), path)
+
+    def chains(self, n: int, rng: np.random.Generator) -> list[tuple[str, str, Any]]:
+        """n (language, transition style, core.data.chains.Chain) triples."""
+        out = []
+        for _ in range(n):
+            lang, ch = self.source.draw(rng)
+            out.append((lang, self.styles[int(rng.integers(len(self.styles)))], ch))
+        return out
+
+    def __call__(self, n: int, rng: np.random.Generator) -> list[Sample]:
+        from ..data.chains import FPS
+        from ..model.rotations import matrix_to_6d, sixd_to_matrix
+
+        out = []
+        for lang, style, ch in self.chains(n, rng):
+            # through float16 6D, as the corpus stores its chains: no precision cue between the two
+            rot = sixd_to_matrix(matrix_to_6d(ch.rotations).astype(np.float16).astype(np.float32)).astype(np.float32)
+            labels = np.asarray(ch.labels_exact if self.exact else ch.labels, np.uint8)
+            out.append(_chain_sample(rot, ch.valid, labels, ch.real, FPS, lang,
+                                     "fresh-mirrored" if ch.mirrored else "fresh", style, rng))
+        return out
 
 
 def clip_samples_from_corpus(path: str | Path, split: str) -> list[Sample]:

@@ -62,6 +62,8 @@ class TrainConfig:
     noise: float = 0.02
     seed: int = 0
     threads: int = 1
+    fresh_chains: float = 0.0   # share of each batch drawn from chains made for this epoch
+    fresh_pool: int = 400       # chains made per epoch (and rank) when fresh_chains > 0
     model: FastConfig = field(default_factory=FastConfig)
 
     def to_dict(self) -> dict:
@@ -220,12 +222,25 @@ def _dist() -> tuple[int, int, bool]:
 
 def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: TrainConfig, *,
           resume: bool = False, device: str = "cpu", log: Callable[[str], None] = print,
-          progress: bool = True, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+          progress: bool = True, meta: dict[str, Any] | None = None,
+          fresh: Callable[[int, np.random.Generator], Seq[Sample]] | None = None) -> dict[str, Any]:
     """Train, validate each epoch, keep the best model (by val frame F1 + IoU) in ``out``.
+
+    ``fresh`` (n, rng) -> n new training samples (e.g. ``fast_data.FreshChains``): with
+    ``cfg.fresh_chains`` > 0, every epoch makes a pool of ``cfg.fresh_pool`` of them from a
+    generator seeded by (seed, epoch, rank) - so resumed runs and each torchrun rank are
+    deterministic, and ranks draw different chains - and that share of each batch comes from
+    the pool, the rest from ``train_set``.
 
     Writes ``out/fast.pt`` + ``config.json`` (best model), ``out/train_state.pt`` (for --resume)
     and ``out/train_log.json``. Returns the summary dict.
     """
+    if not 0.0 <= cfg.fresh_chains <= 1.0:
+        raise ValueError(f"fresh_chains must be in [0, 1], not {cfg.fresh_chains}")
+    if cfg.fresh_chains > 0 and (fresh is None or cfg.fresh_pool < 1):
+        raise ValueError("fresh_chains > 0 needs a fresh-sample source and fresh_pool >= 1")
+    if cfg.fresh_chains < 1 and not train_set:
+        raise ValueError("no training samples")
     from torch.utils.data import DistributedSampler
 
     rank, world, distributed = _dist()
@@ -267,6 +282,12 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
             pool = np.array(list(iter(sampler)))
         else:
             pool = np.arange(len(train_set))
+        fresh_pool: list[Sample] = []
+        t_fresh = time.time()
+        if cfg.fresh_chains > 0:
+            assert fresh is not None
+            fresh_pool = list(fresh(cfg.fresh_pool, np.random.default_rng([cfg.seed, epoch, rank, 1])))
+        t_fresh = time.time() - t_fresh
         net.train()
         bar = range(cfg.steps_per_epoch)
         if progress and rank == 0:
@@ -276,8 +297,12 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
         run = {"ce": 0.0, "ctc": 0.0}
         for _ in bar:
             length = int(rng.integers(cfg.crop_min, cfg.crop_max + 1))
-            idx = rng.choice(pool, size=cfg.batch_size, replace=len(pool) < cfg.batch_size)
-            x, y, pad = make_batch(train_set, idx, length, rng, cfg)
+            if fresh_pool:
+                batch = _mixed_batch(train_set, pool, fresh_pool, rng, cfg)
+                x, y, pad = make_batch(batch, range(len(batch)), length, rng, cfg)
+            else:  # the draws of a run without fresh chains are unchanged
+                idx = rng.choice(pool, size=cfg.batch_size, replace=len(pool) < cfg.batch_size)
+                x, y, pad = make_batch(train_set, idx, length, rng, cfg)
             x, y, pad = x.to(device), y.to(device), pad.to(device)
             logits = net(x, pad if pad.any() else None)
             loss, info = fast_loss(logits, y, pad, cfg)
@@ -298,6 +323,8 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
             history.append({"epoch": epoch + 1, "ce": round(run["ce"], 4), "ctc": round(run["ctc"], 4),
                             "wall_s": round(wall, 1), **{f"val_{k}": v for k, v in val.items()
                                                          if k in ("frame_f1", "iou", "segment_ratio", "boundary_f1")}})
+            if fresh_pool:
+                history[-1]["fresh_s"] = round(t_fresh, 1)
             log(json.dumps(history[-1]))
             if score > best:
                 best = score
@@ -321,6 +348,21 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
         with atomic_path(out / "train_log.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _mixed_batch(train_set: Seq[Sample], pool: np.ndarray, fresh_pool: Seq[Sample], rng: np.random.Generator,
+                 cfg: TrainConfig) -> list[Sample]:
+    """cfg.batch_size samples: a share ``cfg.fresh_chains`` of them (on average, when that share
+    of the batch is not a whole number) from ``fresh_pool``, the rest from ``train_set[pool]``."""
+    k = cfg.fresh_chains * cfg.batch_size
+    n_fresh = int(math.floor(k))
+    if k > n_fresh and rng.random() < k - n_fresh:
+        n_fresh += 1
+    n_fixed = cfg.batch_size - n_fresh if len(pool) else 0
+    n_fresh = cfg.batch_size - n_fixed
+    idx = rng.choice(pool, size=n_fixed, replace=len(pool) < n_fixed) if n_fixed else []
+    jdx = rng.choice(len(fresh_pool), size=n_fresh, replace=len(fresh_pool) < n_fresh)
+    return [train_set[int(i)] for i in idx] + [fresh_pool[int(j)] for j in jdx]
 
 
 def _fps(samples: Seq[Sample]) -> float:
