@@ -116,7 +116,10 @@ def _run(args, style: str) -> dict[str, Any]:
         "transitions": style,
     }
     if style == "as-built" and is_corpus(Path(args.data)):
+        from .seg_ceiling import label_ceiling
+
         out["real_clips"] = _real_clips(args, seg, opts, tol)
+        out["label_ceiling"] = label_ceiling(args.data, getattr(args, "split", "test") or "test", tol)
     kinds = sorted({s.kind for s in samples})
     if len(kinds) > 1:
         out["by_kind"] = {}
@@ -152,6 +155,10 @@ def format_text(res: dict[str, Any]) -> str:
     for name in ("fast", "baseline", "interpolation_shortcut"):
         r = res[name]
         lines.append(f"{name:9s} " + "  ".join(f"{k}={r[k]}" for k in keys))
+    if res.get("label_ceiling"):
+        r = res["label_ceiling"]
+        lines.append("ceiling   " + "  ".join(f"{k}={r[k]}" for k in keys)
+                     + f"  (oracle that sees the real frames; onsets exact {r['exact_onset_share']:.3f})")
     if res.get("real_clips"):
         r = res["real_clips"]
         lines.append(f"real clips ({r['clips']}, one sign each): exactly one found {r['exactly_one_sign']}, "
