@@ -26,6 +26,13 @@ def add_arguments(p) -> None:
                    help="bundled refiner: 0 = deterministic mean (default); > 0 adds seeded noise")
     p.add_argument("--strength", type=float, default=None, help="bundled refiner: correction strength")
     p.add_argument("--method", choices=("euler", "heun"), default="euler", help="ODE solver")
+    text = p.add_argument_group("text (official checkpoints; needs the 'text' extra)")
+    text.add_argument("--tokenizer", metavar="DIR",
+                      help="local XLM-R tokenizer folder: condition on text through the checkpoint's M-CLIP "
+                           "(default: the null text)")
+    text.add_argument("--text", help="the sentence (default: the sequence's own text)")
+    text.add_argument("--language", metavar="TAG", help="language tag of the prompt '<TAG> text' "
+                      "(default: the sequence's language)")
 
 
 def key_frames(policy: str, seq, device: str = "cpu") -> list:
@@ -97,16 +104,26 @@ def run(args) -> int:
     import numpy as np
 
     seq = seq.replace(keyframes=keys, base_states=np.full(seq.n_frames, FrameState.GENERATED, np.uint8))
+    if args.text is not None or args.language is not None:
+        if not args.tokenizer:
+            raise UserError("--text / --language need --tokenizer DIR (a local XLM-R tokenizer folder)")
+        seq = seq.replace(text=seq.text if args.text is None else args.text,
+                          language=seq.language if args.language is None else args.language)
 
     from ..ml.kf2p_inbetween import ModelLoadError, load_inbetweener
 
     opts = {"variation": args.variation, "method": args.method}
     if args.strength is not None:
         opts["strength"] = args.strength
+    if args.tokenizer:
+        opts["tokenizer"] = args.tokenizer
     try:
         inb = load_inbetweener(args.model, device=args.device, steps=args.steps, **opts)
     except ModelLoadError as e:
         raise UserError(str(e)) from None
+    if args.tokenizer and not any(getattr(s, "label", "").startswith("official")
+                                  for s in inb.streams.values()):
+        raise UserError(f"--tokenizer: model {args.model} is not an official checkpoint (only those carry M-CLIP)")
     out = inb.fill_all(seq, seed=args.seed)
     registry.write(args.out, out)
     streams = ", ".join(sorted(inb.streams)) or "none (baseline)"

@@ -177,14 +177,14 @@ class AbsoluteSampler:
     multiple = 8
 
     def __init__(self, model, stream: str, method: str = "euler", max_window: int = 304,
-                 label: str = "official") -> None:
+                 label: str = "official", text_encoder=None) -> None:
         self.model = model
         self.stream = stream
         self.channels = model.cfg.channels
         self.method = method
         self.max_window = int(max_window)
         self.multiple = model.cfg.time_multiple
-        self.text_encoder = None
+        self.text_encoder = text_encoder  # None: the null text (the release trained with text dropout)
         self.label = f"{label}-{stream}"
 
     def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
@@ -442,6 +442,7 @@ def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> Stre
     from .checkpoint import CheckpointError, load_official, load_ours
     from .refiner import FORMAT as REFINER_FORMAT
     from .refiner import RefinerCheckpointError, load_refiner
+    from .text import TextEncoderError
 
     obj_format = _peek_format(path)
     method = options.get("method", "euler")
@@ -460,8 +461,13 @@ def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> Stre
         ck = load_official(path, device)
         if ck.stream == "face":
             raise ModelLoadError(f"{path}: a face-stream checkpoint; Signframe in-betweens body and hands")
-        return AbsoluteSampler(ck.model, ck.stream, method, label="official")
-    except (CheckpointError, RefinerCheckpointError) as e:
+        enc = None
+        if options.get("tokenizer"):
+            from .text import MClipTextEncoder
+
+            enc = MClipTextEncoder.from_checkpoint(ck, options["tokenizer"], device)
+        return AbsoluteSampler(ck.model, ck.stream, method, label="official", text_encoder=enc)
+    except (CheckpointError, RefinerCheckpointError, TextEncoderError) as e:
         raise ModelLoadError(str(e)) from None
 
 
@@ -494,7 +500,9 @@ def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, de
     paths (comma-separated or a list: one body and one hand checkpoint, official or ours).
 
     options: ``strength``, ``variation`` (refiner), ``method`` ("euler" | "heun"), ``context``,
-    ``max_window``. Streams without a checkpoint fall back to the eased baseline."""
+    ``max_window``, ``tokenizer`` (official checkpoints: a local XLM-R tokenizer folder; the
+    sequence's text and language then condition the network through the checkpoint's M-CLIP).
+    Streams without a checkpoint fall back to the eased baseline."""
     if isinstance(model, (str, Path)):
         name = str(model)
         if name in ("slerp", "eased"):
