@@ -5,7 +5,11 @@ Positions are (T, J, 3) metres; every function returns metres (callers report ce
 - PA-MPJPE: the same after a per-frame Procrustes alignment (rotation, uniform scale,
   translation) of the prediction onto the ground truth.
 - DTW-JPE: dynamic time warping between the two sequences with the per-frame mean joint error as
-  the local cost; the accumulated cost along the optimal path divided by the path length.
+  the local cost. SOKE (``mGPT/metrics/dtw.py``) reports the accumulated cost along the optimal
+  path; we divide it by the ground truth's length so it reads in per-frame units (ratios between
+  methods on the same frames are unchanged). Dividing by the path's length instead would reward
+  a prediction that dwells near the keys: every extra step through a near-zero-cost cell lowers
+  the mean.
 - DTW-PA-JPE: the same with a Procrustes-aligned local cost.
 - velocity / jerk error: mean joint error of the first / third temporal differences (per frame,
   so multiply by fps, fps^3 for physical units).
@@ -48,21 +52,16 @@ def pa_mpjpe(pred: np.ndarray, gt: np.ndarray, frames: np.ndarray | None = None)
 
 
 def _dtw(cost: np.ndarray) -> float:
-    """Accumulated cost along the optimal monotone path / path length. cost: (N, M)."""
+    """Accumulated cost along the optimal monotone path / M. cost: (N predicted, M ground truth)."""
     n, m = cost.shape
     acc = np.full((n + 1, m + 1), np.inf)
-    steps = np.zeros((n + 1, m + 1))
     acc[0, 0] = 0.0
     # anti-diagonal sweep keeps the inner loop in numpy
     for k in range(2, n + m + 1):
         i = np.arange(max(1, k - m), min(n, k - 1) + 1)
         j = k - i
-        cands = np.stack([acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]])
-        lens = np.stack([steps[i - 1, j - 1], steps[i - 1, j], steps[i, j - 1]])
-        best = np.argmin(cands, axis=0)
-        acc[i, j] = cands[best, np.arange(i.size)] + cost[i - 1, j - 1]
-        steps[i, j] = lens[best, np.arange(i.size)] + 1
-    return float(acc[n, m] / steps[n, m])
+        acc[i, j] = np.minimum(np.minimum(acc[i - 1, j - 1], acc[i - 1, j]), acc[i, j - 1]) + cost[i - 1, j - 1]
+    return float(acc[n, m] / m)
 
 
 def dtw_jpe(pred: np.ndarray, gt: np.ndarray) -> float:

@@ -570,8 +570,9 @@ def evaluate(model, loss_fn: StreamLoss, batches: dict[int, list[Batch]], text_e
 # ---------------------------------------------------------------------------------------------
 # Strength calibration through the document path (the editor's code path)
 
-CALIBRATION_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75)
+CALIBRATION_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0)
 CALIBRATION_SPACINGS = (4, 6, 8, 10, 12, 14, 16)
+NEVER_WORSE = ("mpjpe", "velocity_error", "jerk_error")
 
 
 def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATION_SPACINGS,
@@ -579,10 +580,12 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
     """Choose the checkpoint's strength per key spacing on ``val`` and rewrite it.
 
     For each spacing: the strength with the lowest MPJPE among those never worse than SLERP on
-    MPJPE, and at least ``margin`` better on DTW-JPE and DTW-PA-JPE (a safety margin: unseen
-    languages vary; ``core.ml.kf2p_eval``: the editor's in-betweening path, per run, both key
-    phases); 0 (the eased baseline) when none qualifies. The table goes into ``RefinerSpec.strength_by_gap``; ``strength`` (the
-    uniform fallback) becomes its value at spacing 8."""
+    MPJPE, velocity and jerk error (stronger corrections buy per-frame accuracy with jerk an
+    animator sees), and at least ``margin`` better on DTW-JPE and DTW-PA-JPE (a safety margin:
+    unseen languages vary most there); ``core.ml.kf2p_eval``: the editor's in-betweening path,
+    per run, both key phases. 0 (the eased baseline) when none qualifies. The table goes into
+    ``RefinerSpec.strength_by_gap``; ``strength`` (the uniform fallback) becomes its value at
+    spacing 8."""
     from dataclasses import replace
 
     from .kf2p_eval import evaluate
@@ -602,12 +605,13 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
         ok = []
         for k in grid:
             m = row[f"s{k:g}"]
-            if m["mpjpe"] <= row["slerp"]["mpjpe"] and all(
+            if all(m[x] <= row["slerp"][x] for x in NEVER_WORSE) and all(
                     m[x] <= (1 - margin) * row["slerp"][x] for x in ("dtw_jpe", "dtw_pa_jpe")):
                 ok.append((m["mpjpe"], k))
         best = min(ok)[1] if ok else 0.0
         table.append((int(sp), float(best)))
-        rows[str(sp)] = {"strength": best, **{name: {x: round(row[name][x], 4) for x in ("mpjpe", "dtw_jpe", "dtw_pa_jpe")}
+        rows[str(sp)] = {"strength": best, **{name: {x: round(row[name][x], 4) for x in ("mpjpe", "dtw_jpe", "dtw_pa_jpe",
+                                                                                           "velocity_error", "jerk_error")}
                                               for name in ("slerp", "eased", f"s{best:g}")}}
     spec = replace(loaded.model.spec, strength_by_gap=tuple(table),
                    strength=float(dict(table).get(8, table[len(table) // 2][1])))
@@ -615,7 +619,8 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
     model.load_state_dict(loaded.model.state_dict())
     meta = dict(loaded.meta)
     meta["calibration"] = {"data": "validation split", "grid": list(grid), "per_spacing": rows,
-                           "rule": f"lowest MPJPE with MPJPE <= SLERP's and DTW-JPE, DTW-PA-JPE <= {1 - margin:g} x SLERP's"}
+                           "rule": f"lowest MPJPE with MPJPE, velocity and jerk errors <= SLERP's and DTW-JPE, "
+                                   f"DTW-PA-JPE <= {1 - margin:g} x SLERP's"}
     import torch
 
     raw = torch.load(path, weights_only=True, map_location="cpu")

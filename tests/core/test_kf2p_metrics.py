@@ -32,16 +32,21 @@ def test_dtw_matches_brute_force_on_small_case(rng):
     @functools.lru_cache(None)
     def best(i, j):
         if i == 0 and j == 0:
-            return cost[0, 0], 1
-        opts = []
-        for di, dj in ((1, 1), (1, 0), (0, 1)):
-            if i - di >= 0 and j - dj >= 0:
-                c, n = best(i - di, j - dj)
-                opts.append((c + cost[i, j], n + 1))
-        return min(opts)
+            return cost[0, 0]
+        return cost[i, j] + min(best(i - di, j - dj) for di, dj in ((1, 1), (1, 0), (0, 1))
+                                if i - di >= 0 and j - dj >= 0)
 
-    c, n = best(3, 4)
-    assert np.isclose(m._dtw(cost), c / n)
+    # SOKE's accumulated cost, per ground-truth frame
+    assert np.isclose(m._dtw(cost), best(3, 4) / 5)
+
+
+def test_dtw_is_at_most_mpjpe_and_still_sees_a_rushed_path(rng):
+    """Equal lengths: the diagonal is one of the paths, so DTW-JPE <= MPJPE; a prediction that
+    lingers and then skips every other frame keeps a cost DTW cannot warp away."""
+    gt = np.linspace(0, 1, 20)[:, None, None] * np.array([1.0, 0, 0])
+    late = np.concatenate([gt[:1].repeat(10, 0), gt[::2]])  # dwells, then covers the path at 2x
+    assert m.dtw_jpe(late, gt) <= m.mpjpe(late, gt)
+    assert m.dtw_jpe(late, gt) > 0.0
 
 
 def test_velocity_and_jerk_errors_zero_for_offset_copies(rng):
