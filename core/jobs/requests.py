@@ -107,8 +107,6 @@ class InbetweenResult:
 
     def apply(self, seq: Sequence) -> Sequence:
         """Write the patches into ``seq`` (GENERATED frames only; not an edit)."""
-        for p in self.patches:
-            if p.stop > seq.n_frames:
-                continue  # a length change raced this result: the receiver's generation check drops it anyway
-            seq = seq.with_generated(p.start, p.rotations, p.translation)
-        return seq
+        # a patch past the end: a length change raced this result (the receiver's generation check drops it anyway)
+        fits = [(p.start, p.rotations, p.translation) for p in self.patches if p.stop <= seq.n_frames]
+        return seq.with_generated_many(fits) if fits else seq

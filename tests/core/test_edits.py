@@ -116,6 +116,23 @@ def test_with_generated_never_touches_observed_frames():
     assert np.array_equal(out.rotations[~gen], seq.rotations[~gen])
 
 
+def test_with_generated_many_equals_one_patch_at_a_time():
+    seq = ed.set_span_state(make_seq(), 10, 49, FrameState.GENERATED).sequence
+    rng = np.random.default_rng(3)
+    patches = [(5, Rotation.random(10 * 52, random_state=1).as_matrix().reshape(10, 52, 3, 3).astype(np.float32),
+                rng.normal(size=(10, 3)).astype(np.float32)),
+               (30, Rotation.random(15 * 52, random_state=2).as_matrix().reshape(15, 52, 3, 3).astype(np.float32),
+                None)]
+    one = seq
+    for start, r, t in patches:
+        one = one.with_generated(start, r, t)
+    many = seq.with_generated_many(patches)
+    assert np.array_equal(many.rotations, one.rotations) and np.array_equal(many.translation, one.translation)
+    assert not np.array_equal(many.rotations[10:15], seq.rotations[10:15])  # generated frames written
+    assert np.array_equal(many.rotations[5:10], seq.rotations[5:10])  # observed ones kept
+    assert np.array_equal(seq.rotations, make_seq().rotations)  # the input is untouched
+
+
 def test_sequence_is_immutable_and_validated():
     seq = make_seq()
     with pytest.raises(ValueError):
