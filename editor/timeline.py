@@ -20,9 +20,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QBrush
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from core.model.sequence import FrameState, KeyKind, segments_from_labels
+from core.model.sequence import FrameState, KeyKind, Label, segments_from_labels
 
 from .commands import new_drag_id
 from .document import Document
@@ -40,6 +40,13 @@ KEY_COLOR = {KeyKind.ONSET: "#6fdc8c", KeyKind.MID: "#ffd166", KeyKind.OFFSET: "
 SELECTED = "#ffffff"
 BG = "#191c21"
 SIGN_COLORS = ["#2f5d73", "#3b5f45", "#5b4a6e", "#6a553a"]
+
+
+def _curve_values(r: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) rotations -> (n,) curve heights: the rotation angle, square-root scaled."""
+    cos = np.clip((np.trace(r, axis1=1, axis2=2) - 1) / 2, -1, 1)
+    deg = np.degrees(np.arccos(cos))
+    return CURVE_Y[0] + (CURVE_Y[1] - CURVE_Y[0]) * np.clip(deg / 180.0, 0, 1) ** 0.5
 
 
 class TimeAxis(pg.AxisItem):
@@ -82,22 +89,31 @@ class SegmentBand(pg.GraphicsObject):
     def __init__(self) -> None:
         super().__init__()
         self.segments: list[tuple[int, int, str | None]] = []
+        self._ends = np.zeros((2, 0), np.int64)  # (2, S) starts and ends, to find the visible ones
         self.n_frames = 1
         self._rect = QRectF(0, SEG_Y[0], 1, SEG_Y[1] - SEG_Y[0])
+        # paint() gets the exposed rect: only the signs in view are drawn (240 at 10 minutes)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def set_segments(self, segments, n_frames: int) -> None:
-        self.prepareGeometryChange()
-        self.segments = list(segments)
+        segments = list(segments)
+        if segments == self.segments and n_frames == self.n_frames:
+            return
+        if n_frames != self.n_frames:
+            self.prepareGeometryChange()
+            self._rect = QRectF(0, SEG_Y[0], max(n_frames, 1), SEG_Y[1] - SEG_Y[0])
+        self.segments = segments
+        self._ends = np.array([(a, b) for a, b, _ in segments], np.int64).reshape(-1, 2).T
         self.n_frames = n_frames
-        self._rect = QRectF(0, SEG_Y[0], max(n_frames, 1), SEG_Y[1] - SEG_Y[0])
         self.update()
 
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def paint(self, p: QPainter, *args) -> None:
+    def paint(self, p: QPainter, opt=None, *args) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         tr = p.transform()
+        ex = opt.exposedRect if opt is not None else self._rect
         p.resetTransform()  # draw in device pixels: text must not scale with zoom
         h0 = tr.map(QPointF(0, SEG_Y[1])).y()
         h1 = tr.map(QPointF(0, SEG_Y[0])).y()
@@ -105,7 +121,9 @@ class SegmentBand(pg.GraphicsObject):
         font = QFont()
         font.setPointSizeF(8.5)
         p.setFont(font)
-        for i, (a, b, gloss) in enumerate(self.segments):
+        starts, ends = self._ends
+        for i in np.flatnonzero((ends + 1 >= ex.left()) & (starts <= ex.right())).tolist():
+            a, b, gloss = self.segments[i]
             x0 = tr.map(QPointF(a, 0)).x()
             x1 = tr.map(QPointF(b + 1, 0)).x()
             r = QRectF(x0 + 0.5, top + 1, max(x1 - x0 - 1, 1.0), bottom - top - 2)
@@ -139,6 +157,8 @@ class KeyMarkers(pg.GraphicsObject):
         self._sel_brush = QBrush(QColor(SELECTED))
         self._pen = QPen(QColor("#101214"), 1)
         self._sel_pen = QPen(QColor("#ff9f1c"), 2)
+        # paint() gets the exposed rect: only the keys in view are drawn (720 at 10 minutes)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def set_keys(self, frames: np.ndarray, kinds: list, selected: np.ndarray, n_frames: int) -> None:
         if n_frames != self.n_frames:
@@ -150,15 +170,20 @@ class KeyMarkers(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def paint(self, p: QPainter, *args) -> None:
+    def paint(self, p: QPainter, opt=None, *args) -> None:
         from PySide6.QtGui import QPolygonF
 
         tr = p.transform()
+        ex = opt.exposedRect if opt is not None else self._rect
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         y = tr.map(QPointF(0, KEY_Y)).y()
-        for x_view, kind, sel in zip(self.frames, self.kinds, self.selected):
-            x = tr.map(QPointF(float(x_view), 0)).x()
+        sx, dx = tr.m11(), tr.dx()  # view x -> device x (no rotation in a view box)
+        margin = 2 * self.SIZE / max(abs(sx), 1e-9)  # a marker reaches this far past its frame
+        frames = np.asarray(self.frames, float)
+        for i in np.flatnonzero((frames >= ex.left() - margin) & (frames <= ex.right() + margin)).tolist():
+            kind, sel = self.kinds[i], bool(self.selected[i])
+            x = sx * frames[i] + dx
             r = self.SIZE * (1.3 if sel else 1.0)
             p.setBrush(self._sel_brush if sel else self._brush[kind])
             p.setPen(self._sel_pen if sel else self._pen)
@@ -294,7 +319,9 @@ class Timeline(QWidget):
         self.vb.addItem(self.state_img)
         self.segments = SegmentBand()
         self.vb.addItem(self.segments)
-        self.curve = pg.PlotDataItem(pen=pg.mkPen("#7fb0ff", width=1.2))
+        # clipped to the view: a repaint strokes the frames in view, not all 15,000 of 10 minutes
+        self.curve = pg.PlotDataItem(pen=pg.mkPen("#7fb0ff", width=1.2), clipToView=True, autoDownsample=True,
+                                     downsampleMethod="peak", skipFiniteCheck=True)
         self.vb.addItem(self.curve)
         self.range_item = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(255, 255, 255, 28),
                                               pen=pg.mkPen(255, 255, 255, 90))
@@ -328,6 +355,15 @@ class Timeline(QWidget):
 
         self._drag: dict | None = None
         self.modal: dict | None = None
+        # what the lanes show, kept to redraw only what an edit changed
+        self._shown_states: np.ndarray | None = None
+        self._labels: np.ndarray | None = None
+        self._spans: list[tuple[int, int]] = []  # sign segments (start, end) from the labels
+        self._glosses: tuple | None = None
+        self._segs: list[tuple[int, int, str | None]] = []
+        self._keys: tuple | None = None  # (keyframes tuple, (K,) int64 frames, kinds)
+        self._curve_y: np.ndarray | None = None
+        self._curve_joint = -1
         self._preview: dict[int, int] | None = None
         self._mouse_x = 0.0
         self.plot.scene().sigMouseMoved.connect(self._on_hover)
@@ -339,12 +375,12 @@ class Timeline(QWidget):
     # --- document ---------------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
         self.doc = doc
-        doc.sequenceEdited.connect(lambda lo, hi: self.rebuild())
+        doc.sequenceEdited.connect(self._on_edited)
         doc.sequenceReplaced.connect(self._on_replaced)
         doc.selectionChanged.connect(self._update_keys)
         doc.currentFrameChanged.connect(self._move_playhead)
         doc.jointChanged.connect(lambda j: self._update_curve())
-        doc.framesGenerated.connect(lambda lo, hi: self._update_curve())
+        doc.framesGenerated.connect(self._update_curve)
         self._on_replaced()
 
     def _on_replaced(self) -> None:
@@ -356,22 +392,24 @@ class Timeline(QWidget):
 
     def rebuild(self) -> None:
         """Redraw every lane from the document."""
+        self._shown_states = self._labels = self._curve_y = None
+        self._on_edited(0, self.doc.n_frames)
+
+    def _on_edited(self, lo: int, hi: int) -> None:
+        """An edit changed frames [lo, hi): lanes redo the part that changed (a drag on a
+        10-minute document sends one of these every 40 ms)."""
         doc = self.doc
         seq = doc.sequence
         states = seq.states
-        rgba = np.array([STATE_RGBA[FrameState(s)] for s in range(3)], np.uint8)[states]
-        self.state_img.setImage(rgba[None], autoLevels=False)
-        self.state_img.setRect(QRectF(-0.5, STATE_Y[0], seq.n_frames, STATE_Y[1] - STATE_Y[0]))
-        segs = segments_from_labels(seq.labels)
-        glosses = {(g.start, g.end): g.gloss for g in seq.glosses}
-        by_start = {g.start: g.gloss for g in seq.glosses}
-        items = [(s.start, s.end, glosses.get((s.start, s.end), by_start.get(s.start))) for s in segs]
-        if not items and seq.glosses:
-            items = [(g.start, g.end, g.gloss) for g in seq.glosses]
-        self.segments.set_segments(items, seq.n_frames)
-        self._segs = items
+        old = self._shown_states
+        if old is None or old.shape != states.shape or not np.array_equal(old, states):
+            rgba = np.array([STATE_RGBA[FrameState(s)] for s in range(3)], np.uint8)[states]
+            self.state_img.setImage(rgba[None], autoLevels=False)
+            self.state_img.setRect(QRectF(-0.5, STATE_Y[0], seq.n_frames, STATE_Y[1] - STATE_Y[0]))
+            self._shown_states = states
+        self._update_segments()
         self._update_keys()
-        self._update_curve()
+        self._update_curve(lo, hi)
         self._move_playhead(doc.current_frame)
         if doc.range:
             self.range_item.setRegion((doc.range[0] - 0.5, doc.range[1] + 0.5))
@@ -379,36 +417,88 @@ class Timeline(QWidget):
         else:
             self.range_item.hide()
 
-    def _key_positions(self) -> tuple[np.ndarray, list]:
+    def _update_segments(self) -> None:
+        """Sign segments from the labels, re-read only around the frames whose label changed."""
         seq = self.doc.sequence
-        frames = np.array([k.frame for k in seq.keyframes], float)
+        labels, old = seq.labels, self._labels
+        if old is None or old.shape != labels.shape:
+            self._spans = [(s.start, s.end) for s in segments_from_labels(labels)]
+        elif labels is not old:
+            diff = np.flatnonzero(old != labels)
+            if diff.size:
+                # reading labels restarts at every O frame: re-read from the O before the first
+                # change to the O after the last one (both the old and new labels are O there)
+                t = len(labels)
+                before = np.flatnonzero(labels[: diff[0]] == Label.O)
+                after = np.flatnonzero(labels[diff[-1] + 1:] == Label.O)
+                w0 = int(before[-1]) + 1 if before.size else 0
+                w1 = int(diff[-1]) + 1 + int(after[0]) if after.size else t
+                window = [(s.start + w0, s.end + w0) for s in segments_from_labels(labels[w0:w1])]
+                self._spans = ([sp for sp in self._spans if sp[1] < w0] + window
+                               + [sp for sp in self._spans if sp[0] >= w1])
+        self._labels = labels
+        if labels is old and seq.glosses is self._glosses:
+            return
+        self._glosses = seq.glosses
+        glosses = {(g.start, g.end): g.gloss for g in seq.glosses}
+        by_start = {g.start: g.gloss for g in seq.glosses}
+        items = [(a, b, glosses.get((a, b), by_start.get(a))) for a, b in self._spans]
+        if not items and seq.glosses:
+            items = [(g.start, g.end, g.gloss) for g in seq.glosses]
+        self.segments.set_segments(items, seq.n_frames)
+        self._segs = items
+
+    def _key_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """((K,) float shown positions (a drag's preview applied), (K,) int64 key frames)."""
+        frames = self._key_table()[1]
+        pos = frames.astype(float)
         if self._preview:
-            frames = np.array([self._preview.get(int(f), int(f)) for f in frames], float)
-        return frames, list(seq.keyframes)
+            src = np.fromiter(self._preview.keys(), np.int64, len(self._preview))
+            dst = np.fromiter(self._preview.values(), float, len(self._preview))
+            i = np.clip(np.searchsorted(frames, src), 0, max(len(frames) - 1, 0))
+            hit = frames[i] == src if len(frames) else np.zeros(0, bool)
+            pos[i[hit]] = dst[hit]
+        return pos, frames
+
+    def _key_table(self) -> tuple:
+        """(keyframes, (K,) int64 frames, [kind]) of the document, rebuilt when the keys change."""
+        keys = self.doc.sequence.keyframes
+        if self._keys is None or self._keys[0] is not keys:
+            self._keys = (keys, np.array([k.frame for k in keys], np.int64), [k.kind for k in keys])
+        return self._keys
 
     def _update_keys(self) -> None:
         if self.doc is None:
             return
-        frames, keys = self._key_positions()
+        pos, frames = self._key_positions()
         sel = self.doc.selected_keys
-        self.keys_item.set_keys(frames, [k.kind for k in keys], np.array([k.frame in sel for k in keys], bool),
-                                self.doc.n_frames)
+        selected = np.isin(frames, np.fromiter(sel, np.int64, len(sel))) if sel else np.zeros(len(frames), bool)
+        self.keys_item.set_keys(pos, self._key_table()[2], selected, self.doc.n_frames)
         if self.doc.range:
             self.range_item.setRegion((self.doc.range[0] - 0.5, self.doc.range[1] + 0.5))
             self.range_item.show()
         else:
             self.range_item.hide()
 
-    def _update_curve(self) -> None:
+    def _update_curve(self, lo: int | None = None, hi: int | None = None) -> None:
+        """The joint's rotation angle per frame; with [lo, hi) only those frames are recomputed."""
         doc = self.doc
         if doc is None or doc.joint < 0:
             self.curve.setData([], [])
+            self._curve_y = None
             return
-        r = doc.sequence.rotations[:, doc.joint]
-        cos = np.clip((np.trace(r, axis1=1, axis2=2) - 1) / 2, -1, 1)
-        deg = np.degrees(np.arccos(cos))
-        y = CURVE_Y[0] + (CURVE_Y[1] - CURVE_Y[0]) * np.clip(deg / 180.0, 0, 1) ** 0.5
-        self.curve.setData(np.arange(len(y)), y)
+        rot = doc.sequence.rotations
+        t, y = rot.shape[0], self._curve_y
+        if lo is None or y is None or len(y) != t or self._curve_joint != doc.joint:
+            y = _curve_values(rot[:, doc.joint])
+        else:
+            lo, hi = max(0, int(lo)), min(t, int(hi))
+            if hi <= lo:
+                return
+            y = y.copy()
+            y[lo:hi] = _curve_values(rot[lo:hi, doc.joint])
+        self._curve_y, self._curve_joint = y, doc.joint
+        self.curve.setData(np.arange(t), y)
 
     def _move_playhead(self, frame: int) -> None:
         self.playhead.setValue(frame)
@@ -421,14 +511,14 @@ class Timeline(QWidget):
     # --- hit tests --------------------------------------------------------------------------
     def key_near(self, scene_pos, px: float = 8.0) -> int | None:
         """The key frame whose marker is within ``px`` pixels of ``scene_pos`` horizontally."""
-        frames, keys = self._key_positions()
-        if not len(frames):
+        pos, frames = self._key_positions()
+        if not len(pos):
             return None
         x = self.vb.mapSceneToView(scene_pos).x()
         per_px = self.vb.viewPixelSize()[0]
-        d = np.abs(frames - x) / max(per_px, 1e-9)
+        d = np.abs(pos - x) / max(per_px, 1e-9)
         i = int(np.argmin(d))
-        return keys[i].frame if d[i] <= px else None
+        return int(frames[i]) if d[i] <= px else None
 
     def segment_at(self, pos) -> tuple[int, int] | None:
         x = pos.x()

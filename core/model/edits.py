@@ -4,6 +4,10 @@ Every edit returns a ``Change``: the new sequence, the ``Patch`` that turns it b
 input (so undo is one more patch), and the dirty frame span whose in-betweening must be redone.
 A patch splices frames ``[start, start + n_old)`` with new per-frame arrays (so it can also
 change the length) and replaces the keyframe and gloss lists.
+
+Versions share what an edit leaves alone: a new sequence takes the unchanged (read-only) arrays
+of the old one as they are, and a patch carries only the channels it changes, so an edit of a
+10-minute document copies the channels it touches, not the whole document.
 """
 from __future__ import annotations
 
@@ -13,7 +17,11 @@ from typing import Iterable, Mapping, Sequence as Seq
 import numpy as np
 
 from .rotations import identity, is_rotation
-from .sequence import FrameState, Keyframe, KeyKind, Segment, Sequence, SequenceError
+from .sequence import FrameState, Keyframe, KeyKind, Segment, Sequence, SequenceError, freeze
+
+# channels that in-betweening output overwrites (``Sequence.with_generated``) after an edit: an
+# inverse patch always restores them, so undo is exact whatever was generated in the meantime
+GENERATED_CHANNELS = ("rotations", "translation")
 
 
 class EditError(ValueError):
@@ -23,7 +31,8 @@ class EditError(ValueError):
 @dataclass(frozen=True, eq=False)
 class Patch:
     """Replace frames ``[start, start + n_old)`` by ``arrays`` (each (n_new, ...)) and set the
-    keyframe and gloss lists."""
+    keyframe and gloss lists. A patch that keeps the length may carry only some channels (the
+    others stay as they are); one that changes it carries every channel."""
 
     start: int
     n_old: int
@@ -33,6 +42,8 @@ class Patch:
 
     @property
     def n_new(self) -> int:
+        if not self.arrays:
+            return self.n_old
         return int(next(iter(self.arrays.values())).shape[0])
 
 
@@ -53,21 +64,40 @@ def apply_patch(seq: Sequence, patch: Patch) -> Change:
     if not (0 <= a <= b <= t):
         raise EditError(f"patch frames {a}..{b} outside 0..{t}")
     old = seq.frame_arrays()
-    if set(old) != set(patch.arrays):
+    n_new = patch.n_new
+    same_length = n_new == patch.n_old
+    if not (set(patch.arrays) <= set(old) if same_length else set(patch.arrays) == set(old)):
         raise EditError("patch channels do not match the sequence")
-    new = {k: np.concatenate([v[:a], patch.arrays[k], v[b:]]) for k, v in old.items()}
+    new = dict(old)  # channels the patch leaves alone are shared with ``seq``
+    for k, p in patch.arrays.items():
+        v, p = old[k], np.asarray(patch.arrays[k])
+        if p.shape != (n_new,) + v.shape[1:]:
+            raise EditError(f"patch channel {k} has shape {p.shape}, expected {(n_new,) + v.shape[1:]}")
+        if same_length and np.array_equal(v[a:b], p):
+            continue  # rides along unchanged (kept for the inverse): share it
+        if same_length:
+            arr = v.copy()
+            arr[a:b] = p
+        else:
+            arr = np.concatenate([v[:a], p, v[b:]])
+        # ``v`` was validated with ``seq``: only the spliced frames can bring a NaN in
+        new[k] = freeze(arr, finite=p.dtype.kind not in "fc" or bool(np.isfinite(p).all()))
     try:
         out = seq.with_frame_arrays(new, keyframes=patch.keyframes, glosses=patch.glosses)
     except SequenceError as e:
         raise EditError(str(e)) from None
-    inverse = Patch(a, patch.n_new, {k: v[a:b].copy() for k, v in old.items()}, seq.keyframes, seq.glosses)
-    return Change(out, inverse, (a, a + patch.n_new))
+    inverse = Patch(a, n_new, {k: old[k][a:b].copy() for k in patch.arrays}, seq.keyframes, seq.glosses)
+    return Change(out, inverse, (a, a + n_new))
 
 
 def _change(old: Sequence, new: Sequence, lo: int, hi: int, dirty: tuple[int, int] | None = None) -> Change:
-    """Change from ``old`` to same-length ``new`` differing only in frames [lo, hi)."""
+    """Change from ``old`` to same-length ``new`` differing only in frames [lo, hi).
+
+    The inverse carries the channels the edit replaced, plus those in-betweening rewrites."""
     lo, hi = max(0, lo), min(old.n_frames, hi)
-    inverse = Patch(lo, hi - lo, {k: v[lo:hi].copy() for k, v in old.frame_arrays().items()},
+    after = new.frame_arrays()
+    inverse = Patch(lo, hi - lo, {k: v[lo:hi].copy() for k, v in old.frame_arrays().items()
+                                  if after[k] is not v or k in GENERATED_CHANNELS},
                     old.keyframes, old.glosses)
     return Change(new, inverse, dirty if dirty is not None else (lo, hi))
 
@@ -85,7 +115,7 @@ def _neighbour_span(frames: np.ndarray, keys: np.ndarray, t: int) -> tuple[int, 
 def _generate_between(states: np.ndarray, lo: int, hi: int) -> np.ndarray:
     s = states.copy()
     s[lo:hi] = FrameState.GENERATED
-    return s
+    return freeze(s)
 
 
 def _key_frames_of(seq: Sequence, frames: Iterable[int]) -> np.ndarray:
@@ -125,10 +155,12 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     span_frames = np.concatenate([src, dst])
     lo, hi = _neighbour_span(span_frames, fixed, t)
 
+    # poses only move between frames of a validated sequence: the copies stay finite
     rot = seq.rotations.copy()
     tr = seq.translation.copy()
     rot[dst] = seq.rotations[src]
     tr[dst] = seq.translation[src]
+    rot, tr = freeze(rot, finite=True), freeze(tr, finite=True)
     kinds = {k.frame: k.kind for k in seq.keyframes}
     keys = [k for k in seq.keyframes if k.frame not in moved] + [Keyframe(int(d), kinds[int(s)]) for s, d in zip(src, dst)]
 
@@ -140,6 +172,7 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     labels = seq.labels.copy()
     frames = np.arange(lo, hi)
     labels[lo:hi] = seq.labels[np.clip(np.rint(np.interp(frames, an, ao)), 0, t - 1).astype(int)]
+    freeze(labels)
     fwd = lambda f: int(np.clip(np.rint(np.interp(f, ao[np.argsort(ao)], an[np.argsort(ao)])), 0, t - 1))  # noqa: E731
     glosses = tuple(
         Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss) if lo <= g.start < hi or lo <= g.end < hi else g
@@ -176,6 +209,7 @@ def set_joint_rotations(seq: Sequence, frame: int, joints: Seq[int], rotations: 
         raise EditError("not a rotation matrix (NaN, scaled or reflected)")
     rot = seq.rotations.copy()
     rot[frame, joints] = rotations
+    freeze(rot, finite=True)  # checked rotations into a validated array
     lo, hi = _neighbour_span(np.array([frame]), seq.key_frames[seq.key_frames != frame], seq.n_frames)
     new = seq.replace(rotations=rot, base_states=_generate_between(seq.base_states, lo, hi))
     return _change(seq, new, lo, hi)
@@ -237,14 +271,14 @@ def set_span_state(seq: Sequence, start: int, end: int, state: FrameState) -> Ch
         raise EditError(f"empty span {start}..{end}")
     base = seq.base_states.copy()
     base[lo:hi] = state
-    changes: dict = {"base_states": base}
+    changes: dict = {"base_states": freeze(base)}
     if state == FrameState.SOURCE:
         not_key = np.ones(hi - lo, bool)
         not_key[seq.key_frames[(seq.key_frames >= lo) & (seq.key_frames < hi)] - lo] = False
         rot, tr = seq.rotations.copy(), seq.translation.copy()
         rot[lo:hi][not_key] = seq.source_rotations[lo:hi][not_key]
         tr[lo:hi][not_key] = seq.source_translation[lo:hi][not_key]
-        changes.update(rotations=rot, translation=tr)
+        changes.update(rotations=freeze(rot, finite=True), translation=freeze(tr, finite=True))
     # the frames around the span depend on it through the in-betweener
     keys = seq.key_frames
     dlo, dhi = _neighbour_span(np.array([lo, hi - 1]), keys[(keys < lo) | (keys >= hi)], t)

@@ -6,6 +6,7 @@ snapshot can cross threads as it is. Edits (``core.model.edits``) return new seq
 from __future__ import annotations
 
 import enum
+import weakref
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
@@ -69,9 +70,54 @@ FRAME_FIELDS = ("rotations", "translation", "source_rotations", "source_translat
                 "base_states", "labels", "valid")
 
 
+def _read_only(a: np.ndarray) -> bool:
+    """True when nobody can write ``a``'s data: it and every array it views are read-only."""
+    while isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        a = a.base
+    return a is None or isinstance(a, bytes)
+
+
 def _frozen(a: np.ndarray, dtype) -> np.ndarray:
+    """``a`` as a read-only array of ``dtype``. An array that is read-only already (another
+    version's, or one an edit built and froze) is shared, not copied: an edit of a 10-minute
+    document then copies only the channels it changes (rotations alone are 28 MB)."""
+    if isinstance(a, np.ndarray) and a.dtype == dtype and _read_only(a):
+        return a
     a = np.array(a, dtype=dtype, copy=True)
     a.setflags(write=False)
+    return a
+
+
+# read-only arrays already checked to be finite, by id (with a weak reference: an id is reused
+# once its array is gone), so the versions sharing an unchanged array do not scan it again
+_finite: dict[int, weakref.ref] = {}
+
+
+def _remember_finite(a: np.ndarray) -> None:
+    key = id(a)
+    _finite[key] = weakref.ref(a, lambda r, key=key: _finite.pop(key, None) if _finite.get(key) is r else None)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    ref = _finite.get(id(a))
+    if ref is not None and ref() is a:
+        return True
+    if not np.isfinite(a).all():
+        return False
+    if not a.flags.writeable:
+        _remember_finite(a)
+    return True
+
+
+def freeze(a: np.ndarray, *, finite: bool = False) -> np.ndarray:
+    """Make ``a``, a new array only the caller holds, read-only, so a ``Sequence`` takes it as
+    it is instead of copying it. ``finite``: the caller knows every value is finite (copied from
+    a validated sequence, plus pieces it checked), so validation need not scan it again."""
+    a.setflags(write=False)
+    if finite and _read_only(a):
+        _remember_finite(a)
     return a
 
 
@@ -137,7 +183,7 @@ class Sequence:
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise SequenceError(f"fps must be positive, got {self.fps}")
         for name in ("rotations", "translation", "source_rotations", "source_translation"):
-            if not np.isfinite(getattr(self, name)).all():
+            if not _all_finite(getattr(self, name)):
                 raise SequenceError(f"{name} contains NaN or infinite values")
         if np.any((self.base_states != FrameState.SOURCE) & (self.base_states != FrameState.GENERATED)):
             raise SequenceError("base_states must be SOURCE or GENERATED (KEY comes from keyframes)")
@@ -217,14 +263,18 @@ class Sequence:
         states = self.states
         rot = self.rotations.copy()
         tr = None
+        finite = True  # the copies are of validated arrays: only the written pieces need a check
         for start, rotations, translation in patches:
             sl = slice(start, start + rotations.shape[0])
             gen = states[sl] == FrameState.GENERATED
             rot[sl][gen] = rotations[gen]
+            finite = finite and bool(np.isfinite(rot[sl]).all())
             if translation is not None:
                 tr = self.translation.copy() if tr is None else tr
                 tr[sl][gen] = translation[gen]
-        return replace(self, rotations=rot, translation=self.translation if tr is None else tr)
+                finite = finite and bool(np.isfinite(tr[sl]).all())
+        return replace(self, rotations=freeze(rot, finite=finite),
+                       translation=self.translation if tr is None else freeze(tr, finite=finite))
 
 
 def new_sequence(rotations: np.ndarray, fps: float, translation: np.ndarray | None = None, *,
