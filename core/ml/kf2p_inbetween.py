@@ -494,6 +494,9 @@ def _model_files(path: Path) -> list[Path]:
     return [path]
 
 
+_NO_MCLIP = "tokenizer: model {} is not an official checkpoint (only those carry M-CLIP text weights)"
+
+
 def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, device: str = "cpu",
                      steps: int | None = None, **options: Any) -> KF2PInbetweener:
     """``slerp`` | ``eased`` | ``bundled`` | a checkpoint file | a folder of checkpoints | several
@@ -506,6 +509,8 @@ def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, de
     if isinstance(model, (str, Path)):
         name = str(model)
         if name in ("slerp", "eased"):
+            if options.get("tokenizer"):
+                raise ModelLoadError(_NO_MCLIP.format(name))
             return KF2PInbetweener({}, eased=name == "eased", name=name)
         paths = [BUNDLED_DIR] if name == "bundled" else [Path(p.strip()) for p in name.split(",") if p.strip()]
     else:
@@ -521,6 +526,9 @@ def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, de
         streams[s.stream] = s
         if isinstance(s, RefinerSampler):
             meta_steps = getattr(s.spec, "steps", None) or meta_steps
+    if options.get("tokenizer") and not any(getattr(s, "text_encoder", None) is not None
+                                            for s in streams.values() if isinstance(s, AbsoluteSampler)):
+        raise ModelLoadError(_NO_MCLIP.format(name))
     # Refiners start from the mean (x0 = 0): 2 Euler steps matched 16 within 0.5 % MPJPE on the
     # test languages (python -m core eval kf2p ... --steps-sweep 1,2,4,8,16); official: 10.
     default_steps = 2 if all(isinstance(s, RefinerSampler) for s in streams.values()) else 10
