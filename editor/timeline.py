@@ -360,7 +360,6 @@ class Timeline(QWidget):
         self._labels: np.ndarray | None = None
         self._spans: list[tuple[int, int]] = []  # sign segments (start, end) from the labels
         self._glosses: tuple | None = None
-        self._segs: list[tuple[int, int, str | None]] = []
         self._keys: tuple | None = None  # (keyframes tuple, (K,) int64 frames, kinds)
         self._curve_y: np.ndarray | None = None
         self._curve_joint = -1
@@ -446,7 +445,6 @@ class Timeline(QWidget):
         if not items and seq.glosses:
             items = [(g.start, g.end, g.gloss) for g in seq.glosses]
         self.segments.set_segments(items, seq.n_frames)
-        self._segs = items
 
     def _key_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """((K,) float shown positions (a drag's preview applied), (K,) int64 key frames)."""
@@ -522,7 +520,7 @@ class Timeline(QWidget):
 
     def segment_at(self, pos) -> tuple[int, int] | None:
         x = pos.x()
-        for a, b, _ in getattr(self, "_segs", []):
+        for a, b, _ in self.segments.segments:
             if a - 0.5 <= x <= b + 0.5:
                 return a, b
         return None

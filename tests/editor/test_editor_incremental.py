@@ -15,7 +15,7 @@ from tests.editor.helpers import settle
 
 
 def lanes(tl):
-    return (list(tl._segs), tl._curve_y.copy(), tl._shown_states.copy(), tl.keys_item.frames.copy())
+    return (list(tl.segments.segments), tl._curve_y.copy(), tl._shown_states.copy(), tl.keys_item.frames.copy())
 
 
 def test_lanes_after_edits_equal_a_full_rebuild(qtbot, window):
