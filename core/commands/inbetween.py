@@ -24,7 +24,11 @@ def add_arguments(p) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--variation", type=float, default=0.0,
                    help="bundled refiner: 0 = deterministic mean (default); > 0 adds seeded noise")
-    p.add_argument("--strength", type=float, default=None, help="bundled refiner: correction strength")
+    p.add_argument("--strength", type=float, default=None,
+                   help="bundled refiner: correction strength (default: the checkpoint's table per gap length)")
+    p.add_argument("--geometry", type=float, default=None,
+                   help="bundled refiner: strength of the correction off each joint's key-to-key path "
+                        "(default: --strength, else the checkpoint's table)")
     p.add_argument("--method", choices=("euler", "heun"), default="euler", help="ODE solver")
     text = p.add_argument_group("text (official checkpoints; needs the 'text' extra)")
     text.add_argument("--tokenizer", metavar="DIR",
@@ -113,8 +117,9 @@ def run(args) -> int:
     from ..ml.kf2p_inbetween import ModelLoadError, load_inbetweener
 
     opts = {"variation": args.variation, "method": args.method}
-    if args.strength is not None:
-        opts["strength"] = args.strength
+    for name in ("strength", "geometry"):
+        if getattr(args, name) is not None:
+            opts[name] = getattr(args, name)
     if args.tokenizer:
         opts["tokenizer"] = args.tokenizer
     try:

@@ -221,9 +221,25 @@ def _npz_is_data(path: Path) -> bool:
         return False
 
 
+def timing_oracle(gt: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(T, J, 3, 3): every joint on its key-to-key geodesic, at the phase where the ground truth
+    ``gt`` projects onto it (``refiner.timing_projection``) -- the bound for any in-betweener that
+    only changes *when* each joint travels SLERP's path (the bundled model changes that first)."""
+    import torch
+
+    from .refiner import geodesic_fill, timing_projection
+
+    g = torch.from_numpy(np.asarray(gt, np.float64))[None]
+    obs = torch.zeros(g.shape[:3], dtype=torch.bool)
+    obs[:, keys] = True
+    return timing_projection(geodesic_fill(g, obs, eased=True), obs, g)[1][0].numpy().astype(np.float32)
+
+
 def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, phases: int = 2,
-             dtw_window: int = 150, max_runs: int | None = None, streams=("body", "hand")) -> dict[str, Any]:
-    """Metrics per stream, spacing and method (``inbetweeners``: name -> KF2PInbetweener)."""
+             dtw_window: int = 150, max_runs: int | None = None, streams=("body", "hand"),
+             oracle: bool = False) -> dict[str, Any]:
+    """Metrics per stream, spacing and method (``inbetweeners``: name -> KF2PInbetweener);
+    ``oracle`` adds the ``timing_oracle`` row (it reads the ground truth: a bound, not a method)."""
     from dataclasses import replace
 
     out: dict[str, Any] = {}
@@ -238,6 +254,8 @@ def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, pha
                                       "spacings": {}}
         for s in spacings:
             accs: dict[str, dict] = {name: {} for name in inbetweeners}
+            if oracle:
+                accs["timing_oracle"] = {}
             timing = {name: 0.0 for name in inbetweeners}
             for ph in range(phases):
                 built = _build(clips, runs, s, ph / max(1, phases))
@@ -249,8 +267,11 @@ def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, pha
                     timing[name] += time.perf_counter() - t0
                     for f, (_, gt, r, k) in zip(filled, built):
                         _accumulate(accs[name], run_metrics(stream, f.rotations, gt, r, k, dtw_window))
+                if oracle:
+                    for _, gt, r, k in built:
+                        _accumulate(accs["timing_oracle"], run_metrics(stream, timing_oracle(gt, k), gt, r, k, dtw_window))
             row = {name: _finish(a) for name, a in accs.items()}
-            for name in inbetweeners:
+            for name in accs:
                 if name in ("slerp", "eased") or "slerp" not in row or "mpjpe" not in row[name]:
                     continue
                 row[name]["ratio_vs_slerp"] = {m: row[name][m] / row["slerp"][m] for m in
@@ -291,7 +312,7 @@ def run(args) -> dict[str, Any]:
     except ModelLoadError as e:
         raise UserError(str(e)) from None
     t0 = time.perf_counter()
-    res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs)
+    res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs, oracle=True)
     model_inb = inbs.get("model")
     adapt = None
     if args.adapt_steps and model_inb is not None:
@@ -357,6 +378,8 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
                        "slerp_mpjpe_cm": round(row["slerp"]["mpjpe"], 4),
                        "eased_mpjpe_cm": round(row["eased"]["mpjpe"], 4),
                        "model_mpjpe_cm": round(m["mpjpe"], 4)}
+            if "timing_oracle" in row:
+                rows[s]["timing_oracle_mpjpe_ratio"] = round(row["timing_oracle"]["mpjpe"] / row["slerp"]["mpjpe"], 4)
         out[stream] = rows
     return out
 

@@ -40,6 +40,7 @@ from ..model.rotations import FLIP_SIGNS
 from ..model.sequence import FrameState, Sequence
 from ..model.skeleton import LEFT_HAND, RIGHT_HAND, SIGNSPARK_BODY_JOINTS
 from . import solver
+from .refiner import joint_channels
 
 __all__ = [
     "ROOT",
@@ -116,27 +117,25 @@ class StreamSampler(Protocol):
         ...
 
 
-def _channel_mask(obs: Tensor, per_joint: int) -> Tensor:
-    """(B, T, n) -> (B, n * per_joint, T), joint-major channels."""
-    b, t, n = obs.shape
-    return obs[..., None].expand(b, t, n, per_joint).reshape(b, t, n * per_joint).transpose(1, 2)
-
-
 class RefinerSampler:
-    """Our refiner (``core.ml.refiner``): residuals over the eased baseline, x0 = variation * noise."""
+    """Our refiner (``core.ml.refiner``): corrections of the eased baseline (retiming along each
+    joint's key-to-key path, then residuals), x0 = variation * noise."""
 
     multiple = 8
 
     def __init__(self, model, strength: float | None = None, variation: float = 0.0,
-                 method: str = "euler", max_window: int = 128, text_encoder=None) -> None:
+                 method: str = "euler", max_window: int = 128, text_encoder=None,
+                 geometry: float | None = None) -> None:
         from .refiner import HashedTextEncoder
 
         self.model = model
         self.spec = model.spec
         self.stream = model.spec.stream
         self.channels = model.spec.channels
-        # None: the checkpoint's strength (per gap length when it has a table)
+        # None: the checkpoint's strength (per gap length when it has a table); ``geometry``
+        # (timing models: the off-path residual's) follows ``strength`` unless given
         self.strength = None if strength is None else float(strength)
+        self.geometry = None if geometry is None else float(geometry)
         self.variation = float(variation)
         self.method = method
         self.max_window = int(max_window)
@@ -146,10 +145,13 @@ class RefinerSampler:
 
     def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
                text_emb: Tensor | None) -> Tensor:
-        from .refiner import apply_residual, refiner_condition
+        from .refiner import bracket_torch, refined, refiner_condition, state_mask
 
+        off = self.strength == 0.0 and (not self.spec.timing or self.geometry in (None, 0.0))
+        if off or steps <= 0:
+            return w.base
         cond = refiner_condition(w.base, w.obs)
-        mask = _channel_mask(w.obs, 3)
+        mask = state_mask(self.spec, w.obs)
         x_embed = torch.zeros_like(mask, dtype=w.base.dtype)
         x0 = noise.transpose(1, 2) * self.variation
         model = self.model
@@ -157,17 +159,12 @@ class RefinerSampler:
         def velocity(x: Tensor, t: Tensor) -> Tensor:
             return model(x, t, x_embed, mask, w.y_mask, cond, text_emb)
 
-        if self.strength == 0.0 or steps <= 0:
-            return w.base
         x = solver.sample(velocity, x0, mask, x_embed, steps, self.method, hit_keys=True, cancel=cancel)
-        if self.strength is not None:
-            k = torch.full_like(x, self.strength)
-        else:
-            from .refiner import bracket_torch
-
-            _, _, _, gap = bracket_torch(w.obs)  # (B, T, n) frames between the bracketing keys
-            k = self.spec.strength_at(gap.to(x.dtype)).repeat_interleave(3, dim=2).transpose(1, 2)
-        return apply_residual(w.base, x * k * self.spec.res_scale)
+        gap = bracket_torch(w.obs)[3].to(x.dtype)  # (B, T, n) frames between the bracketing keys
+        k = self.spec.strength_at(gap) if self.strength is None else self.strength
+        kg = self.geometry if self.geometry is not None else (
+            self.strength if self.strength is not None else self.spec.geometry_at(gap))
+        return refined(w.base, w.obs, x, self.spec, k, kg)
 
 
 class AbsoluteSampler:
@@ -191,7 +188,7 @@ class AbsoluteSampler:
                text_emb: Tensor | None) -> Tensor:
         b, t, n = w.obs.shape
         x_embed = w.base[..., :2, :].reshape(b, t, n * 6).transpose(1, 2).contiguous()
-        mask = _channel_mask(w.obs, 6)
+        mask = joint_channels(w.obs, 6)
         velocity = solver.model_velocity(self.model, x_embed, mask, w.y_mask, text_emb)
         x = solver.sample(velocity, noise.transpose(1, 2), mask, x_embed, max(1, steps), self.method,
                           hit_keys=True, cancel=cancel)
@@ -451,7 +448,8 @@ def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> Stre
             r = load_refiner(path, device)
             return RefinerSampler(r.model, strength=options.get("strength"),
                                   variation=float(options.get("variation", 0.0)), method=method,
-                                  max_window=int(options.get("max_window", 128)))
+                                  max_window=int(options.get("max_window", 128)),
+                                  geometry=options.get("geometry"))
         if obj_format == "signframe-kf2p":
             o = load_ours(path, device)
             stream = {90: "hand", 60: "body"}.get(o.config.channels)
@@ -502,7 +500,7 @@ def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, de
     """``slerp`` | ``eased`` | ``bundled`` | a checkpoint file | a folder of checkpoints | several
     paths (comma-separated or a list: one body and one hand checkpoint, official or ours).
 
-    options: ``strength``, ``variation`` (refiner), ``method`` ("euler" | "heun"), ``context``,
+    options: ``strength``, ``geometry``, ``variation`` (refiner), ``method`` ("euler" | "heun"), ``context``,
     ``max_window``, ``tokenizer`` (official checkpoints: a local XLM-R tokenizer folder; the
     sequence's text and language then condition the network through the checkpoint's M-CLIP).
     Streams without a checkpoint fall back to the eased baseline."""

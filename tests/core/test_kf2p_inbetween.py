@@ -59,9 +59,9 @@ def noisy(net: RefinerNet, seed: int = 0) -> RefinerNet:
     return net.eval()
 
 
-def refiner_inb(zero: bool = False, **kw) -> K.KF2PInbetweener:
+def refiner_inb(zero: bool = False, timing: bool = False, **kw) -> K.KF2PInbetweener:
     torch.manual_seed(0)
-    body, hand = RefinerNet.create("body"), RefinerNet.create("hand")
+    body, hand = RefinerNet.create("body", timing=timing), RefinerNet.create("hand", timing=timing)
     if not zero:
         body, hand = noisy(body, 1), noisy(hand, 2)
     samplers = {"body": K.RefinerSampler(body.eval(), variation=kw.pop("variation", 0.0)),
@@ -78,15 +78,17 @@ def test_baselines_equal_the_classical_fill():
         assert np.array_equal(out.translation, want.translation)
 
 
-def test_zero_initialised_refiner_returns_the_eased_baseline_exactly():
+@pytest.mark.parametrize("timing", [False, True])
+def test_zero_initialised_refiner_returns_the_eased_baseline_exactly(timing):
     seq = keyed(150)
-    out = refiner_inb(zero=True).fill_all(seq)
+    out = refiner_inb(zero=True, timing=timing).fill_all(seq)
     assert np.array_equal(out.rotations, inbetween_baseline(seq, smoothstep).rotations)
 
 
-def test_refiner_changes_only_generated_stream_joints_and_hits_keys():
+@pytest.mark.parametrize("timing", [False, True])
+def test_refiner_changes_only_generated_stream_joints_and_hits_keys(timing):
     seq = keyed(150, source=(60, 80))
-    out = refiner_inb().fill_all(seq)
+    out = refiner_inb(timing=timing).fill_all(seq)
     eased = inbetween_baseline(seq, smoothstep)
     obs = seq.states != FrameState.GENERATED
     assert np.array_equal(out.rotations[obs], seq.rotations[obs])  # keys and SOURCE frames exact

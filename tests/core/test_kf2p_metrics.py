@@ -55,3 +55,24 @@ def test_velocity_and_jerk_errors_zero_for_offset_copies(rng):
     assert m.jerk_error(gt + 1.0, gt) < 1e-12
     assert m.velocity_error(gt * 1.1, gt) > 0
     assert m.key_adherence(gt, gt + 0.0, np.array([0, 5])) == 0.0
+
+
+def test_timing_oracle_recovers_any_timing_along_the_key_paths():
+    """Ground truth that travels SLERP's key-to-key paths at its own pace is exactly what the
+    timing oracle rebuilds; plain SLERP is not."""
+    from core.ml.kf2p_eval import timing_oracle
+
+    keys = np.array([0, 5, 17])
+    rk = Rotation.random(3 * 6, random_state=3).as_rotvec().reshape(3, 6, 3)
+    gt = np.empty((18, 6, 3, 3))
+    slerp = np.empty_like(gt)
+    for (a, b), ra, rb in zip(zip(keys[:-1], keys[1:]), rk[:-1], rk[1:]):
+        ka, kb = Rotation.from_rotvec(ra), Rotation.from_rotvec(rb)
+        step = (ka.inv() * kb).as_rotvec()  # (6, 3) per joint, in the start pose's frame
+        for f in range(a, b + 1):
+            u = (f - a) / (b - a)
+            for phase, out in ((u ** 2, gt), (u, slerp)):  # the truth starts slowly
+                out[f] = (ka * Rotation.from_rotvec(phase * step)).as_matrix()
+    got = timing_oracle(gt.astype(np.float32), keys)
+    assert np.abs(got - gt).max() < 1e-5
+    assert np.abs(slerp - gt).max() > 0.05

@@ -94,20 +94,23 @@ def test_speed_resampling():
     assert len(slow) == 41 and np.allclose(slow[::2], rot, atol=1e-5)
 
 
-def test_samples_and_losses_are_well_formed():
+@pytest.mark.parametrize("timing", [False, True])
+def test_samples_and_losses_are_well_formed(timing):
+    from core.ml.refiner import refined
+
     clips = synthetic_clips()
     for stream, n in (("body", 10), ("hand", 15)):
         sm = KT.Sampler(clips, stream, 48, 0)
         b = sm.sample(6)
         assert b.gt.shape == (6, 48, n, 3, 3) and b.obs.shape == (6, 48, n)
         assert not (b.obs & ~b.valid).any()  # untracked joints are never keys
-        lf = KT.StreamLoss(stream, 0.1, "cpu")
+        lf = KT.StreamLoss(stream, 0.1, "cpu", phase_scale=0.25 if timing else None)
         d = KT.tensors(b, "cpu", lf)
         assert d["cond"].shape == (6, 6 * n + 2, 48)
-        # the target residual rebuilds the ground truth from the baseline where it is known
-        from core.ml.refiner import apply_residual
-
-        rebuilt = apply_residual(d["base"], d["res"])
+        x1 = KT.target_state(d, lf)
+        assert x1.shape == d["mask"].shape == d["target_ok"].shape == (6, (4 if timing else 3) * n, 48)
+        # the target state rebuilds the ground truth from the baseline where it is known
+        rebuilt = refined(d["base"], d["obs"], x1, lf.spec, 1.0)
         known = torch.from_numpy(b.valid & b.y_mask[..., None])
         assert torch.allclose(rebuilt[known], d["gt"][known], atol=1e-4)
         # point weights: only bracketed, generated frames count
@@ -115,14 +118,15 @@ def test_samples_and_losses_are_well_formed():
         assert float(d["pw"][torch.from_numpy(b.obs.all(-1))].sum()) == 0
 
 
-def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
+@pytest.mark.parametrize("timing", [False, True])
+def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(timing):
     from core.ml.refiner import HashedTextEncoder, RefinerNet
 
     torch.manual_seed(0)
     clips = synthetic_clips()
     b = KT.Sampler(clips, "hand", 32, 1).sample(8, source_doc=0.0)
-    model = RefinerNet.create("hand", "official-tiny", res_scale=0.2)
-    lf = KT.StreamLoss("hand", 0.2, "cpu")
+    model = RefinerNet.create("hand", "official-tiny", res_scale=0.2, timing=timing, phase_scale=0.25)
+    lf = KT.StreamLoss.for_spec(model.spec, "cpu")
     opt = torch.optim.AdamW(model.parameters(), 3e-3)
     enc = HashedTextEncoder()
 
@@ -169,6 +173,9 @@ def test_cli_trains_resumes_and_writes_loadable_checkpoints(tmp_path):
     # the strength table was chosen on the validation language and written into the checkpoint
     assert [g for g, _ in second.model.spec.strength_by_gap] == [8]
     assert second.meta["calibration"]["per_spacing"]["8"]["strength"] == second.model.spec.strength_by_gap[0][1]
+    # the default kind retimes: a phase table, then the off-path residual's
+    assert second.model.spec.timing
+    assert second.meta["calibration"]["per_spacing"]["8"]["geometry"] == second.model.spec.geometry_by_gap[0][1]
     assert (tmp_path / "state" / "train_state_hand.pt").is_file()
     assert not list(out.glob("train_state*"))  # optimizer state stays out of the model folder
     log = json.loads((out / "train_log.json").read_text())

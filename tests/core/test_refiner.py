@@ -156,3 +156,66 @@ def test_strength_by_gap_interpolates_and_clamps():
     plain = R.RefinerSpec("hand", 15, strength=0.9)
     assert torch.allclose(plain.strength_at(torch.tensor([3.0, 20.0])), torch.tensor([0.9, 0.9]))
     assert R.RefinerSpec(**json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def _keyed_on_geodesics(rng, b=2, t=21, n=4, keys=(0, 6, 20)):
+    """Random key poses; in between, each joint on its key-to-key geodesic at a timing that is
+    not the eased one (phase sqrt(u)). Returns (target, obs, base, true phase shift)."""
+    gt = torch.tensor(_rot(rng, (b, t, n), 0.8))
+    obs = torch.zeros(b, t, n, dtype=torch.bool)
+    obs[:, list(keys)] = True
+    for a, c in zip(keys[:-1], keys[1:]):
+        w = R.so3_log(gt[:, a].transpose(-1, -2) @ gt[:, c])
+        for f in range(a + 1, c):
+            gt[:, f] = gt[:, a] @ R.so3_exp(((f - a) / (c - a)) ** 0.5 * w)
+    base = R.geodesic_fill(gt, obs, eased=True)
+    _, _, u, _ = R.bracket_torch(obs)
+    shift = torch.where(obs, torch.zeros(()), u.double() ** 0.5 - R.smoothstep_t(u.double()))
+    return gt, obs, base, shift
+
+
+def test_timing_targets_find_the_phase_and_rebuild_the_target():
+    rng = np.random.default_rng(7)
+    gt, obs, base, shift = _keyed_on_geodesics(rng)
+    spec = R.RefinerSpec("body", 4, res_scale=0.3, timing=True, phase_scale=0.2)
+    phase, res = R.timing_targets(base, obs, gt)
+    assert phase.shape == (2, 4, 21) and res.shape == (2, 12, 21)
+    # a target on the key path: the phase is its timing and nothing is left off the path
+    assert torch.allclose(phase.transpose(1, 2), shift, atol=1e-6)
+    assert res.abs().max() < 1e-6
+    # anything off the path comes back through the residual
+    noisy = gt @ torch.tensor(_rot(rng, (2, 21, 4), 0.1))
+    noisy = torch.where(obs[..., None, None], gt, noisy)
+    phase, res = R.timing_targets(base, obs, noisy)
+    x = torch.cat([phase / spec.phase_scale, res / spec.res_scale], dim=1)
+    assert torch.allclose(R.refined(base, obs, x, spec, 1.0), noisy, atol=1e-6)
+
+
+def test_timing_refiner_moves_joints_only_along_their_key_paths():
+    rng = np.random.default_rng(8)
+    gt, obs, base, _ = _keyed_on_geodesics(rng)
+    spec = R.RefinerSpec("body", 4, res_scale=0.3, timing=True, phase_scale=0.2)
+    zero = torch.zeros(2, 16, 21, dtype=base.dtype)
+    assert torch.equal(R.refined(base, obs, zero, spec, 1.0), base)  # state 0: the eased baseline
+    x = torch.tensor(rng.normal(0, 2.0, (2, 16, 21)))
+    out = R.refined(base, obs, x, spec, 1.0, k_geometry=0.0)
+    assert torch.equal(out[obs], base[obs])  # keys exact
+    a, w, _, _ = R.key_geodesics(base, obs)
+    v = R.so3_log(a.transpose(-1, -2) @ out)
+    assert torch.linalg.cross(v, w).abs().max() < 1e-6  # on the geodesic ...
+    along = (v * w).sum(-1) / (w * w).sum(-1).clamp_min(1e-12)
+    inside = ~obs & ((w * w).sum(-1) > 0)
+    assert along[inside].min() >= -1e-9 and along[inside].max() <= 1 + 1e-9  # ... between its keys
+    assert (out - base).abs().max() > 0.05
+    # strength 0 with no residual strength: the baseline
+    assert torch.allclose(R.refined(base, obs, x, spec, 0.0, 0.0), base, atol=1e-12)
+
+
+def test_timing_spec_round_trips_through_a_checkpoint(tmp_path):
+    net = R.RefinerNet.create("hand", "official-tiny", res_scale=0.2, timing=True, phase_scale=0.3,
+                              strength_by_gap=((4, 0.5), (16, 1.0)), geometry_by_gap=((4, 0.0), (16, 0.25)))
+    assert net.spec.channels == 60
+    R.save_refiner(tmp_path / "hand.pt", net)
+    back = R.load_refiner(tmp_path / "hand.pt").model.spec
+    assert back == net.spec
+    assert torch.allclose(back.geometry_at(torch.tensor([4.0, 10.0, 30.0])), torch.tensor([0.0, 0.125, 0.25]))
