@@ -177,6 +177,9 @@ def test_cli_trains_resumes_and_writes_loadable_checkpoints(tmp_path):
     assert second.model.spec.timing
     assert second.meta["calibration"]["per_spacing"]["8"]["geometry"] == second.model.spec.geometry_by_gap[0][1]
     assert (tmp_path / "state" / "train_state_hand.pt").is_file()
+    # a timing run's state does not resume as another kind of model
+    r = _run(*common, "--iters", "8", "--resume", "--kind", "residual", "--no-calibrate")
+    assert r.returncode == 2 and "timing" in r.stderr and "Traceback" not in r.stderr
     assert not list(out.glob("train_state*"))  # optimizer state stays out of the model folder
     log = json.loads((out / "train_log.json").read_text())
     assert log["results"][0]["steps"] == 7
