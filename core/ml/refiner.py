@@ -323,7 +323,7 @@ def timing_targets(base: Tensor, obs: Tensor, target: Tensor) -> tuple[Tensor, T
 
 def _retimed(base: Tensor, w: Tensor, shift: Tensor) -> Tensor:
     """The eased baseline moved by ``shift`` (B, T, n) of each joint's key-to-key rotation w
-    along it: ``A exp((e + shift) w) = B exp(shift w)`` (one axis), exactly the baseline where
+    along it: ``A exp((e + shift) w) = base exp(shift w)`` (one axis), exactly the baseline where
     the shift is 0 and at observed frames (w = 0)."""
     return base @ so3_exp(shift[..., None].to(base.dtype) * w)
 
@@ -467,8 +467,9 @@ class RefinerNet(nn.Module):
 
     def forward(self, x_t: Tensor, t: Tensor | float, obs_x0: Tensor, obs_mask: Tensor, y_mask: Tensor,
                 cond: Tensor, text_emb: Tensor | None = None, uncond: bool = False) -> Tensor:
-        """x_t, obs_x0: (B, 3n, T); obs_mask (B, 3n, T) bool; y_mask (B, 1, T) bool;
-        cond (B, 6n+2, T); text_emb (B, 640) or None. Returns the velocity (B, 3n, T)."""
+        """x_t, obs_x0: (B, C, T) (C = ``spec.channels``: 4n timing, 3n residual); obs_mask
+        (B, C, T) bool; y_mask (B, 1, T) bool; cond (B, 6n+2, T); text_emb (B, 640) or None.
+        Returns the velocity (B, C, T)."""
         b = x_t.shape[0]
         t = torch.as_tensor(t, dtype=torch.float32, device=x_t.device)
         if t.ndim == 0:
