@@ -395,9 +395,8 @@ class StreamLoss:
 
         sp = stream_points(stream)
         sk = sp["skeleton"]
-        self.stream, self.res_scale = stream, res_scale
-        self.phase_scale = phase_scale  # None: a residual-only model (``RefinerSpec.timing`` False)
-        # the scales ``refiner.refined`` reads
+        self.stream = stream
+        # the model kind and state scales (``refiner.refined``); phase_scale None: a residual model
         self.spec = RefinerSpec(stream, 10 if stream == "body" else 15, res_scale=res_scale,
                                 timing=phase_scale is not None, phase_scale=phase_scale or 0.1)
         self.fk = TorchFK(sk).to(device)
@@ -496,9 +495,9 @@ def target_state(d, loss_fn: StreamLoss):
     phase offsets / phase_scale for a timing model."""
     import torch
 
-    x1 = d["res"] / loss_fn.res_scale
+    x1 = d["res"] / loss_fn.spec.res_scale
     if d["phase"] is not None:
-        x1 = torch.cat([d["phase"] / loss_fn.phase_scale, x1], dim=1)
+        x1 = torch.cat([d["phase"] / loss_fn.spec.phase_scale, x1], dim=1)
     return x1
 
 

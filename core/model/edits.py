@@ -70,7 +70,7 @@ def apply_patch(seq: Sequence, patch: Patch) -> Change:
         raise EditError("patch channels do not match the sequence")
     new = dict(old)  # channels the patch leaves alone are shared with ``seq``
     for k, p in patch.arrays.items():
-        v, p = old[k], np.asarray(patch.arrays[k])
+        v, p = old[k], np.asarray(p)
         if p.shape != (n_new,) + v.shape[1:]:
             raise EditError(f"patch channel {k} has shape {p.shape}, expected {(n_new,) + v.shape[1:]}")
         if same_length and np.array_equal(v[a:b], p):
