@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "convert": "convert between formats (by extension)",
     "segment": "FAST: B/I/O labels, segments and keyframes",
     "inbetween": "KF2P: regenerate the frames between keys",
+    "retime": "retime the recorded motion through key time changes (OLD:NEW)",
     "eval": "metrics against ground truth and the SLERP baseline",
     "bench": "performance figures",
     "train": "train kf2p or fast",

@@ -1,4 +1,4 @@
-"""``python -m core eval fast|kf2p DATA [--json]``: metrics against ground truth and baselines.
+"""``python -m core eval fast|kf2p|import|edits DATA [--json]``: metrics against ground truth and baselines.
 
 Each target lives in its own module with ``run(args) -> dict`` (and optionally
 ``format_text(dict) -> str`` for the human-readable output); ``EVALUATORS`` maps target names to
@@ -17,6 +17,8 @@ from ..cli import module_available
 EVALUATORS: dict[str, str] = {
     "fast": "core.ml.fast_eval",
     "kf2p": "core.ml.kf2p_eval",
+    "import": "core.kinematics.import_eval",
+    "edits": "core.model.edits_eval",
 }
 
 
