@@ -1,7 +1,12 @@
 """Pure, invertible edits of a ``Sequence``.
 
 Every edit returns a ``Change``: the new sequence, the ``Patch`` that turns it back into the
-input (so undo is one more patch), and the dirty frame span whose in-betweening must be redone.
+input (so undo is one more patch), and the dirty frame span it touched (the in-betweener redoes
+what in it has no reliable record: ``core.jobs.requests.merge_spans``).
+
+The record is the user's data and is kept (DESIGN.md section 2): retiming warps it, a pose
+change at a key becomes a correction offset that blends into it (``core.model.layers``); only
+"regenerate" spans, resized tails and joints without a reliable record are GENERATED.
 A patch splices frames ``[start, start + n_old)`` with new per-frame arrays (so it can also
 change the length) and replaces the keyframe and gloss lists.
 
@@ -16,6 +21,7 @@ from typing import Iterable, Mapping, Sequence as Seq
 
 import numpy as np
 
+from . import layers
 from .rotations import identity, is_rotation
 from .sequence import FrameState, Keyframe, KeyKind, Segment, Sequence, SequenceError, freeze
 
@@ -118,6 +124,22 @@ def _generate_between(states: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return freeze(s)
 
 
+def _recompose(seq: Sequence, lo: int, hi: int, joints: Seq[int] | None = None,
+               rotations: np.ndarray | None = None, translation: np.ndarray | None = None) -> Sequence:
+    """``seq`` with frames [lo, hi) rebuilt from its layers (``layers.compose_span``).
+
+    rotations / translation: writable full-length arrays already holding the edit's other
+    changes (keys' poses), updated in place; copies of ``seq``'s when None."""
+    out = (seq.rotations.copy() if rotations is None else rotations,
+           seq.translation.copy() if translation is None else translation, seq.valid.copy())
+    rot, tr, valid = layers.compose_span(seq, lo, hi, joints, out=out)
+    # every value comes from validated arrays or checked rotations: no NaN scan of 28 MB
+    changes: dict = {"rotations": freeze(rot, finite=True), "translation": freeze(tr, finite=True)}
+    if not np.array_equal(valid[lo:hi], seq.valid[lo:hi]):
+        changes["valid"] = freeze(valid)
+    return seq.replace(**changes)
+
+
 def _key_frames_of(seq: Sequence, frames: Iterable[int]) -> np.ndarray:
     frames = np.unique(np.asarray(list(frames), dtype=np.int64))
     have = set(seq.key_frames.tolist())
@@ -130,10 +152,14 @@ def _key_frames_of(seq: Sequence, frames: Iterable[int]) -> np.ndarray:
 
 
 def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
-    """Move keys in time: ``mapping`` old frame -> new frame. Poses travel with their keys.
+    """Move keys in time: ``mapping`` old frame -> new frame. Poses (and corrections) travel
+    with their keys.
 
-    Frames between the moved keys' neighbouring (unmoved) keys become GENERATED, and the B/I/O
-    labels and glosses there are warped piecewise-linearly with the keys.
+    The record between the moved keys' unmoved neighbours is re-timed: every frame there shows
+    the record at the time given by a monotone C1 time-warp through the keys' (new frame, record
+    time) anchors (``layers.warp_times``), ending with the record's own speed at the unmoved
+    neighbours. Frames stay record-derived (WARPED); B/I/O labels and glosses are warped
+    piecewise-linearly with the keys.
     """
     t = seq.n_frames
     src = _key_frames_of(seq, mapping.keys())
@@ -150,17 +176,45 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     for s, d in zip(src, dst):
         if np.any((fixed > min(s, d)) & (fixed < max(s, d))):
             raise EditError(f"key {int(s)} cannot pass another key on its way to {int(d)}")
+    if np.any(np.diff(dst) <= 0):
+        raise EditError("moved keys cannot pass each other")
     if np.array_equal(src, dst):
         return _change(seq, seq, 0, 0)
     span_frames = np.concatenate([src, dst])
     lo, hi = _neighbour_span(span_frames, fixed, t)
+
+    # the warp: anchors (new frame -> record time) at the span's ends, the fixed keys inside it
+    # and the moved keys; at a span end that is a fixed key (or has frames beyond it) the warp
+    # leaves with the speed the record already has there, so the joins are C1
+    rt = lambda f: float(f) + float(seq.warp[f])  # noqa: E731
+    inside = fixed[(fixed > lo) & (fixed < hi - 1)]
+    xs = [float(f) for f in inside] + [float(d) for d in dst]
+    ys = [rt(f) for f in inside] + [rt(s) for s in src]
+    for end in (lo, hi - 1):
+        if float(end) not in xs:
+            xs.append(float(end))
+            ys.append(rt(end))
+    order = np.argsort(xs)
+    x, y = np.asarray(xs)[order], np.asarray(ys)[order]
+    if np.any(np.diff(y) < 0):
+        raise EditError("keys cannot change their order in the recording")
+    m0 = rt(lo) - rt(lo - 1) if lo > 0 and x[0] == lo else None
+    m1 = rt(hi) - rt(hi - 1) if hi < t and x[-1] == hi - 1 else None
+    frames = np.arange(lo, hi)
+    warp = seq.warp.copy()
+    warp[lo:hi] = layers.warp_times(x, y, frames, m0, m1) - frames
 
     # poses only move between frames of a validated sequence: the copies stay finite
     rot = seq.rotations.copy()
     tr = seq.translation.copy()
     rot[dst] = seq.rotations[src]
     tr[dst] = seq.translation[src]
-    rot, tr = freeze(rot, finite=True), freeze(tr, finite=True)
+    off = seq.offsets
+    if off[src].any():  # corrections travel with their keys
+        off = seq.offsets.copy()
+        off[src] = 0.0
+        off[dst] = seq.offsets[src]
+        freeze(off, finite=True)
     kinds = {k.frame: k.kind for k in seq.keyframes}
     keys = [k for k in seq.keyframes if k.frame not in moved] + [Keyframe(int(d), kinds[int(s)]) for s, d in zip(src, dst)]
 
@@ -170,15 +224,15 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     order = np.argsort(anchors_new, kind="stable")
     an, ao = anchors_new[order], anchors_old[order]
     labels = seq.labels.copy()
-    frames = np.arange(lo, hi)
     labels[lo:hi] = seq.labels[np.clip(np.rint(np.interp(frames, an, ao)), 0, t - 1).astype(int)]
     freeze(labels)
     fwd = lambda f: int(np.clip(np.rint(np.interp(f, ao[np.argsort(ao)], an[np.argsort(ao)])), 0, t - 1))  # noqa: E731
     glosses = tuple(
         Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss) if lo <= g.start < hi or lo <= g.end < hi else g
         for g in seq.glosses)
-    new = seq.replace(rotations=rot, translation=tr, keyframes=tuple(keys), labels=labels, glosses=glosses,
-                      base_states=_generate_between(seq.base_states, lo, hi))
+    layered = seq.replace(keyframes=tuple(keys), labels=labels, glosses=glosses,
+                          warp=freeze(warp, finite=True), offsets=off)
+    new = _recompose(layered, lo, hi, rotations=rot, translation=tr)
     return _change(seq, new, lo, hi)
 
 
@@ -193,10 +247,20 @@ def scale_keys(seq: Sequence, frames: Iterable[int], pivot: float, factor: float
     return retime_keys(seq, {f: int(np.rint(pivot + (f - pivot) * factor)) for f in frames})
 
 
+def _corrected_span(seq: Sequence, frame: int) -> tuple[int, int]:
+    """[lo, hi): the frames a correction at the key on ``frame`` reaches (its neighbouring keys,
+    exclusive, or the sequence's ends)."""
+    kf = seq.key_frames
+    before, after = kf[kf < frame], kf[kf > frame]
+    return (int(before[-1]) + 1 if before.size else 0), (int(after[0]) if after.size else seq.n_frames)
+
+
 def set_joint_rotations(seq: Sequence, frame: int, joints: Seq[int], rotations: np.ndarray) -> Change:
     """Set local rotations (n, 3, 3) of ``joints`` at the key on ``frame``.
 
-    The frames between its neighbouring keys become GENERATED.
+    The key shows exactly the given rotations; the difference from the record there is stored as
+    a per-joint offset at that key (the correction layer), which blends into the recorded motion
+    up to the neighbouring keys. A joint set to the pose it already has changes nothing.
     """
     _key_frames_of(seq, [frame])
     joints = np.asarray(joints, dtype=np.int64).reshape(-1)
@@ -207,11 +271,23 @@ def set_joint_rotations(seq: Sequence, frame: int, joints: Seq[int], rotations: 
         raise EditError("joint index out of range")
     if not is_rotation(rotations).all():
         raise EditError("not a rotation matrix (NaN, scaled or reflected)")
+    # later entries win for a joint given twice; unchanged joints are no edit (bit-identical)
+    last = {int(j): i for i, j in enumerate(joints.tolist())}
+    joints = np.array(sorted(last), dtype=np.int64)
+    rotations = rotations[[last[int(j)] for j in joints]]
+    changed = np.any((seq.rotations[frame, joints] != rotations).reshape(joints.size, -1), axis=1)
+    joints, rotations = joints[changed], rotations[changed]
+    if joints.size == 0:
+        return _change(seq, seq, 0, 0)
     rot = seq.rotations.copy()
     rot[frame, joints] = rotations
-    freeze(rot, finite=True)  # checked rotations into a validated array
-    lo, hi = _neighbour_span(np.array([frame]), seq.key_frames[seq.key_frames != frame], seq.n_frames)
-    new = seq.replace(rotations=rot, base_states=_generate_between(seq.base_states, lo, hi))
+    rec, _, rec_valid = layers.sample_record(seq, np.array([frame + seq.warp[frame]]))
+    off = seq.offsets.copy()
+    o = layers.correction_offset(rec[0, joints], rotations)
+    o[~rec_valid[0, joints]] = 0.0  # no record to correct: the key is a plain pin there
+    off[frame, joints] = o
+    lo, hi = _corrected_span(seq, frame)
+    new = _recompose(seq.replace(offsets=freeze(off, finite=True)), lo, hi, joints, rotations=rot)
     return _change(seq, new, lo, hi)
 
 
@@ -229,28 +305,48 @@ def insert_key(seq: Sequence, frame: int, kind: KeyKind = KeyKind.USER,
                pose: np.ndarray | None = None) -> Change:
     """Pin ``frame`` as a key, with its current pose or ``pose`` (J, 3, 3).
 
-    Pinning the pose a frame already shows changes nothing around it, so only a new pose makes
-    the neighbouring span GENERATED.
+    Pinning the pose a frame already shows keeps the motion: the new key takes the blended
+    correction it already showed, so only frames next to corrected keys move (slightly, as the
+    blend now runs through the new key). A given pose is then a correction at the new key.
     """
     if not 0 <= frame < seq.n_frames:
         raise EditError(f"frame {frame} outside 0..{seq.n_frames - 1}")
     if seq.key_at(frame) is not None:
         raise EditError(f"frame {frame} already has a key")
     keys = seq.keyframes + (Keyframe(int(frame), KeyKind(kind)),)
-    new = seq.replace(keyframes=keys)
+    kf = seq.key_frames
+    here = layers.offset_field(kf, seq.offsets[kf], np.array([frame]))[0].astype(np.float32)
+    if not here.any():
+        new = seq.replace(keyframes=keys)
+        change = _change(seq, new, frame, frame + 1)
+    else:
+        off = seq.offsets.copy()
+        off[frame] = here
+        pinned = seq.replace(keyframes=keys, offsets=freeze(off, finite=True))
+        lo, hi = _corrected_span(pinned, frame)
+        changed = np.flatnonzero(np.any(seq.offsets[kf] != 0, axis=(0, 2)) | np.any(here != 0, axis=-1))
+        change = _change(seq, _recompose(pinned, lo, hi, changed), lo, hi)
     if pose is None:
-        return _change(seq, new, frame, frame + 1)
-    change = set_joint_rotations(new, frame, np.arange(seq.n_joints), pose)
-    return _change(seq, change.sequence, *change.dirty)
+        return change
+    posed = set_joint_rotations(change.sequence, frame, np.arange(seq.n_joints), pose)
+    lo, hi = change.dirty
+    return _change(seq, posed.sequence, min(lo, posed.dirty[0]), max(hi, posed.dirty[1]))
 
 
 def delete_keys(seq: Sequence, frames: Iterable[int]) -> Change:
-    """Remove keys; the frames between their remaining neighbours become GENERATED."""
+    """Remove keys (and the corrections they carried): the frames between their remaining
+    neighbours show the record again (re-timed, with the remaining keys' corrections)."""
     frames = _key_frames_of(seq, frames)
-    keep = tuple(k for k in seq.keyframes if k.frame not in set(frames.tolist()))
+    gone = set(frames.tolist())
+    keep = tuple(k for k in seq.keyframes if k.frame not in gone)
     remaining = np.array([k.frame for k in keep], dtype=np.int64)
     lo, hi = _neighbour_span(frames, remaining, seq.n_frames)
-    new = seq.replace(keyframes=keep, base_states=_generate_between(seq.base_states, lo, hi))
+    changes: dict = {"keyframes": keep}
+    if seq.offsets[frames].any():
+        off = seq.offsets.copy()
+        off[frames] = 0.0
+        changes["offsets"] = freeze(off, finite=True)
+    new = _recompose(seq.replace(**changes), lo, hi)
     return _change(seq, new, lo, hi)
 
 
@@ -261,8 +357,9 @@ def set_key_kind(seq: Sequence, frame: int, kind: KeyKind) -> Change:
 
 
 def set_span_state(seq: Sequence, start: int, end: int, state: FrameState) -> Change:
-    """Frames ``start..end`` (inclusive) become GENERATED ("regenerate span") or SOURCE ("keep
-    source": the observed poses come back). Keys inside keep their poses."""
+    """Frames ``start..end`` (inclusive) become GENERATED ("regenerate from keys": the
+    in-betweener fills them) or SOURCE ("keep recording": the record comes back there, re-timed
+    and corrected by the layers). Keys inside keep their poses."""
     if state not in (FrameState.SOURCE, FrameState.GENERATED):
         raise EditError("a span can be set to SOURCE or GENERATED only")
     t = seq.n_frames
@@ -271,18 +368,13 @@ def set_span_state(seq: Sequence, start: int, end: int, state: FrameState) -> Ch
         raise EditError(f"empty span {start}..{end}")
     base = seq.base_states.copy()
     base[lo:hi] = state
-    changes: dict = {"base_states": freeze(base)}
+    new = seq.replace(base_states=freeze(base))
     if state == FrameState.SOURCE:
-        not_key = np.ones(hi - lo, bool)
-        not_key[seq.key_frames[(seq.key_frames >= lo) & (seq.key_frames < hi)] - lo] = False
-        rot, tr = seq.rotations.copy(), seq.translation.copy()
-        rot[lo:hi][not_key] = seq.source_rotations[lo:hi][not_key]
-        tr[lo:hi][not_key] = seq.source_translation[lo:hi][not_key]
-        changes.update(rotations=freeze(rot, finite=True), translation=freeze(tr, finite=True))
+        new = _recompose(new, lo, hi)
     # the frames around the span depend on it through the in-betweener
     keys = seq.key_frames
     dlo, dhi = _neighbour_span(np.array([lo, hi - 1]), keys[(keys < lo) | (keys >= hi)], t)
-    return _change(seq, seq.replace(**changes), lo, hi, dirty=(dlo, dhi))
+    return _change(seq, new, lo, hi, dirty=(dlo, dhi))
 
 
 def resize(seq: Sequence, n_frames: int) -> Change:
@@ -303,6 +395,8 @@ def resize(seq: Sequence, n_frames: int) -> Change:
         tail = {k: np.repeat(v[-1:], extra, axis=0) for k, v in arrays.items()}
         tail["base_states"] = np.full(extra, FrameState.GENERATED, np.uint8)
         tail["labels"] = np.zeros(extra, np.uint8)
+        tail["warp"] = np.zeros(extra, np.float64)  # the tail's record: the last frame, held
+        tail["offsets"] = np.zeros_like(tail["offsets"])
         patch = Patch(t, 0, tail, seq.keyframes, seq.glosses)
     change = apply_patch(seq, patch)
     keys = change.sequence.key_frames

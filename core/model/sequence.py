@@ -19,11 +19,16 @@ from .template import TEMPLATE
 
 
 class FrameState(enum.IntEnum):
-    """Per-frame state (DESIGN.md section 2). The sampler observes KEY and SOURCE frames."""
+    """Per-frame state (DESIGN.md section 2). The sampler observes KEY, SOURCE and WARPED frames.
+
+    ``base_states`` holds SOURCE (record-derived) or GENERATED only: KEY comes from the keyframes
+    and WARPED is derived (a record-derived frame that is re-timed or carries a correction).
+    """
 
     GENERATED = 0
     SOURCE = 1
     KEY = 2
+    WARPED = 3
 
 
 class Label(enum.IntEnum):
@@ -67,7 +72,10 @@ class SequenceError(ValueError):
 # Per-frame arrays that every edit slices, splices and stores. Extra per-frame channels
 # (jaw, eyes, expression, ...) ride along in ``Sequence.extra_frames``.
 FRAME_FIELDS = ("rotations", "translation", "source_rotations", "source_translation",
-                "base_states", "labels", "valid")
+                "base_states", "labels", "valid", "warp", "offsets", "source_valid")
+# the editing layers (``core.model.layers``): absent from files written before them, and then
+# an identity warp, no corrections and the shown validity
+LAYER_FIELDS = ("warp", "offsets", "source_valid")
 
 
 def _read_only(a: np.ndarray) -> bool:
@@ -129,11 +137,19 @@ class Sequence:
         pinned pose at KEY frames, the observed pose at SOURCE frames, the last in-betweening
         result at GENERATED frames).
     translation: (T, 3) float32 root translation, metres (added to the pelvis rest position).
-    source_rotations / source_translation: the originally observed motion, same shapes; "keep
-        source" restores from it.
-    base_states: (T,) uint8 FrameState SOURCE or GENERATED; KEY comes from ``keyframes``.
+    source_rotations / source_translation: the record (the originally observed motion), indexed
+        by record frame, same shapes. Never changed by retiming or corrections.
+    base_states: (T,) uint8 FrameState SOURCE (record-derived) or GENERATED; KEY comes from
+        ``keyframes``, WARPED from the layers (``states``).
     labels: (T,) uint8 B/I/O labels as given (not normalised: records keep their raw labels).
-    valid: (T, J) bool, False where the source did not observe a joint (a hand not detected).
+    valid: (T, J) bool, False where the shown frame has no reliable record of a joint (a hand not
+        detected); the in-betweener fills those joints.
+    warp: (T,) float64 time-warp layer: frame f shows the record at time ``f + warp[f]`` (frames,
+        fractional: re-sampled by SLERP). Zeros = the record as recorded.
+    offsets: (T, J, 3) float32 correction layer: rotation vectors of per-joint offsets, non-zero
+        only at corrected keys; between keys they blend smoothly (``core.model.layers``).
+    source_valid: (T, J) bool validity of the record, indexed by record frame (``valid`` is the
+        shown frames' validity, re-sampled through the warp).
     keyframes: sorted, one per frame.
     glosses: gloss annotations (segments with text), e.g. from ELAN; independent of labels.
     extra_frames: other per-frame channels carried through (T, ...) arrays.
@@ -155,12 +171,24 @@ class Sequence:
     skeleton: Skeleton = TEMPLATE
     extra_frames: Mapping[str, np.ndarray] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
+    warp: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    source_valid: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        t = int(np.shape(self.rotations)[0])
+        if self.warp is None:
+            set_("warp", freeze(np.zeros(t, np.float64), finite=True))
+        if self.offsets is None:
+            set_("offsets", freeze(np.zeros((t, self.skeleton.n_joints, 3), np.float32), finite=True))
         for name, dtype in (("rotations", np.float32), ("translation", np.float32),
                             ("source_rotations", np.float32), ("source_translation", np.float32),
-                            ("base_states", np.uint8), ("labels", np.uint8), ("valid", bool)):
+                            ("base_states", np.uint8), ("labels", np.uint8), ("valid", bool),
+                            ("warp", np.float64), ("offsets", np.float32), ("source_valid", bool)):
+            if getattr(self, name) is None:  # source_valid: the record is the shown motion
+                set_(name, self.valid)
+                continue
             set_(name, _frozen(getattr(self, name), dtype))
         set_("extra_frames", MappingProxyType({k: _frozen(v, np.asarray(v).dtype)
                                                for k, v in dict(self.extra_frames).items()}))
@@ -173,7 +201,8 @@ class Sequence:
     def _validate(self) -> None:
         t, j = self.n_frames, self.skeleton.n_joints
         expect = {"rotations": (t, j, 3, 3), "translation": (t, 3), "source_rotations": (t, j, 3, 3),
-                  "source_translation": (t, 3), "base_states": (t,), "labels": (t,), "valid": (t, j)}
+                  "source_translation": (t, 3), "base_states": (t,), "labels": (t,), "valid": (t, j),
+                  "warp": (t,), "offsets": (t, j, 3), "source_valid": (t, j)}
         for name, shape in expect.items():
             if getattr(self, name).shape != shape:
                 raise SequenceError(f"{name} has shape {getattr(self, name).shape}, expected {shape}")
@@ -182,7 +211,7 @@ class Sequence:
                 raise SequenceError(f"extra channel {name!r} has {a.shape[0]} frames, expected {t}")
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise SequenceError(f"fps must be positive, got {self.fps}")
-        for name in ("rotations", "translation", "source_rotations", "source_translation"):
+        for name in ("rotations", "translation", "source_rotations", "source_translation", "warp", "offsets"):
             if not _all_finite(getattr(self, name)):
                 raise SequenceError(f"{name} contains NaN or infinite values")
         if np.any((self.base_states != FrameState.SOURCE) & (self.base_states != FrameState.GENERATED)):
@@ -218,16 +247,32 @@ class Sequence:
 
     @property
     def states(self) -> np.ndarray:
-        """(T,) uint8 FrameState: base states with KEY on keyframes."""
+        """(T,) uint8 FrameState: base states, WARPED where a record-derived frame is re-timed or
+        carries a correction, KEY on keyframes."""
         s = self.base_states.copy()
+        s[(s == FrameState.SOURCE) & self.warped_mask()] = FrameState.WARPED
         s[self.key_frames] = FrameState.KEY
         return s
 
+    def warped_mask(self) -> np.ndarray:
+        """(T,) bool: frames whose record time is shifted, or that lie next to (or on) a key
+        carrying a correction (the offsets blend from it to its neighbouring keys)."""
+        m = self.warp != 0
+        kf = self.key_frames
+        if kf.size:
+            corrected = np.flatnonzero(self.offsets[kf].reshape(kf.size, -1).any(axis=1))
+            t = self.n_frames
+            for i in corrected.tolist():
+                lo = int(kf[i - 1]) + 1 if i > 0 else 0
+                hi = int(kf[i + 1]) if i + 1 < kf.size else t
+                m[lo:hi] = True
+        return m
+
     @property
     def observed(self) -> np.ndarray:
-        """(T, J) bool observation mask for the in-betweener: KEY, or SOURCE where valid."""
+        """(T, J) bool observation mask for the in-betweener: KEY, or record-derived where valid."""
         s = self.states
-        return (s == FrameState.KEY)[:, None] | ((s == FrameState.SOURCE)[:, None] & self.valid)
+        return (s == FrameState.KEY)[:, None] | ((s != FrameState.GENERATED)[:, None] & self.valid)
 
     def key_at(self, frame: int) -> Keyframe | None:
         for k in self.keyframes:
@@ -260,14 +305,19 @@ class Sequence:
     def with_generated_many(self, patches: Iterable[tuple[int, np.ndarray, np.ndarray | None]]) -> "Sequence":
         """``with_generated`` for several (start, rotations, translation) patches with one copy of
         the arrays: a 10-minute document's rotations are 28 MB, copied once per result, not per gap."""
-        states = self.states
+        key = np.zeros(self.n_frames, bool)
+        key[self.key_frames] = True
         rot = self.rotations.copy()
         tr = None
         finite = True  # the copies are of validated arrays: only the written pieces need a check
         for start, rotations, translation in patches:
             sl = slice(start, start + rotations.shape[0])
-            gen = states[sl] == FrameState.GENERATED
+            gen = (self.base_states[sl] == FrameState.GENERATED) & ~key[sl]
+            # joints with no reliable record at record-derived frames are the in-betweener's too
+            lost = ~gen[:, None] & ~key[sl, None] & ~self.valid[sl]
             rot[sl][gen] = rotations[gen]
+            if lost.any():
+                rot[sl][lost] = rotations[lost]
             finite = finite and bool(np.isfinite(rot[sl]).all())
             if translation is not None:
                 tr = self.translation.copy() if tr is None else tr

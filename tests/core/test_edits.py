@@ -57,15 +57,21 @@ def test_every_edit_is_invertible(name):
     assert same(redo.sequence, change.sequence)
 
 
-def test_move_key_carries_pose_and_generates_between_neighbours():
+def test_move_key_carries_pose_and_warps_the_record_between_neighbours():
     seq = make_seq()
     c = ed.move_keys(seq, [15], 3)
     s = c.sequence
     assert s.key_frames.tolist() == [10, 18, 19, 30, 37, 44]
     assert np.array_equal(s.rotations[18], seq.rotations[15])
     st = s.states
-    assert (st[11:18] == FrameState.GENERATED).all() and st[18] == FrameState.KEY
+    # the recording is kept, re-timed: record-derived (WARPED), never GENERATED
+    assert (st[11:18] == FrameState.WARPED).all() and st[18] == FrameState.KEY
     assert (st[:10] == FrameState.SOURCE).all() and (st[20:30] == FrameState.SOURCE).all()
+    assert np.array_equal(s.rotations[:11], seq.rotations[:11])
+    assert np.array_equal(s.rotations[19:], seq.rotations[19:])
+    # frames 11..17 show the record at times between 10 and 15, monotonically
+    rt = np.arange(60) + s.warp
+    assert np.all(np.diff(rt[10:19]) > 0) and rt[10] == 10 and rt[18] == 15 and rt[19] == 19
     assert c.dirty == (10, 20)
     assert s.key_at(18).kind == KeyKind.MID
 
@@ -98,14 +104,20 @@ def test_set_joint_rejects_non_rotations():
         ed.set_joint_rotations(seq, 16, [3], np.eye(3)[None])
 
 
-def test_keep_source_restores_observed_frames():
+def test_keep_recording_brings_the_record_back_into_a_regenerated_span():
     seq = make_seq()
     moved = ed.move_keys(seq, [15], 2).sequence
-    gen = moved.with_generated(0, np.broadcast_to(np.eye(3, dtype=np.float32), moved.rotations.shape).copy())
+    regen = ed.set_span_state(moved, 11, 18, FrameState.GENERATED).sequence
+    gen = regen.with_generated(0, np.broadcast_to(np.eye(3, dtype=np.float32), regen.rotations.shape).copy())
+    assert np.allclose(gen.rotations[12], np.eye(3))
     kept = ed.set_span_state(gen, 11, 16, FrameState.SOURCE).sequence
-    assert np.array_equal(kept.rotations[11:17], seq.source_rotations[11:17])
-    assert (kept.states[11:17] == FrameState.SOURCE).all()
+    # the re-timed record comes back, exactly as the retime had it
+    assert np.array_equal(kept.rotations[11:17], moved.rotations[11:17])
+    assert (kept.states[11:17] == FrameState.WARPED).all()
     assert np.allclose(kept.rotations[18], np.eye(3))  # still generated, outside the span
+    plain = ed.set_span_state(ed.set_span_state(seq, 20, 29, FrameState.GENERATED).sequence, 20, 29,
+                              FrameState.SOURCE).sequence
+    assert np.array_equal(plain.rotations, seq.rotations) and (plain.states[20:30] == FrameState.SOURCE).all()
 
 
 def test_with_generated_never_touches_observed_frames():
