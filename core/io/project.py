@@ -11,7 +11,12 @@ A zip archive (stored, not deflated: see ``write``) with two members:
 - ``frames.npz``: the per-frame arrays (members ``a0``, ``a1``, ... named in ``arrays``, so no
   channel name ever becomes a path). ``source_rotations`` / ``source_translation`` are stored
   only at the frames where they differ from ``rotations`` / ``translation`` (``diff_of``): a
-  freshly imported document stores its motion once.
+  freshly imported document stores its motion once. ``source_valid`` likewise differs from
+  ``valid``; the editing layers ``warp`` and ``offsets`` (``core.model.layers``) are stored
+  ``sparse``: only their non-zero frames.
+
+Versions: 1 had no editing layers (the record and the shown motion only); such a file opens with
+an identity warp and no corrections. 2 adds ``warp``, ``offsets`` and ``source_valid``.
 
 No pickle anywhere (``allow_pickle=False``); writes are atomic (temp file + rename).
 A file written by a newer Signframe (higher ``version``) is refused with a clear message.
@@ -27,18 +32,20 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..model.sequence import FRAME_FIELDS, Keyframe, KeyKind, Segment, Sequence, SequenceError
+from ..model.sequence import FRAME_FIELDS, LAYER_FIELDS, Keyframe, KeyKind, Segment, Sequence, SequenceError
 from ..model.skeleton import Skeleton
 from ..model.template import TEMPLATE
 from .atomic import atomic_path
 from .errors import FormatError
 
 FORMAT_NAME = "signframe-project"
-VERSION = 1
+VERSION = 2
 JSON_MEMBER = "project.json"
 FRAMES_MEMBER = "frames.npz"
 # Stored as differences from the displayed motion (mostly equal to it).
-DIFF_OF = {"source_rotations": "rotations", "source_translation": "translation"}
+DIFF_OF = {"source_rotations": "rotations", "source_translation": "translation", "source_valid": "valid"}
+# Stored as their non-zero frames (zero almost everywhere).
+SPARSE = ("warp", "offsets")
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError)
 
 
@@ -67,7 +74,12 @@ def _encode_arrays(seq: Sequence) -> tuple[dict[str, Any], dict[str, np.ndarray]
     for name, a in arrays.items():
         entry: dict[str, Any] = {"dtype": a.dtype.str, "shape": list(a.shape)}
         base = DIFF_OF.get(name)
-        if base is not None:
+        if name in SPARSE:
+            nz = np.nonzero(a.reshape(a.shape[0], -1).any(axis=1))[0]
+            fm, vm = f"a{len(members)}", f"a{len(members) + 1}"
+            members[fm], members[vm] = nz.astype(np.int64), a[nz]
+            entry.update(sparse=True, frames=fm, values=vm)
+        elif base is not None:
             ref = arrays[base]
             differs = np.nonzero((a != ref).reshape(a.shape[0], -1).any(axis=1))[0]
             fm, vm = f"a{len(members)}", f"a{len(members) + 1}"
@@ -165,10 +177,19 @@ def _load_arrays(path: Path, z: zipfile.ZipFile, manifest: Mapping[str, Any], t:
             shape = tuple(e["shape"])
             if not shape or shape[0] != t:
                 raise _fail(path, f"array {name!r} has shape {shape}, expected {t} frames")
-            if "diff_of" in e:
-                base = out.get(e["diff_of"])
+            if "diff_of" in e or e.get("sparse"):
+                if e.get("sparse"):
+                    try:
+                        dt = np.dtype(e["dtype"])
+                        if dt.kind not in "fiub":
+                            raise ValueError(dt)
+                        base = np.zeros(shape, dt)
+                    except (TypeError, ValueError):
+                        raise _fail(path, f"array {name!r}: bad dtype {e['dtype']!r}") from None
+                else:
+                    base = out.get(e["diff_of"])
                 if base is None or base.shape != shape:
-                    raise _fail(path, f"array {name!r} refers to missing or mismatched {e['diff_of']!r}")
+                    raise _fail(path, f"array {name!r} refers to missing or mismatched {e.get('diff_of')!r}")
                 frames, values = member(name, e["frames"]), member(name, e["values"])
                 if frames.ndim != 1 or frames.dtype.kind not in "iu" or values.shape != (len(frames),) + shape[1:] \
                         or values.dtype != base.dtype \
@@ -187,7 +208,7 @@ def _load_arrays(path: Path, z: zipfile.ZipFile, manifest: Mapping[str, Any], t:
             if name in ("rotations", "source_rotations") and not _all_rotations(values):
                 raise _fail(path, f"array {name!r} holds matrices that are not rotations")
             out[name] = a
-    missing = [f for f in FRAME_FIELDS if f not in out]
+    missing = [f for f in FRAME_FIELDS if f not in out and f not in LAYER_FIELDS]
     if missing:
         raise _fail(path, f"missing per-frame arrays: {', '.join(missing)}")
     return out

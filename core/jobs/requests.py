@@ -8,15 +8,26 @@ from typing import Iterable
 import numpy as np
 
 from ..kinematics.slerp import enclosing_span
-from ..model.sequence import Sequence
+from ..model.sequence import FrameState, Sequence
 
 Span = tuple[int, int]
+
+
+def unrecorded(seq: Sequence, lo: int, hi: int) -> np.ndarray:
+    """(hi - lo,) bool: frames in [lo, hi) with something for the in-betweener to fill -- not a
+    key, and GENERATED or with a joint that has no reliable record (DESIGN.md section 2)."""
+    a = seq.base_states[lo:hi] == FrameState.GENERATED
+    a |= ~seq.valid[lo:hi].all(axis=1)
+    kf = seq.key_frames
+    a[kf[(kf >= lo) & (kf < hi)] - lo] = False
+    return a
 
 
 def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
     """Dirty spans [lo, hi) -> the minimal list of disjoint spans to hand to an in-betweener.
 
-    Keys at a span's ends are trimmed first (an edit's dirty span runs from key to key, and keys
+    Each span is first cut down to the frames that have no reliable record (``unrecorded``):
+    an edit of recorded motion needs no in-betweening at all. Keys at a span's ends are trimmed first (an edit's dirty span runs from key to key, and keys
     are never regenerated); each span is then grown to its enclosing keys (what an in-betweener
     recomputes), and spans whose grown ranges overlap are merged into one raw hull, so every gap
     is filled once and an edit's cost stays proportional to the gaps it touched, not to the
@@ -28,6 +39,12 @@ def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
     raw = []
     for lo, hi in spans:
         lo, hi = max(0, int(lo)), min(t, int(hi))
+        # only what has no reliable record is the in-betweener's: GENERATED frames and joints
+        # the record lost; re-timed and corrected record frames are final as the edit made them
+        need = np.flatnonzero(unrecorded(seq, lo, hi))
+        if need.size == 0:
+            continue
+        lo, hi = lo + int(need[0]), lo + int(need[-1]) + 1
         while lo < hi and is_key[lo]:
             lo += 1
         while hi > lo and is_key[hi - 1]:
