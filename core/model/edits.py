@@ -180,29 +180,48 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
         raise EditError("moved keys cannot pass each other")
     if np.array_equal(src, dst):
         return _change(seq, seq, 0, 0)
-    span_frames = np.concatenate([src, dst])
-    lo, hi = _neighbour_span(span_frames, fixed, t)
-
-    # the warp: anchors (new frame -> record time) at the span's ends, the fixed keys inside it
-    # and the moved keys; at a span end that is a fixed key (or has frames beyond it) the warp
-    # leaves with the speed the record already has there, so the joins are C1
+    # the warp, one interval between consecutive unmoved keys (or the sequence's ends) at a
+    # time: anchors (new frame -> record time) at the interval's ends and its moved keys; at an
+    # unmoved key the warp keeps the record's speed there, so the joins are C1 and the frames
+    # beyond it are untouched
     rt = lambda f: float(f) + float(seq.warp[f])  # noqa: E731
-    inside = fixed[(fixed > lo) & (fixed < hi - 1)]
-    xs = [float(f) for f in inside] + [float(d) for d in dst]
-    ys = [rt(f) for f in inside] + [rt(s) for s in src]
-    for end in (lo, hi - 1):
-        if float(end) not in xs:
-            xs.append(float(end))
-            ys.append(rt(end))
-    order = np.argsort(xs)
-    x, y = np.asarray(xs)[order], np.asarray(ys)[order]
-    if np.any(np.diff(y) < 0):
-        raise EditError("keys cannot change their order in the recording")
-    m0 = rt(lo) - rt(lo - 1) if lo > 0 and x[0] == lo else None
-    m1 = rt(hi) - rt(hi - 1) if hi < t and x[-1] == hi - 1 else None
-    frames = np.arange(lo, hi)
+    bounds = np.array(sorted(set(fixed.tolist()) | {0, t - 1}), dtype=np.int64)
+    lo_f = np.minimum(src, dst)
+    which = np.clip(np.searchsorted(bounds, lo_f, side="right") - 1, 0, max(0, bounds.size - 2))
+    edited = sorted(set(which.tolist()))
+    fixed_set = set(fixed.tolist())
+
+    def slope_at(a: int) -> float | None:
+        if a <= 0 or a >= t - 1 or a not in fixed_set:
+            return None  # a sequence end: the end secant
+        i = int(np.searchsorted(bounds, a))
+        left, right = (i - 1) in edited, i in edited
+        if not left:
+            return rt(a) - rt(a - 1)
+        if not right:
+            return rt(a + 1) - rt(a)
+        return (rt(a + 1) - rt(a - 1)) / 2
+
     warp = seq.warp.copy()
-    warp[lo:hi] = layers.warp_times(x, y, frames, m0, m1) - frames
+    lo, hi = t, 0
+    for i in edited:
+        a, b = int(bounds[i]), int(bounds[min(i + 1, bounds.size - 1)])
+        sel = which == i
+        xs = [float(d) for d in dst[sel]]
+        ys = [rt(f) for f in src[sel]]
+        for end in (a, b):
+            if float(end) not in xs:
+                xs.append(float(end))
+                ys.append(rt(end))
+        order = np.argsort(xs)
+        x, y = np.asarray(xs)[order], np.asarray(ys)[order]
+        if x.size < 2 or np.any(np.diff(y) < 0):
+            raise EditError("keys cannot change their order in the recording")
+        frames = np.arange(a, b + 1)
+        warp[a:b + 1] = layers.warp_times(x, y, frames, slope_at(a) if x[0] == a else None,
+                                          slope_at(b) if x[-1] == b else None) - frames
+        lo, hi = min(lo, a), max(hi, b + 1)
+    frames = np.arange(lo, hi)
 
     # poses only move between frames of a validated sequence: the copies stay finite
     rot = seq.rotations.copy()
@@ -219,8 +238,10 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     keys = [k for k in seq.keyframes if k.frame not in moved] + [Keyframe(int(d), kinds[int(s)]) for s, d in zip(src, dst)]
 
     # piecewise-linear warp new-frame -> old-frame through the anchors, to carry labels/glosses
-    anchors_new = np.concatenate([[lo, hi - 1], dst]).astype(float)
-    anchors_old = np.concatenate([[lo, hi - 1], src]).astype(float)
+    still = bounds[(bounds >= lo) & (bounds <= hi - 1)]
+    still = still[~np.isin(still, dst)]  # a key moved onto a sequence end anchors it itself
+    anchors_new = np.concatenate([still, dst]).astype(float)
+    anchors_old = np.concatenate([still, src]).astype(float)
     order = np.argsort(anchors_new, kind="stable")
     an, ao = anchors_new[order], anchors_old[order]
     labels = seq.labels.copy()

@@ -196,3 +196,25 @@ def test_warp_and_correction_touch_only_their_span(minutes):
     assert c.dirty[1] - c.dirty[0] <= 17
     assert set(c.inverse.arrays) <= {"rotations", "translation", "labels", "warp", "valid"}
     assert all(v.shape[0] <= 17 for v in c.inverse.arrays.values())
+
+
+def test_keys_moved_in_two_places_warp_only_between_their_own_neighbours():
+    seq = smooth_seq()
+    kf = seq.key_frames.tolist()
+    a, b = kf[4], kf[9]  # with unmoved keys kf[5..8] between them
+    got = ed.retime_keys(seq, {a: a + 2, b: b - 1}).sequence
+    untouched = np.ones(seq.n_frames, bool)
+    untouched[kf[3] + 1:kf[5]] = False
+    untouched[kf[8] + 1:kf[10]] = False
+    np.testing.assert_array_equal(got.rotations[untouched], seq.rotations[untouched])
+    assert not got.warp[untouched].any() and got.warp[kf[3] + 1:kf[5]].any()
+
+
+def test_a_key_moved_to_the_first_frame_anchors_the_start():
+    seq = smooth_seq()
+    k = int(seq.key_frames[0])
+    assert k == 0
+    k1 = int(seq.key_frames[1])
+    got = ed.move_keys(seq, [k1], -2).sequence
+    rt = np.arange(seq.n_frames) + got.warp
+    assert rt[0] == 0 and rt[k1 - 2] == k1 and np.all(np.diff(rt) >= 0)
