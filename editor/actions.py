@@ -55,8 +55,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("scale", "Key", "&Scale around playhead", ("S",), "Stretch the selected keys' timing around the playhead"),
     ActionSpec("nudge_left", "Key", "Nudge keys earlier", ("Alt+Left",), "Move the selected keys one frame earlier"),
     ActionSpec("nudge_right", "Key", "Nudge keys later", ("Alt+Right",), "Move the selected keys one frame later"),
-    ActionSpec("regenerate", "Key", "&Regenerate range", ("R",), "Selected frame range becomes GENERATED", separator=True),
-    ActionSpec("keep_source", "Key", "&Keep source in range", ("Shift+R",), "Selected frame range back to SOURCE"),
+    ActionSpec("regenerate", "Key", "&Regenerate range from keys", ("R",),
+               "Selected frame range becomes GENERATED: the in-betweener fills it from the keys", separator=True),
+    ActionSpec("keep_source", "Key", "&Keep recording in range (warp)", ("Shift+R",),
+               "Selected frame range shows the recording again, re-timed and corrected by the keys"),
     ActionSpec("accept_fast", "Key", "Accept &FAST proposals", ("Ctrl+F",),
                "Replace labels and keys in the selected range (or everywhere) by FAST's proposals", separator=True),
 

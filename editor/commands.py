@@ -220,12 +220,13 @@ class SetKeyKind(EditCommand):
 
 
 class SetSpanState(EditCommand):
-    """"Regenerate span" (GENERATED) or "keep source" (SOURCE) on frames start..end inclusive."""
+    """"Regenerate from keys" (GENERATED) or "keep recording" (SOURCE: the warped, corrected
+    record) on frames start..end inclusive."""
 
     ID = 1006
 
     def __init__(self, doc: Document, start: int, end: int, state: FrameState) -> None:
-        what = "Regenerate" if state == FrameState.GENERATED else "Keep source"
+        what = "Regenerate" if state == FrameState.GENERATED else "Keep recording"
         super().__init__(doc, f"{what} {start}-{end}")
         self.start, self.end, self.state = int(start), int(end), FrameState(state)
 

@@ -3,7 +3,7 @@
 Finger joints get flexion / spread sliders bounded by anatomical limits, other joints three
 angles. Every change is an undo command (a slider drag is one merged step) and regenerates the
 frames around the key. Copy / paste a pose or one hand, mirror a hand, reset to rest, and
-"regenerate span" / "keep source" for the selected frame range live here too.
+"regenerate from keys" / "keep recording (warp)" for the selected frame range live here too.
 """
 from __future__ import annotations
 
@@ -137,11 +137,13 @@ class Inspector(QWidget):
         self.range_label = QLabel("Drag in the timeline's state band to select frames")
         self.range_label.setWordWrap(True)
         row = QHBoxLayout()
-        self.regen = QPushButton("Regenerate span")
-        self.regen.setToolTip("Frames in the range become GENERATED (filled by the in-betweener)")
+        self.regen = QPushButton("Regenerate from keys")
+        self.regen.setToolTip("Frames in the range become GENERATED: the in-betweener fills them from the keys "
+                              "(the recording there is set aside, not lost)")
         self.regen.clicked.connect(lambda: self.set_span(FrameState.GENERATED))
-        self.keep = QPushButton("Keep source")
-        self.keep.setToolTip("Frames in the range go back to the observed SOURCE motion")
+        self.keep = QPushButton("Keep recording (warp)")
+        self.keep.setToolTip("Frames in the range show the recording again, re-timed with the keys and "
+                             "carrying their corrections (the default wherever a recording exists)")
         self.keep.clicked.connect(lambda: self.set_span(FrameState.SOURCE))
         row.addWidget(self.regen)
         row.addWidget(self.keep)

@@ -35,7 +35,17 @@ CURVE_Y = (0.1, 1.3)
 Y_RANGE = (0.0, 4.0)
 
 STATE_RGBA = {FrameState.GENERATED: (85, 145, 255, 255), FrameState.SOURCE: (96, 104, 116, 255),
-              FrameState.KEY: (255, 200, 60, 255)}
+              FrameState.KEY: (255, 200, 60, 255), FrameState.WARPED: (64, 190, 160, 255)}
+# the states band's legend, in the band's order of importance (DESIGN.md section 2)
+STATE_LEGEND = ((FrameState.KEY, "key"), (FrameState.SOURCE, "recorded"), (FrameState.WARPED, "warped"),
+                (FrameState.GENERATED, "generated"))
+_STATE_LUT = np.array([STATE_RGBA[FrameState(s)] for s in range(len(FrameState))], np.uint8)
+
+
+def state_legend_html() -> str:
+    """The legend of the states band: a coloured square and a word per state."""
+    return "&nbsp;&nbsp;".join(
+        f'<span style="color: rgb{STATE_RGBA[s][:3]}">&#9632;</span>&nbsp;{word}' for s, word in STATE_LEGEND)
 KEY_COLOR = {KeyKind.ONSET: "#6fdc8c", KeyKind.MID: "#ffd166", KeyKind.OFFSET: "#ef7d6d", KeyKind.USER: "#c9a7ff"}
 SELECTED = "#ffffff"
 BG = "#191c21"
@@ -346,6 +356,12 @@ class Timeline(QWidget):
             label.setZValue(-2)
             self.vb.addItem(label)
             self._lane_labels.append(label)
+        # the states band's legend, right of its lane label
+        self.state_legend = pg.TextItem(html=f'<span style="color: #8a939e; font-size: 8pt">{state_legend_html()}</span>',
+                                        anchor=(0, 0))
+        self.state_legend.setPos(0, STATE_Y[1] + 0.38)
+        self.state_legend.setZValue(-2)
+        self.vb.addItem(self.state_legend)
         self.vb.sigXRangeChanged.connect(self._place_lane_labels)
         # every lane item lets the mouse through: the view box interprets all gestures
         for item in (self.state_img, self.segments, self.curve, self.range_item, self.keys_item, self.box_item,
@@ -402,7 +418,7 @@ class Timeline(QWidget):
         states = seq.states
         old = self._shown_states
         if old is None or old.shape != states.shape or not np.array_equal(old, states):
-            rgba = np.array([STATE_RGBA[FrameState(s)] for s in range(3)], np.uint8)[states]
+            rgba = _STATE_LUT[states]
             self.state_img.setImage(rgba[None], autoLevels=False)
             self.state_img.setRect(QRectF(-0.5, STATE_Y[0], seq.n_frames, STATE_Y[1] - STATE_Y[0]))
             self._shown_states = states
@@ -505,6 +521,8 @@ class Timeline(QWidget):
         x0 = self.vb.viewRange()[0][0]
         for item in self._lane_labels:
             item.setPos(x0, item.pos().y())
+        # the legend starts after the "states" label (about 48 px)
+        self.state_legend.setPos(x0 + 48 * self.vb.viewPixelSize()[0], self.state_legend.pos().y())
 
     # --- hit tests --------------------------------------------------------------------------
     def key_near(self, scene_pos, px: float = 8.0) -> int | None:

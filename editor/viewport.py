@@ -35,8 +35,10 @@ PREV_TINT = (1.00, 0.45, 0.25, 0.55)
 NEXT_TINT = (0.25, 0.90, 0.45, 0.55)
 BACKGROUND = "#1d2127"
 BONE_COLOR = (0.95, 0.85, 0.35, 0.9)
-STATE_TEXT = {FrameState.KEY: "KEY", FrameState.SOURCE: "SOURCE", FrameState.GENERATED: "GENERATED"}
-STATE_TEXT_COLOR = {FrameState.KEY: "#ffcc44", FrameState.SOURCE: "#c8d0da", FrameState.GENERATED: "#7fb0ff"}
+STATE_TEXT = {FrameState.KEY: "KEY", FrameState.SOURCE: "RECORDED", FrameState.WARPED: "WARPED",
+              FrameState.GENERATED: "GENERATED"}
+STATE_TEXT_COLOR = {FrameState.KEY: "#ffcc44", FrameState.SOURCE: "#c8d0da", FrameState.WARPED: "#6fdcc0",
+                    FrameState.GENERATED: "#7fb0ff"}
 
 
 class OffscreenCanvas(scene.SceneCanvas):
