@@ -356,9 +356,9 @@ class Timeline(QWidget):
             label.setZValue(-2)
             self.vb.addItem(label)
             self._lane_labels.append(label)
-        # the states band's legend, right of its lane label
+        # the states band's legend, at the right end of its lane
         self.state_legend = pg.TextItem(html=f'<span style="color: #8a939e; font-size: 8pt">{state_legend_html()}</span>',
-                                        anchor=(0, 0))
+                                        anchor=(1, 0))
         self.state_legend.setPos(0, STATE_Y[1] + 0.38)
         self.state_legend.setZValue(-2)
         self.vb.addItem(self.state_legend)
@@ -521,8 +521,7 @@ class Timeline(QWidget):
         x0 = self.vb.viewRange()[0][0]
         for item in self._lane_labels:
             item.setPos(x0, item.pos().y())
-        # the legend starts after the "states" label (about 48 px)
-        self.state_legend.setPos(x0 + 48 * self.vb.viewPixelSize()[0], self.state_legend.pos().y())
+        self.state_legend.setPos(self.vb.viewRange()[0][1], self.state_legend.pos().y())
 
     # --- hit tests --------------------------------------------------------------------------
     def key_near(self, scene_pos, px: float = 8.0) -> int | None:

@@ -1,6 +1,7 @@
 """Pluggable in-betweeners and the registry the editor's model menu is built from.
 
-An in-betweener fills the GENERATED frames of one dirty span::
+An in-betweener fills what has no reliable record in one dirty span -- GENERATED frames, and
+joints marked invalid (``Sequence.valid``) at recorded frames (DESIGN.md section 2)::
 
     fill(seq, span, cancel, seed) -> Sequence
 

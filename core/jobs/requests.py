@@ -65,7 +65,8 @@ def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
 
 @dataclass(frozen=True, eq=False)
 class InbetweenRequest:
-    """Fill the GENERATED frames of ``sequence`` in the dirty ``spans``.
+    """Fill the GENERATED frames (and joints with no reliable record) of ``sequence`` in the
+    dirty ``spans``; recorded frames, re-timed or corrected, are final as the edit made them.
 
     sequence: the document snapshot (immutable, so it can be read by the worker as it is).
     spans: dirty frame ranges [lo, hi); each is grown to its enclosing keys by the in-betweener.
