@@ -1,7 +1,9 @@
 """``python -m core eval fast DATA``: FAST against gold labels, next to a kinematic baseline.
 
-DATA: the training corpus (its held-out ``--split``, test by default), or a sequence file / folder
-whose gold labels are the files' own labels or a sibling ``NAME.eaf``. Reported (pooled over all
+DATA: the training corpus (its held-out ``--split``, test by default), a sequence file / folder
+whose gold labels are the files' own labels or a sibling ``NAME.eaf``, or a folder of real ``.pose``
+recordings without frame labels (``core.ml.fast_real``: segments per gloss on sentences, isolated
+signs found as one sign, rest frames labelled O). Reported (pooled over all
 sequences, definitions in ``core.ml.seg_metrics``): frame F1 (macro over O/I/B) of the decoded
 labels and of the raw argmax, segment IoU, segment ratio, boundary F1 within ``--tolerance``
 frames; the same for the hand-speed baseline (``core.ml.segmentation.speed_minima_labels``, its
@@ -38,6 +40,12 @@ def add_arguments(group) -> None:
     group.add_argument("--transitions", choices=TRANSITIONS + ("all",), default="as-built",
                        help="fast: remake every transition between signs in another style before "
                             "evaluating (the interpolation-shortcut check); all: each style in turn")
+    group.add_argument("--min-length", type=int, default=None, help="fast: decoding minimum segment length, frames")
+    group.add_argument("--merge-gap", type=int, default=None, help="fast: decoding gap merge, frames")
+    group.add_argument("--half", choices=("even", "odd"), default=None,
+                       help="fast / kf2p on a real folder: every other file (sorted), for calibration / held-out")
+    group.add_argument("--decode-sweep", action="store_true",
+                       help="fast on a real folder: also score a grid of decoding options")
 
 
 def load_samples(data: str | Path, split: str = "test", transitions: str | None = None):
@@ -60,7 +68,21 @@ def load_samples(data: str | Path, split: str = "test", transitions: str | None 
     return samples
 
 
+def _options(args, seg):
+    from .segmentation import DecodeOptions
+
+    o = seg.options
+    pick = lambda v, d: d if v is None else v  # noqa: E731
+    return DecodeOptions(pick(getattr(args, "sensitivity", None), o.sensitivity),
+                         pick(getattr(args, "min_length", None), o.min_length),
+                         pick(getattr(args, "merge_gap", None), o.merge_gap), o.peak_radius)
+
+
 def run(args) -> dict[str, Any]:
+    from .fast_real import is_real_folder
+
+    if is_real_folder(args.data):
+        return _run_real(args)
     style = getattr(args, "transitions", "as-built") or "as-built"
     if style != "all":
         return _run(args, style)
@@ -69,6 +91,21 @@ def run(args) -> dict[str, Any]:
     out["by_transitions"] = {st: {"fast": r["fast"], "baseline": r["baseline"],
                                   "interpolation_shortcut": r["interpolation_shortcut"]} for st, r in runs.items()}
     return out
+
+
+def _run_real(args) -> dict[str, Any]:
+    import torch
+
+    from ..cli import UserError
+    from . import fast_real
+    from .fast_infer import FastModelError, Segmenter
+
+    torch.set_num_threads(1)
+    try:
+        seg = Segmenter.load(getattr(args, "model", None), device=getattr(args, "device", "cpu") or "cpu")
+    except FastModelError as e:
+        raise UserError(str(e)) from None
+    return fast_real.run(args, seg, _options(args, seg))
 
 
 def _run(args, style: str) -> dict[str, Any]:
@@ -90,9 +127,7 @@ def _run(args, style: str) -> dict[str, Any]:
         seg = Segmenter.load(getattr(args, "model", None), device=getattr(args, "device", "cpu") or "cpu")
     except FastModelError as e:
         raise UserError(str(e)) from None
-    opts = seg.options
-    if getattr(args, "sensitivity", None) is not None:
-        opts = DecodeOptions(args.sensitivity, opts.min_length, opts.merge_gap, opts.peak_radius)
+    opts = _options(args, seg)
     tol = int(getattr(args, "tolerance", 2) or 2)
     probs = seg.probs_many([s.features for s in samples], [s.fps for s in samples])
     pred = [decode(p, opts).labels for p in probs]
@@ -150,6 +185,10 @@ def _real_clips(args, seg, opts, tol) -> dict[str, Any]:
 
 
 def format_text(res: dict[str, Any]) -> str:
+    if res.get("kind", "").startswith("real folder"):
+        from .fast_real import format_text as real_text
+
+        return real_text(res)
     keys = ("frame_f1", "iou", "segment_ratio", "boundary_f1", "n_gold", "n_pred")
     lines = [f"{res['sequences']} sequences, {res['frames']} frames; tolerance {res['tolerance_frames']} frames"]
     for name in ("fast", "baseline", "interpolation_shortcut"):

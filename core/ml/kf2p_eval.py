@@ -2,8 +2,10 @@
 SLERP and eased SLERP on the same frames, per key spacing.
 
 DATA: the training corpus (its ``--split``, test by default), a clip cache / folder of sequence
-files (whole languages held out as in training, ``--split``; ``--split all`` takes everything), or
-one sequence file (all of it).
+files (whole languages held out as in training, ``--split``; ``--split all`` takes everything),
+one sequence file (all of it), or a folder of real recordings (``.pose``; ``run_real``: every file,
+``--half`` / ``--every`` for subsets, a C2 rotation spline and the monotone cubic as further
+baselines, and the tracking-gap protocol ``gap_protocol``).
 
 Protocol. Every stream is evaluated on *runs*: maximal stretches of a clip where the stream's
 joints are real (body: shoulders and elbows tracked; hand: all 15 joints of that hand tracked;
@@ -43,6 +45,8 @@ def add_arguments(group) -> None:
     group.add_argument("--strength", type=float, default=None, help="kf2p: refiner strength override")
     group.add_argument("--dtw-window", type=int, default=150, help="kf2p: DTW chunk length, frames")
     group.add_argument("--max-runs", type=int, default=None, help="kf2p: evaluate at most this many runs per stream")
+    group.add_argument("--every", type=int, default=1, help="kf2p on a real folder: every n-th file (quick runs)")
+    group.add_argument("--no-gaps", action="store_true", help="kf2p on a real folder: skip the tracking-gap protocol")
     group.add_argument("--adapt-steps", type=int, default=0,
                        help="kf2p: also measure 'adapt to this sequence': per language, fine-tune the model "
                             "this many steps on half of the clips and evaluate on the other half")
@@ -298,8 +302,11 @@ def run(args) -> dict[str, Any]:
         raise UserError(f"--spacings {args.spacings!r}: expected integers like 4,8,12") from None
     if not spacings or min(spacings) < 2:
         raise UserError("--spacings: each spacing must be >= 2")
+    from .fast_real import is_real_folder
+
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    clips = load_eval_clips(args.data, args.split)
+    real = is_real_folder(args.data)
+    clips = None if real else load_eval_clips(args.data, args.split)
     model = args.model or "bundled"
     opts = {} if args.strength is None else {"strength": args.strength}
     try:
@@ -311,6 +318,8 @@ def run(args) -> dict[str, Any]:
                     inbs[f"model_steps{st}"] = load_inbetweener(model, device=args.device, steps=st, **opts)
     except ModelLoadError as e:
         raise UserError(str(e)) from None
+    if real:
+        return run_real(args, inbs.get("model"), model)
     t0 = time.perf_counter()
     res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs, oracle=True)
     model_inb = inbs.get("model")
@@ -385,6 +394,8 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
 
 
 def format_text(result: dict[str, Any]) -> str:
+    if result.get("kind") == "real folder":
+        return format_real(result)
     lines = [f"KF2P on {result['data']} ({result['split']}, {result['clips']} clips; model {result['model']}, "
              f"{result['steps']} steps), MPJPE cm / DTW-JPE cm"]
     for stream, r in result["results"].items():
@@ -397,4 +408,165 @@ def format_text(result: dict[str, Any]) -> str:
                 parts.append(f"{name} {row[name]['mpjpe']:.3f}/{row[name].get('dtw_jpe', float('nan')):.3f}")
             ratio = row.get("model", {}).get("ratio_vs_slerp", {}).get("mpjpe")
             lines.append(f"  spacing {s:>2}: " + "  ".join(parts) + (f"  (model/slerp {ratio:.3f})" if ratio else ""))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real signing: a folder of real recordings (``.pose``), no corpus, no language split
+
+
+REAL_METHODS = ("slerp", "eased", "spline", "pchip")
+GAP_RANGE = (2, 12)  # tracking-gap protocol: lengths of the removed stretches, frames
+
+
+def load_real_clips(data: str | Path, half: str | None = None, every: int = 1):
+    """The ``.pose`` files of ``data`` (sorted; ``half`` even / odd: every other one; ``every``:
+    every n-th of those) as ``Clips`` (one per file, ``text`` = the file name)."""
+    from ..cli import UserError
+    from ..io import registry
+    from .fast_real import pose_files
+    from .kf2p_train import Clips, _seq_clip
+
+    files = pose_files(data, half)[::max(1, int(every))]
+    if not files:
+        raise UserError(f"{data}: no .pose files")
+    clips = Clips()
+    for f in files:
+        r, v = _seq_clip(registry.read(f))
+        clips.rotations.append(r)
+        clips.valid.append(v)
+        clips.language.append(Path(data).name)
+        clips.text.append(f.name)
+    return clips
+
+
+def tracking_gaps(valid: np.ndarray, joints, rng: np.random.Generator, lo: int = GAP_RANGE[0],
+                  hi: int = GAP_RANGE[1], spacing: tuple[int, int] = (8, 24)) -> list[tuple[int, int]]:
+    """Random gaps [a, b) of ``lo``..``hi`` frames inside stretches where all ``joints`` are tracked
+    (valid (T, J) bool), each with at least 2 tracked frames on both sides and ``spacing`` frames
+    between gaps."""
+    ok = valid[:, list(joints)].all(axis=1)
+    d = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+    out = []
+    for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]):
+        t = a + 2 + int(rng.integers(0, spacing[0]))
+        while True:
+            g = int(rng.integers(lo, hi + 1))
+            if t + g + 2 > b:
+                break
+            out.append((int(t), int(t + g)))
+            t += g + int(rng.integers(*spacing))
+    return out
+
+
+def gap_protocol(clips, inbetweeners: dict[str, Any], seed: int = 0) -> dict[str, Any]:
+    """"Keep the recorded motion": remove a hand in random gaps of 2-12 frames where it was
+    tracked, fill them (each method, the rest of the recording as context: SOURCE frames, keys on
+    the frames either side of each gap), and compare with what was removed. Hand points in the
+    wrist's frame (cm), on the removed frames only; binned by gap length."""
+    from ..model.sequence import FrameState, Keyframe, new_sequence
+    from .refiner import STREAM_JOINTS
+
+    rng = np.random.default_rng(seed)
+    built = []  # (sequence, ground truth, side, gaps)
+    for c in range(len(clips)):
+        rot, val = clips.rotations[c], clips.valid[c]
+        for side, joints in (("left", STREAM_JOINTS["left_hand"]), ("right", STREAM_JOINTS["hand"])):
+            gaps = tracking_gaps(val, joints, rng)
+            if not gaps:
+                continue
+            states = np.full(len(rot), FrameState.SOURCE, np.uint8)
+            keys = set()
+            for a, b in gaps:
+                states[a:b] = FrameState.GENERATED
+                keys.update((a - 1, b))
+            seq = new_sequence(rot, 25.0, valid=val, check_rotations=False)
+            seq = seq.replace(base_states=states, keyframes=tuple(Keyframe(int(f)) for f in sorted(keys)))
+            built.append((seq, rot, side, gaps))
+    bins = {"2-4": (2, 4), "5-8": (5, 8), "9-12": (9, 12)}
+    out: dict[str, Any] = {"gaps": int(sum(len(b[3]) for b in built)),
+                           "frames": int(sum(b - a for x in built for a, b in x[3])), "methods": {}}
+    for name, inb in inbetweeners.items():
+        filled = inb.fill_all_many([b[0] for b in built], seed=0)
+        errs, lens = [], []
+        for f, (_, gt, side, gaps) in zip(filled, built):
+            frames = np.concatenate([np.arange(a, b) for a, b in gaps])
+            p = stream_positions("hand", f.rotations[frames], side)
+            g = stream_positions("hand", gt[frames], side)
+            e = np.linalg.norm(p - g, axis=-1).mean(axis=1)  # (frames,)
+            errs.append(e)
+            lens.append(np.concatenate([np.full(b - a, b - a) for a, b in gaps]))
+        e, ln = np.concatenate(errs), np.concatenate(lens)
+        row = {"mpjpe": float(e.mean())}
+        for k, (a, b) in bins.items():
+            sel = (ln >= a) & (ln <= b)
+            row[f"mpjpe_{k}"] = float(e[sel].mean()) if sel.any() else float("nan")
+        out["methods"][name] = row
+    if "slerp" in out["methods"]:
+        ref = out["methods"]["slerp"]
+        for row in out["methods"].values():
+            row["ratio_vs_slerp"] = {k: row[k] / ref[k] for k in row if k.startswith("mpjpe") and ref.get(k)}
+    return out
+
+
+def run_real(args, model_inb, model: str) -> dict[str, Any]:
+    """``eval kf2p`` on a folder of real recordings: every file, keys every s frames (the
+    corpus protocol) against SLERP, eased SLERP, a C2 rotation spline, the monotone cubic and the
+    timing oracle, plus the tracking-gap protocol."""
+    from .baselines import load_baseline
+
+    spacings = tuple(int(x) for x in str(args.spacings).split(","))
+    clips = load_real_clips(args.data, getattr(args, "half", None), getattr(args, "every", 1))
+    inbs = {n: load_baseline(n) for n in REAL_METHODS}
+    if model_inb is not None:
+        inbs["model"] = model_inb
+    t0 = time.perf_counter()
+    res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs, oracle=True)
+    gaps = None if getattr(args, "no_gaps", False) else gap_protocol(
+        clips, {n: v for n, v in inbs.items() if n != "pchip"}, seed=0)
+    return {
+        "data": str(args.data), "kind": "real folder", "half": getattr(args, "half", None) or "all",
+        "every": getattr(args, "every", 1), "split": "all", "clips": len(clips), "files": list(clips.text),
+        "model": model, "steps": None if model_inb is None else model_inb.steps,
+        "units": "cm (velocity / jerk: cm per frame / per frame^3)", "spacings": list(spacings),
+        "phases": args.phases, "results": res, "summary": summarize_real(res),
+        **({"gap_protocol": gaps} if gaps is not None else {}),
+        "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def summarize_real(res: dict[str, Any]) -> dict[str, Any]:
+    """Per stream and spacing: every method's MPJPE and DTW-JPE ÷ SLERP's and ÷ eased SLERP's."""
+    out: dict[str, Any] = {}
+    for stream, r in res.items():
+        rows = {}
+        for s, row in r["spacings"].items():
+            sl, ea = row.get("slerp", {}), row.get("eased", {})
+            if "mpjpe" not in sl:
+                continue
+            rows[s] = {"slerp_mpjpe_cm": round(sl["mpjpe"], 4), "slerp_dtw_jpe_cm": round(sl["dtw_jpe"], 4)}
+            for name, m in row.items():
+                if name in ("slerp", "fill_seconds") or "mpjpe" not in m:
+                    continue
+                rows[s][name] = {f"{x}_vs_{b}": round(m[x] / ref[x], 4) for x in ("mpjpe", "dtw_jpe")
+                                 for b, ref in (("slerp", sl), ("eased", ea)) if ref.get(x)}
+        out[stream] = rows
+    return out
+
+
+def format_real(result: dict[str, Any]) -> str:
+    lines = [f"KF2P on real signing {result['data']} ({result['clips']} files, half {result['half']}; "
+             f"model {result['model']}): MPJPE / DTW-JPE ÷ SLERP"]
+    for stream, rows in result["summary"].items():
+        r = result["results"][stream]
+        lines.append(f"[{stream}] {r['runs']} runs, {r['frames']} frames")
+        for s, row in rows.items():
+            parts = [f"{n} {v['mpjpe_vs_slerp']:.3f}/{v['dtw_jpe_vs_slerp']:.3f}" for n, v in row.items()
+                     if isinstance(v, dict)]
+            lines.append(f"  s={s:>2} (slerp {row['slerp_mpjpe_cm']:.2f} cm): " + "  ".join(parts))
+    g = result.get("gap_protocol")
+    if g:
+        lines.append(f"tracking gaps ({g['gaps']} gaps, {g['frames']} frames), hand MPJPE cm (÷ SLERP):")
+        for n, row in g["methods"].items():
+            lines.append(f"  {n:8s} {row['mpjpe']:.3f} ({row['ratio_vs_slerp']['mpjpe']:.3f})  " + "  ".join(
+                f"{k[6:]}: {row[k]:.3f}" for k in row if k.startswith("mpjpe_")))
     return "\n".join(lines)

@@ -145,11 +145,32 @@ class RefinerSampler:
 
     def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
                text_emb: Tensor | None) -> Tensor:
-        from .refiner import bracket_torch, refined, refiner_condition, state_mask
+        from .baselines import fallback_sampler
+        from .refiner import FALLBACKS, bracket_torch, in_record
 
         off = self.strength == 0.0 and (not self.spec.timing or self.geometry in (None, 0.0))
         if off or steps <= 0:
             return w.base
+        gap = bracket_torch(w.obs)[3]  # (B, T, n) frames between the bracketing observations
+        fb = self.spec.fallback_at(gap) if self.strength is None and self.geometry is None else \
+            torch.zeros(gap.shape, dtype=torch.long)
+        if self.spec.record_fallback and self.strength is None and self.geometry is None:
+            fb = torch.where(in_record(w.obs), FALLBACKS.index(self.spec.record_fallback), fb)
+        need = (fb == 0) & ~w.obs
+        out = self._network(w, noise, steps, cancel, text_emb, gap) if need.any() else w.base
+        for i, name in enumerate(FALLBACKS):
+            sel = (fb == i) & ~w.obs
+            if i == 0 or not sel.any():
+                continue
+            alt = w.base if name == "eased" else fallback_sampler(name, self.stream).sample(
+                w, noise, steps, cancel, text_emb)
+            out = torch.where(sel[..., None, None], alt.to(out.dtype), out)
+        return out
+
+    def _network(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
+                 text_emb: Tensor | None, gap: Tensor) -> Tensor:
+        from .refiner import refined, refiner_condition, state_mask
+
         cond = refiner_condition(w.base, w.obs)
         mask = state_mask(self.spec, w.obs)
         x_embed = torch.zeros_like(mask, dtype=w.base.dtype)
@@ -160,7 +181,7 @@ class RefinerSampler:
             return model(x, t, x_embed, mask, w.y_mask, cond, text_emb)
 
         x = solver.sample(velocity, x0, mask, x_embed, steps, self.method, hit_keys=True, cancel=cancel)
-        gap = bracket_torch(w.obs)[3].to(x.dtype)  # (B, T, n) frames between the bracketing keys
+        gap = gap.to(x.dtype)
         k = self.spec.strength_at(gap) if self.strength is None else self.strength
         kg = self.geometry if self.geometry is not None else (
             self.strength if self.strength is not None else self.spec.geometry_at(gap))

@@ -81,6 +81,8 @@ GAP_SCALE = 24.0  # the longest key spacing trained on
 HINT_SCALE = 10.0  # radians of the cubic hint -> O(1)
 N_PHASE = 2  # per-frame condition channels after the velocities: phase in gap, gap length
 FORMAT = "signframe-kf2p-refiner"
+# Classical methods a refiner can hand a gap to (``RefinerSpec.fallback_by_gap``); "" = the network.
+FALLBACKS = ("", "eased", "pchip", "spline")
 VERSION = 1
 
 # Interactive on one CPU thread: ~4M parameters, ~6 ms per forward at T=64.
@@ -170,6 +172,18 @@ def _raw_bracket(obs: Tensor) -> tuple[Tensor, Tensor]:
     prev = torch.where(obs, idx, torch.full_like(idx, -1)).cummax(dim=1).values
     nxt = torch.where(obs, idx, torch.full_like(idx, t)).flip(1).cummin(dim=1).values.flip(1)
     return prev, nxt
+
+
+def in_record(obs: Tensor) -> Tensor:
+    """(B, T, n) bool: unobserved frames whose gap lies inside a recording -- both bracketing
+    observations have an observed neighbour outside the gap (a tracker's dropout between SOURCE
+    frames), unlike a gap between sparse keys."""
+    b, t, n = obs.shape
+    prev, nxt = _raw_bracket(obs)
+    ok = (prev >= 1) & (nxt <= t - 2) & ~obs
+    before = obs.gather(1, (prev - 1).clamp(0, t - 1))
+    after = obs.gather(1, (nxt + 1).clamp(0, t - 1))
+    return ok & before & after
 
 
 def _gather_t(x: Tensor, i: Tensor) -> Tensor:
@@ -385,7 +399,13 @@ class RefinerSpec:
         the eased baseline only (3n);
     phase_scale: phase offset per unit of the flow state (the training offsets' RMS);
     geometry, geometry_by_gap: like ``strength`` / ``strength_by_gap``, for the off-geodesic
-        residual of a timing model (``strength`` then scales the phase offsets).
+        residual of a timing model (``strength`` then scales the phase offsets);
+    fallback_by_gap: ((gap frames, method), ...) ascending: frames in gaps whose nearest table
+        entry names a classical method ("eased", "pchip", "spline"; ``core.ml.baselines``) get that
+        method instead of the network (chosen on real signing: where the corrections did not beat
+        the best classical method there, they are off); "" or no table: the network;
+    record_fallback: the method for gaps in a recording (both bracketing observations have an
+        observed neighbour outside the gap, e.g. a tracker's dropout), "" = as ``fallback_by_gap``.
     """
 
     stream: str
@@ -399,10 +419,26 @@ class RefinerSpec:
     phase_scale: float = 0.1
     geometry: float = 1.0
     geometry_by_gap: tuple[tuple[int, float], ...] = ()
+    fallback_by_gap: tuple[tuple[int, str], ...] = ()
+    record_fallback: str = ""
 
     def __post_init__(self) -> None:  # JSON gives lists
         for name in ("strength_by_gap", "geometry_by_gap"):
             object.__setattr__(self, name, tuple((int(g), float(k)) for g, k in getattr(self, name)))
+        object.__setattr__(self, "fallback_by_gap", tuple((int(g), str(m)) for g, m in self.fallback_by_gap))
+        for _, m in self.fallback_by_gap + ((0, self.record_fallback),):
+            if m not in FALLBACKS:
+                raise ValueError(f"unknown fallback method {m!r} (one of {', '.join(FALLBACKS)})")
+
+    def fallback_at(self, gap: Tensor) -> Tensor:
+        """Index into ``FALLBACKS`` (0 = the network) for frames in gaps of ``gap`` frames (any
+        shape): the method of the nearest ``fallback_by_gap`` entry."""
+        if not self.fallback_by_gap:
+            return torch.zeros(gap.shape, dtype=torch.long, device=gap.device)
+        g = torch.tensor([float(a) for a, _ in self.fallback_by_gap], dtype=torch.float32, device=gap.device)
+        m = torch.tensor([FALLBACKS.index(b) for _, b in self.fallback_by_gap], device=gap.device)
+        nearest = (gap.float()[..., None] - g).abs().argmin(-1)
+        return m[nearest]
 
     def strength_at(self, gap: Tensor) -> Tensor:
         """Correction strength for frames in gaps of ``gap`` frames (any shape, float); a
@@ -423,7 +459,7 @@ class RefinerSpec:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for name in ("strength_by_gap", "geometry_by_gap"):
+        for name in ("strength_by_gap", "geometry_by_gap", "fallback_by_gap"):
             d[name] = [list(p) for p in getattr(self, name)]
         return d
 
