@@ -16,7 +16,7 @@ from pathlib import Path
 # flags handed to the writer under the same name (None: not given)
 WRITER_OPTIONS = ("layout", "up", "unit", "mesh")
 # flags handed to the reader of IN (landmark files: how the IK solves them; SMPL-X: the up axis)
-READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg", "up_axis")
+READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg", "up_axis", "min_confidence", "lift_depth")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="solve onto the template skeleton instead of one fitted to the signer")
     ik.add_argument("--twist-limit", dest="twist_limit_deg", type=float, default=None, metavar="DEG",
                     help="limit the fingers' knuckle twist to +-DEG degrees (default: free)")
+    add_landmark_options(ik)
+
+
+def add_landmark_options(group) -> None:
+    """Reader options of landmark files that ``info`` shares with ``convert``."""
+    group.add_argument("--min-confidence", dest="min_confidence", type=float, default=None, metavar="C",
+                       help="landmarks at or below confidence C count as not observed: only their joints are "
+                            "filled from the real frames around them (default 0)")
+    group.add_argument("--no-lift", dest="lift_depth", action="store_false", default=None,
+                       help="read flat or missing depth as it is instead of lifting it to plausible 3-D")
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -56,7 +66,7 @@ def parse_range(text: str) -> tuple[int | None, int | None]:
 
 
 FLAGS = {"smooth": "--no-smooth", "fit_skeleton": "--template-skeleton", "twist_limit_deg": "--twist-limit",
-         "up_axis": "--up-axis"}
+         "up_axis": "--up-axis", "min_confidence": "--min-confidence", "lift_depth": "--no-lift"}
 
 
 def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: Path) -> dict:

@@ -11,6 +11,9 @@ from typing import Any
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="any readable file (.signframe, .npz, .signspark.npz, .bvh, .pose, ...)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
+    from .convert import add_landmark_options
+
+    add_landmark_options(parser.add_argument_group("landmark input (.pose)"))
 
 
 def _segments(seq) -> list[dict[str, Any]]:
@@ -60,8 +63,11 @@ def _jsonable(x: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     from ..io import registry
 
+    from .convert import READER_OPTIONS, _options
+
     path = Path(args.file)
-    seq = registry.read(path)
+    fmt = registry.format_for(path)
+    seq = registry.read(path, **_options(fmt.load().read, READER_OPTIONS, fmt, args, path) if path.exists() else {})
     info = describe(path, seq, registry.format_for(path).name)
     if args.json:
         json.dump(info, sys.stdout, ensure_ascii=False)
@@ -80,6 +86,14 @@ def run(args: argparse.Namespace) -> int:
             + (" ..." if n_sign > 8 else "") if n_sign else ""),
         "  states     " + ", ".join(f"{k} {v}" for k, v in info["states"].items()),
     ]
+    depth = info["meta"].get("depth")
+    if isinstance(depth, dict):  # landmark files: what each component's z was, what was lifted
+        lifted = set(info["meta"].get("lifted", []))
+        lines.append("  depth      " + ", ".join(
+            f"{k} {v.get('kind')}" + (" (lifted to 3-D)" if k in lifted else "")
+            for k, v in depth.items() if isinstance(v, dict) and v.get("kind") != "unseen"))
+        for w in info["meta"].get("warnings", []):
+            lines.append(f"  warning    {w}")
     up = info["meta"].get("up_axis_source")
     if up in ("y", "z"):  # SMPL-X files: the axis the file stores bodies along
         lines.append(f"  up axis    {up}" + (" (Z-up source, turned Y-up)" if up == "z" else ""))

@@ -11,8 +11,11 @@ Any component whose name says left/right hand and has 21 points is read as a han
 Coordinates: x, y in pixels of the header's canvas (pose-format's convention); files holding
 MediaPipe's normalised coordinates (all within about [0, 1]) are scaled back by the canvas size.
 A point counts as observed where its confidence is > ``min_confidence`` (default 0: MediaPipe
-writes 0 for what it did not detect) and its coordinates are finite. Hands that were not
-detected give joints with ``valid`` False (frames GENERATED only where nothing at all was seen).
+writes 0 for what it did not detect) and its coordinates are finite. Points not observed make
+only the joints they drive invalid in those frames (a lost hand: its 15 finger joints and the
+wrist; a lost elbow: that arm), filled from the real frames around them; frames are GENERATED
+only where nothing at all was seen. The depth of each component is checked and, where flat or
+missing, lifted (``core.kinematics.depth``, ``core.kinematics.lift``).
 The sequence carries a skeleton fitted to the signer (``core.kinematics.skeleton_fit``), so the
 joint positions it gives (e.g. ``convert X.pose X.joints.npz``) follow the landmarks.
 Never raises anything but ``FormatError`` for a bad file.
@@ -123,6 +126,8 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
     ok_all = (conf > min_confidence) & np.isfinite(data).all(-1) & ~mask.any(-1) & np.isfinite(conf)
     if person is None:
         person = int(np.argmax(ok_all.sum(axis=(0, 2))))
+    if not (np.isfinite(min_confidence) and 0.0 <= min_confidence < 1.0):
+        raise FormatError(path, f"min_confidence {min_confidence} is outside [0, 1)")
     if not 0 <= person < people:
         raise FormatError(path, f"no person {person} (the file has {people})")
     xyz = np.zeros((t, n_points, 3))
@@ -186,7 +191,7 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
         raise FormatError(path, f"no body, hand or face landmarks in a known layout (components: {names})")
     fps = float(body.fps) if np.isfinite(body.fps) and body.fps > 0 else 0.0
     meta: dict[str, Any] = {"components": [c[0] for c in comps], "people": people, "person": person,
-                            "depth": dims >= 3, "normalised_coordinates": normalised}
+                            "has_z": dims >= 3, "normalised_coordinates": normalised}
     if fps <= 0:
         meta["fps_assumed"] = True
         fps = 25.0
@@ -200,10 +205,14 @@ def read_landmarks(path: str | Path, **options: Any) -> LandmarkSet:
 
 def read(path: str | Path, *, smooth: bool = True, person: int | None = None,
          min_confidence: float = 0.0, fit_skeleton: bool = True, twist_limit_deg: float | None = None,
-         **_: Any) -> Sequence:
+         lift_depth: bool = True, **_: Any) -> Sequence:
     """Read a .pose file and solve it (see ``core.kinematics.ik``) onto a skeleton fitted to the
     signer's landmarks (``fit_skeleton=False``: the template skeleton); ``twist_limit_deg``
-    bounds the fingers' MCP twist (None: free, the default)."""
+    bounds the fingers' MCP twist (None: free, the default). Each component's depth is checked
+    (``core.kinematics.depth``) and flat or missing depth lifted to plausible 3-D
+    (``core.kinematics.lift``; ``lift_depth=False`` reads it as it is); the verdicts are in
+    ``meta["depth"]``, the lifted components in ``meta["lifted"]``. ``min_confidence``: points at
+    or below it count as not observed (only the joints they drive are filled)."""
     from ..kinematics.ik import landmarks_to_sequence
 
     path = Path(path)
@@ -212,7 +221,8 @@ def read(path: str | Path, *, smooth: bool = True, person: int | None = None,
             **dict(lm.meta)}
     limit = None if twist_limit_deg is None else float(np.radians(twist_limit_deg))
     try:
-        return landmarks_to_sequence(lm, smooth=smooth, meta=meta, fit=fit_skeleton, finger_twist_limit=limit)
+        return landmarks_to_sequence(lm, smooth=smooth, meta=meta, fit=fit_skeleton, finger_twist_limit=limit,
+                                     lift_depth=lift_depth)
     except (ValueError, FloatingPointError) as e:
         raise FormatError(path, f"cannot solve the landmarks ({e})") from None
 

@@ -3,8 +3,10 @@
 Pipeline (vectorised over frames, numpy only):
 1. smooth each landmark track in time (zero-phase One-Euro inside observed runs, speeds measured
    in hand sizes / shoulder widths per second; ``smooth=False`` turns it off);
-2. estimate a depth scale per component (body, hands, face) from the data: the factor on z that
-   keeps bone lengths most constant (``landmarks.estimate_depth_scale``);
+2. check what each component's z is worth (``depth.check_depth``: true 3-D, z on its own scale,
+   flat, or absent) and lift flat / 2-D components to plausible 3-D (``lift``); estimate a depth
+   scale per component with depth from the data: the factor on z that keeps bone lengths most
+   constant (``landmarks.estimate_depth_scale``);
 3. map image coordinates into our world axes (``landmarks.to_world``) and the body into metres,
    with the scale that best fits the template's shoulder width and arm lengths (hands share
    the body's metres per pixel);
@@ -34,6 +36,8 @@ from .filters import one_euro_tracks
 from .fk import forward_kinematics
 from .ik_body import solve_body
 from .ik_hand import DEFAULT_TWIST_LIMIT, hand_points, relaxed_hand, solve_hand
+from .depth import DepthCheck, check_depth
+from .lift import lift
 from .landmarks import (B, BODY_BONES, FACE_BONES, FINGER_CHAINS, HAND_BONES, PALM_POINTS,
                         LandmarkSet, estimate_depth_scale, to_world)
 from .skeleton_fit import fit_skeleton, hand_size
@@ -60,6 +64,7 @@ class IKResult:
     world_hands: np.ndarray
     skeleton: Skeleton = TEMPLATE
     info: Mapping[str, Any] = field(default_factory=dict)
+    landmarks: LandmarkSet | None = None  # what was solved: the input, with lifted depth where lifted
 
 
 def _hand_ok(lm: LandmarkSet) -> tuple[np.ndarray, np.ndarray]:
@@ -139,15 +144,23 @@ def smooth_landmarks(lm: LandmarkSet) -> LandmarkSet:
 
 def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] | None = None,
           finger_twist_limit: float | None = DEFAULT_TWIST_LIMIT, fit: bool = True,
-          symmetric_arms: bool = False) -> IKResult:
+          symmetric_arms: bool = False, depth: Mapping[str, DepthCheck] | None = None,
+          lift_depth: bool = True) -> IKResult:
     """Landmarks -> local rotations on a skeleton fitted to them (``fit=False``: on TEMPLATE;
     ``symmetric_arms``: one length per arm segment for both sides, see ``fit_skeleton``).
     ``scales`` overrides the estimated depth scales; ``finger_twist_limit`` (radians, None =
-    free) bounds the fingers' MCP twist."""
+    free) bounds the fingers' MCP twist. ``depth``: the components' depth check (default: made
+    here); ``lift_depth=False`` reads flat / 2-D components as they are (the old behaviour)."""
     t = lm.n_frames
+    checks = dict(depth) if depth is not None else check_depth(lm, has_z=bool(lm.meta.get("has_z", True)))
+    lifted: list[str] = []
+    warnings: list[str] = []
+    if lift_depth:
+        lm, lifted, warnings = lift(lm, checks)
     smoothed = smooth_landmarks(lm) if smooth else lm
     body, hands, face = smoothed.body, smoothed.hands, smoothed.face
     ds = dict(depth_scales(smoothed))
+    ds.update({name: 1.0 for name in lifted})  # lifted depth is on the x / y scale
     if scales:
         ds.update({k: float(v) for k, v in scales.items()})
     body_w = to_world(body, ds["body"])
@@ -157,7 +170,8 @@ def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] |
     face_w = to_world(face, ds["face"])
 
     palm_ok, finger_ok = _hand_ok(lm)
-    info: dict[str, Any] = {"smoothed": bool(smooth)}
+    info: dict[str, Any] = {"smoothed": bool(smooth), "depth": {k: c.as_dict() for k, c in checks.items()},
+                            "lifted": lifted, **({"warnings": warnings} if warnings else {})}
     skeleton = TEMPLATE
     if fit:
         skeleton, info["skeleton"] = fit_skeleton(body_m, lm.body_ok, hands_w * (mpp if mpp > 0 else 1.0),
@@ -183,7 +197,7 @@ def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] |
     rot = _fill(rot, valid)
     seen = valid.any(axis=1)
     translation = _sway(rot, body_m, lm.body_ok, skeleton)
-    return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, skeleton, info)
+    return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, skeleton, info, lm)
 
 
 def _fill(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -222,7 +236,9 @@ def landmarks_to_sequence(lm: LandmarkSet, *, smooth: bool = True, meta: Mapping
     GENERATED where a frame saw nothing at all. ``options`` go to ``solve``."""
     res = solve(lm, smooth=smooth, **options)
     m = dict(meta or {})
-    m.update({"ik": {"depth_scales": dict(res.depth_scales), "metres_per_pixel": res.metres_per_pixel,
+    m.update({"depth": res.info["depth"], "lifted": res.info["lifted"],
+              **({"warnings": res.info["warnings"]} if "warnings" in res.info else {}),
+              "ik": {"depth_scales": dict(res.depth_scales), "metres_per_pixel": res.metres_per_pixel,
                      "smoothed": bool(smooth), **({"skeleton": res.info["skeleton"]} if "skeleton" in res.info else {})}})
     seq = new_sequence(res.rotations.astype(np.float32), lm.fps, res.translation.astype(np.float32),
                        skeleton=res.skeleton, valid=res.valid, meta=m, text=text, language=language)

@@ -159,7 +159,7 @@ def test_reduced_and_openpose_layouts(tmp_path):
                                              ("hand_left_keypoints_2d", hand_pts, "XYC"),
                                              ("hand_right_keypoints_2d", hand_pts, "XYC")], data, conf)
     seq = read(tmp_path / "openpose.pose")
-    assert seq.n_frames == t and seq.meta["depth"] is False
+    assert seq.n_frames == t and seq.meta["has_z"] is False and seq.meta["depth"]["body"]["kind"] == "2d"
     assert seq.valid[:, LEFT_HAND].all() and seq.valid[:, RIGHT_HAND].all()
     assert np.isfinite(seq.rotations).all()
 
