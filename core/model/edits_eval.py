@@ -130,6 +130,8 @@ def pure_retime(seq, sign_frames: int = 12, first_sign: int = 1) -> dict[str, An
     regen = inbetween_baseline(regen, smoothstep, (p, q + 1))
     truth_pos = joint_positions(seq.skeleton, t_rot, t_tr)
     ok = _reliable(seq, t_valid & got.valid[p:q + 1])
+    if not ok.any():
+        raise ValueError("no reliably recorded joint in the retimed region")
 
     def err(s) -> float:
         pos = joint_positions(seq.skeleton, s.rotations[p:q + 1], s.translation[p:q + 1])
@@ -249,7 +251,8 @@ def run(args) -> dict:
         "zero_edits_bit_identical": all(all(v for k, v in f["zero_edits"].items()) for f in per_file),
         "locality": {"outside_identical": all(f["locality"]["outside_identical"] for f in per_file),
                      "key_exact": all(f["locality"]["key_exact"] for f in per_file),
-                     "no_velocity_jump": all(f["locality"]["no_velocity_jump"] for f in per_file)},
+                     "no_velocity_jump": all(f["locality"]["no_velocity_jump"] for f in per_file),
+                     "no_velocity_jump_files": sum(f["locality"]["no_velocity_jump"] for f in per_file)},
         "per_file": per_file,
     }
 
@@ -262,5 +265,6 @@ def format_text(r: dict) -> str:
              f"{'met' if pr['meets_target'] else 'NOT met'}",
              f"zero edits bit-identical: {r['zero_edits_bit_identical']}",
              f"locality: outside identical {r['locality']['outside_identical']}, key exact "
-             f"{r['locality']['key_exact']}, no velocity jump {r['locality']['no_velocity_jump']}"]
+             f"{r['locality']['key_exact']}, no velocity jump on {r['locality']['no_velocity_jump_files']} "
+             f"of {r['files']} files"]
     return "\n".join(lines)

@@ -218,3 +218,19 @@ def test_a_key_moved_to_the_first_frame_anchors_the_start():
     got = ed.move_keys(seq, [k1], -2).sequence
     rt = np.arange(seq.n_frames) + got.warp
     assert rt[0] == 0 and rt[k1 - 2] == k1 and np.all(np.diff(rt) >= 0)
+
+
+def test_the_edit_path_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from tests.core.test_edits_layers import smooth_seq\n"
+            "from core.model import edits\n"
+            "from core.jobs.requests import merge_spans\n"
+            "import core.model.edits_eval, core.commands.retime\n"
+            "s = smooth_seq(); c = edits.move_keys(s, [int(s.key_frames[4])], 2)\n"
+            "c = edits.set_joint_rotations(c.sequence, int(s.key_frames[6]), [3], np.eye(3, dtype=np.float32)[None])\n"
+            "merge_spans(c.sequence, [c.dirty])\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
