@@ -14,7 +14,8 @@ For every `.pose` file in a folder (recursively), as read:
 For files whose body has depth, the same after flattening on purpose (z set to its median plus
 +-0.4 px noise, as exports with flat z look) and after dropping z (2-D), with the wrist positions
 relative to the chest compared with the import of the original: the distance between the median
-wrist positions (per side), and the per-frame median distance. ``flattened_unlifted`` is the
+wrist positions (per side, the larger), the per-frame median distance, and the hand shape error
+against the file's real 3-D hand landmarks (``hand_error_3d_cm``). ``flattened_unlifted`` is the
 flattened file read without lifting (``solve(lift_depth=False)``): what flat files gave before.
 """
 from __future__ import annotations
@@ -192,12 +193,15 @@ def evaluate_file(path: Path, *, min_confidence: float = 0.0, roundtrip: bool = 
     lm = read_landmarks(path, min_confidence=min_confidence)
     seq, seconds = _solved(lm)
     row: dict[str, Any] = {"file": str(path), "frames": lm.n_frames, "seconds": seconds, **_judge(seq, lm)}
+    hands_scale = float(seq.meta["ik"]["depth_scales"].get("hands", 0.0))
     if roundtrip and _has_depth(seq.meta["depth"], "body"):
         for name, drop, lift_depth in (("flattened", False, True), ("2d", True, True),
                                        ("flattened_unlifted", False, False)):
             lm2 = flatten_depth(lm, drop=drop)
             seq2, s2 = _solved(lm2, lift_depth=lift_depth)
-            row[name] = {"seconds": s2, **_judge(seq2, lm2), **_wrist_shift(seq, seq2)}
+            row[name] = {"seconds": s2, **_judge(seq2, lm2), **_wrist_shift(seq, seq2),
+                         # the hands' depth: our hands against the file's real 3-D landmarks
+                         "hand_error_3d_cm": hand_shape_error_cm(seq2, lm, hands_scale, planar=False)}
     return row
 
 
@@ -213,6 +217,7 @@ def _pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
            "repaired_frames": med("repaired_frames"), "repaired_joints": med("repaired_joints"),
            "frames_per_second": sum(r.get("frames", 0) for r in rows) / max(sum(r["seconds"] for r in rows), 1e-9)}
     if "median_wrist_shift_cm" in rows[0]:
+        out["hand_error_3d_cm"] = med("hand_error_3d_cm")
         out["median_wrist_shift_cm"] = med("median_wrist_shift_cm")
         out["frame_wrist_shift_cm"] = med("frame_wrist_shift_cm")
         out["wrist_shift_within_5cm"] = float(np.mean([r["median_wrist_shift_cm"] <= 5.0 for r in rows
@@ -265,8 +270,9 @@ def format_text(result: dict[str, Any]) -> str:
                 f"  repaired frames {100 * p['repaired_frames']:.1f} % joints {100 * p['repaired_joints']:.1f} %"
                 f"  {p['frames_per_second']:.0f} frames/s")
         if "median_wrist_shift_cm" in p:
-            line += (f"\n            wrist vs import of the original: median position {p['median_wrist_shift_cm']:.2f} cm"
-                     f" ({100 * p['wrist_shift_within_5cm']:.0f} % of files within 5 cm), per frame {p['frame_wrist_shift_cm']:.2f} cm")
+            line += (f"\n            against the original: wrist median position {p['median_wrist_shift_cm']:.2f} cm"
+                     f" ({100 * p['wrist_shift_within_5cm']:.0f} % of files within 5 cm), per frame {p['frame_wrist_shift_cm']:.2f} cm;"
+                     f" hands vs its 3-D landmarks {p['hand_error_3d_cm']:.2f} cm")
         lines.append(line)
     for e in result["unreadable"][:5]:
         lines.append(f"  unreadable: {e}")
