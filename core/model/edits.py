@@ -125,11 +125,24 @@ def _generate_between(states: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def _recompose(seq: Sequence, lo: int, hi: int, joints: Seq[int] | None = None,
-               rotations: np.ndarray | None = None, translation: np.ndarray | None = None) -> Sequence:
+               rotations: np.ndarray | None = None, translation: np.ndarray | None = None,
+               losses_follow: bool = False) -> Sequence:
     """``seq`` with frames [lo, hi) rebuilt from its layers (``layers.compose_span``).
 
     rotations / translation: writable full-length arrays already holding the edit's other
-    changes (keys' poses), updated in place; copies of ``seq``'s when None."""
+    changes (keys' poses), updated in place; copies of ``seq``'s when None. A record-derived
+    frame that now shows a moment with nothing recorded (no valid joint) is GENERATED.
+    losses_follow (a retime): GENERATED frames in the span that had nothing recorded (tracking
+    losses, not "regenerate" spans) are re-sampled too, so the losses travel with the record.
+    """
+    base = seq.base_states
+    if losses_follow:
+        sl = slice(lo, hi)
+        lost = (base[sl] == FrameState.GENERATED) & ~seq.valid[sl].any(axis=1)
+        if lost.any():
+            base = base.copy()
+            base[sl][lost] = FrameState.SOURCE
+            seq = seq.replace(base_states=freeze(base))
     out = (seq.rotations.copy() if rotations is None else rotations,
            seq.translation.copy() if translation is None else translation, seq.valid.copy())
     rot, tr, valid = layers.compose_span(seq, lo, hi, joints, out=out)
@@ -137,6 +150,13 @@ def _recompose(seq: Sequence, lo: int, hi: int, joints: Seq[int] | None = None,
     changes: dict = {"rotations": freeze(rot, finite=True), "translation": freeze(tr, finite=True)}
     if not np.array_equal(valid[lo:hi], seq.valid[lo:hi]):
         changes["valid"] = freeze(valid)
+    nothing = (base[lo:hi] == FrameState.SOURCE) & ~valid[lo:hi].any(axis=1)
+    kf = seq.key_frames
+    nothing[kf[(kf >= lo) & (kf < hi)] - lo] = False
+    if nothing.any():
+        base = base.copy()
+        base[lo:hi][nothing] = FrameState.GENERATED
+        changes["base_states"] = freeze(base)
     return seq.replace(**changes)
 
 
@@ -253,7 +273,7 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
         for g in seq.glosses)
     layered = seq.replace(keyframes=tuple(keys), labels=labels, glosses=glosses,
                           warp=freeze(warp, finite=True), offsets=off)
-    new = _recompose(layered, lo, hi, rotations=rot, translation=tr)
+    new = _recompose(layered, lo, hi, rotations=rot, translation=tr, losses_follow=True)
     return _change(seq, new, lo, hi)
 
 

@@ -234,3 +234,25 @@ def test_the_edit_path_imports_no_torch():
             "merge_spans(c.sequence, [c.dirty])\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+
+
+def test_tracking_losses_travel_with_the_record_and_come_back():
+    seq = smooth_seq()
+    valid = seq.valid.copy()
+    valid[60:64] = False  # the tracker saw nothing for four frames: GENERATED at import
+    base = seq.base_states.copy()
+    base[60:64] = FrameState.GENERATED
+    seq = seq.replace(valid=valid, source_valid=valid, base_states=base)
+    k = int(seq.key_frames[10])  # 59, between unmoved 54 and 65
+    moved = ed.move_keys(seq, [k], -3).sequence
+    rt = np.arange(seq.n_frames) + moved.warp
+    # frames now showing the lost moments are the generated ones (the key pins its own pose)
+    lost = (np.floor(rt) >= 60) & (np.floor(rt) <= 63) | ((np.ceil(rt) >= 60) & (np.ceil(rt) <= 63))
+    lost[moved.key_frames] = False
+    np.testing.assert_array_equal(moved.states == FrameState.GENERATED, lost)
+    assert (moved.states[:54] != FrameState.GENERATED).all()
+    back = ed.move_keys(moved, [k - 3], 3).sequence
+    np.testing.assert_array_equal(back.base_states, seq.base_states)
+    # "keep recording" over a loss keeps it generated: there is nothing to show
+    kept = ed.set_span_state(seq, 55, 64, FrameState.SOURCE).sequence
+    assert (kept.states[60:64] == FrameState.GENERATED).all()
