@@ -206,18 +206,26 @@ def read_landmarks(path: str | Path, **options: Any) -> LandmarkSet:
 def read(path: str | Path, *, smooth: bool = True, person: int | None = None,
          min_confidence: float = 0.0, fit_skeleton: bool = True, twist_limit_deg: float | None = None,
          lift_depth: bool = True, **_: Any) -> Sequence:
-    """Read a .pose file and solve it (see ``core.kinematics.ik``) onto a skeleton fitted to the
-    signer's landmarks (``fit_skeleton=False``: the template skeleton); ``twist_limit_deg``
+    """Read a .pose file and solve it (``solve_landmarks``). ``min_confidence``: points at or
+    below it count as not observed (only the joints they drive are filled)."""
+    path = Path(path)
+    lm = read_landmarks(path, person=person, min_confidence=min_confidence)
+    return solve_landmarks(path, lm, "pose", smooth=smooth, fit_skeleton=fit_skeleton,
+                           twist_limit_deg=twist_limit_deg, lift_depth=lift_depth)
+
+
+def solve_landmarks(path: Path, lm: LandmarkSet, source_format: str, *, smooth: bool = True,
+                    fit_skeleton: bool = True, twist_limit_deg: float | None = None,
+                    lift_depth: bool = True) -> Sequence:
+    """Landmarks read from ``path`` -> a Sequence, by IK (``core.kinematics.ik``) onto a skeleton
+    fitted to the signer (``fit_skeleton=False``: the template skeleton); ``twist_limit_deg``
     bounds the fingers' MCP twist (None: free, the default). Each component's depth is checked
     (``core.kinematics.depth``) and flat or missing depth lifted to plausible 3-D
     (``core.kinematics.lift``; ``lift_depth=False`` reads it as it is); the verdicts are in
-    ``meta["depth"]``, the lifted components in ``meta["lifted"]``. ``min_confidence``: points at
-    or below it count as not observed (only the joints they drive are filled)."""
+    ``meta["depth"]``, the lifted components in ``meta["lifted"]``. Raises FormatError."""
     from ..kinematics.ik import landmarks_to_sequence
 
-    path = Path(path)
-    lm = read_landmarks(path, person=person, min_confidence=min_confidence)
-    meta = {"source_format": "pose", "source_file": path.name, "width": lm.width, "height": lm.height,
+    meta = {"source_format": source_format, "source_file": path.name, "width": lm.width, "height": lm.height,
             **dict(lm.meta)}
     limit = None if twist_limit_deg is None else float(np.radians(twist_limit_deg))
     try:

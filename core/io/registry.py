@@ -36,6 +36,8 @@ FORMATS: tuple[Format, ...] = (
     Format("signspark", "core.io.signspark_record", (".signspark.npz",), description="SignSparK per-clip record"),
     Format("smplx", "core.io.smplx_npz", (".npz", ".smplx.npz"), description="SMPL-X parameters (AMASS or per-part layout)"),
     Format("pose", "core.io.pose_file", (".pose",), writable=False, description="pose-format landmarks (MediaPipe Holistic)"),
+    Format("openpose", "core.io.openpose_json", ("_keypoints.json",), writable=False,
+           description="OpenPose JSON keypoints, one file per frame (the clip is read whole)"),
     Format("bvh", "core.io.bvh", (".bvh",), description="Biovision hierarchy"),
     Format("fbx", "core.io.fbx", (".fbx",), readable=False, description="Autodesk FBX 7.4 binary"),
     Format("eaf", "core.io.eaf", (".eaf",), description="ELAN annotation (segments only)"),
