@@ -443,3 +443,86 @@ def resize(seq: Sequence, n_frames: int) -> Change:
     keys = change.sequence.key_frames
     lo = int(keys[keys < min(t, n_frames)][-1]) if (keys < min(t, n_frames)).any() else 0
     return Change(change.sequence, change.inverse, (lo, n_frames))
+
+
+def _whole(old: Sequence, new: Sequence, dirty: tuple[int, int]) -> Change:
+    """Change to ``new`` of another length, undone by restoring every channel of ``old``."""
+    inverse = Patch(0, new.n_frames, {k: v.copy() for k, v in old.frame_arrays().items()},
+                    old.keyframes, old.glosses)
+    return Change(new, inverse, dirty)
+
+
+def insert_frames(seq: Sequence, at: int, n: int) -> Change:
+    """Insert ``n`` frames before frame ``at``: new material with no record (GENERATED, holding
+    the pose before it until the in-betweener fills it from the frames around). Keys, glosses and
+    the record after ``at`` move later by ``n``."""
+    t = seq.n_frames
+    at, n = int(at), int(n)
+    if not 0 <= at <= t:
+        raise EditError(f"insert position {at} outside 0..{t}")
+    if n < 1:
+        raise EditError("insert at least one frame")
+    old_of_new = np.concatenate([np.arange(at), np.full(n, -1), np.arange(at, t)])
+    hold = max(at - 1, 0)
+    arrays = {}
+    for k, v in seq.frame_arrays().items():
+        a = v[np.where(old_of_new >= 0, old_of_new, hold)].copy()
+        arrays[k] = a
+    new_rows = slice(at, at + n)
+    arrays["base_states"][new_rows] = FrameState.GENERATED
+    arrays["valid"][new_rows] = False
+    arrays["source_valid"][new_rows] = False
+    arrays["offsets"][new_rows] = 0.0
+    inside = 0 < at < t and seq.labels[at - 1] != 0 and seq.labels[at] != 0
+    arrays["labels"][new_rows] = 1 if inside else 0
+    # the record is spliced like the frames: record times at or after ``at`` move by n too
+    kept = np.flatnonzero(old_of_new >= 0)
+    rt = old_of_new[kept] + seq.warp[old_of_new[kept]]
+    warp = np.zeros(t + n)
+    warp[kept] = np.where(rt >= at, rt + n, rt) - kept
+    arrays["warp"] = warp
+    keys = tuple(Keyframe(k.frame + n if k.frame >= at else k.frame, k.kind) for k in seq.keyframes)
+    glosses = tuple(Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss)
+                    for g in seq.glosses)
+    new = seq.with_frame_arrays(arrays, keyframes=keys, glosses=glosses)
+    kf = new.key_frames
+    lo = int(kf[kf < at][-1]) if (kf < at).any() else 0
+    hi = int(kf[kf >= at + n][0]) + 1 if (kf >= at + n).any() else t + n
+    return _whole(seq, new, (lo, hi))
+
+
+def delete_frames(seq: Sequence, start: int, end: int, bridge: int = 2) -> Change:
+    """Delete frames ``start..end`` (inclusive) with their keys and record. The cut is bridged by
+    the in-betweener: ``bridge`` frames on each side of it become GENERATED (keys excepted)."""
+    t = seq.n_frames
+    lo, hi = max(0, int(start)), min(t, int(end) + 1)
+    if lo >= hi:
+        raise EditError(f"empty range {start}..{end}")
+    if hi - lo >= t:
+        raise EditError("a sequence needs at least one frame")
+    keep = np.concatenate([np.arange(lo), np.arange(hi, t)])
+    n = hi - lo
+    arrays = {k: v[keep].copy() for k, v in seq.frame_arrays().items()}
+    # the record is cut like the frames; record moments that were cut show the first one after
+    rt = keep + seq.warp[keep]
+    arrays["warp"] = np.where(rt >= hi, rt - n, np.minimum(rt, lo)) - np.arange(keep.size)
+    keys = tuple(Keyframe(k.frame - n if k.frame >= hi else k.frame, k.kind) for k in seq.keyframes
+                 if not lo <= k.frame < hi)
+    glosses = []
+    for g in seq.glosses:
+        s_, e_ = g.start, g.end
+        if lo <= s_ and e_ < hi:
+            continue
+        s_ = s_ - n if s_ >= hi else min(s_, lo) if s_ >= lo else s_
+        e_ = e_ - n if e_ >= hi else (lo - 1 if e_ >= lo else e_)
+        if e_ >= s_:
+            glosses.append(Segment(s_, e_, g.gloss))
+    is_key = np.zeros(t - n, bool)
+    is_key[[k.frame for k in keys]] = True
+    bridged = np.arange(max(0, lo - bridge), min(t - n, lo + bridge))
+    arrays["base_states"][bridged[~is_key[bridged]]] = FrameState.GENERATED
+    new = seq.with_frame_arrays(arrays, keyframes=keys, glosses=tuple(glosses))
+    kf = new.key_frames
+    dlo = int(kf[kf < lo][-1]) if (kf < lo).any() else 0
+    dhi = int(kf[kf >= lo][0]) + 1 if (kf >= lo).any() else t - n
+    return _whole(seq, new, (dlo, dhi))

@@ -38,6 +38,8 @@ EDITS = {
     "insert": lambda s: ed.insert_key(s, 25),
     "insert_pose": lambda s: ed.insert_key(s, 25, pose=Rotation.random(52, random_state=2).as_matrix()),
     "delete": lambda s: ed.delete_keys(s, [15, 37]),
+    "insert_frames": lambda s: ed.insert_frames(s, 25, 5),
+    "delete_frames": lambda s: ed.delete_frames(s, 20, 27),
     "kind": lambda s: ed.set_key_kind(s, 15, KeyKind.USER),
     "regenerate": lambda s: ed.set_span_state(s, 20, 29, FrameState.GENERATED),
     "grow": lambda s: ed.resize(s, 80),
