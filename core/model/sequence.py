@@ -281,6 +281,10 @@ class Sequence:
         return None
 
     def replace(self, **changes: Any) -> "Sequence":
+        # a sequence whose record validity is its shown validity (nothing re-timed) keeps them one
+        if ("valid" in changes and "source_valid" not in changes and self.source_valid is self.valid
+                and not self.warp.any()):
+            changes["source_valid"] = None
         return replace(self, **changes)
 
     def frame_arrays(self) -> dict[str, np.ndarray]:

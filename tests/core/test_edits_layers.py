@@ -256,3 +256,13 @@ def test_tracking_losses_travel_with_the_record_and_come_back():
     # "keep recording" over a loss keeps it generated: there is nothing to show
     kept = ed.set_span_state(seq, 55, 64, FrameState.SOURCE).sequence
     assert (kept.states[60:64] == FrameState.GENERATED).all()
+
+
+def test_a_fresh_sequence_given_new_validity_takes_it_as_the_records_too():
+    seq = smooth_seq()
+    valid = seq.valid.copy()
+    valid[60:64, 37:] = False
+    lost = seq.replace(valid=valid)
+    np.testing.assert_array_equal(lost.source_valid, valid)
+    moved = ed.move_keys(lost, [int(seq.key_frames[10])], 2).sequence
+    assert not moved.valid[60:66, 37:].all()  # the losses were re-sampled, not forgotten

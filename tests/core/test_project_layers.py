@@ -21,7 +21,7 @@ def layered():
     seq = ed.set_joint_rotations(seq, 37, [45, 46], Rotation.random(2, random_state=1).as_matrix()).sequence
     valid = seq.valid.copy()
     valid[50:53, 40:] = False
-    return seq.replace(valid=valid)
+    return seq.replace(valid=valid, source_valid=valid)
 
 
 def test_layers_round_trip_exactly_and_sparsely(tmp_path):
