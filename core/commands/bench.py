@@ -1,4 +1,4 @@
-"""``python -m core bench [kf2p|fast|io|all] [--json]``: performance figures.
+"""``python -m core bench [kf2p|fast|import|io|all] [--json]``: performance figures.
 
 ``BENCHES`` maps each target to ``(module, function)``; the function takes the parsed arguments
 and returns a JSON-able dict. ``kf2p`` is provided by ``core.ml.kf2p_bench.run`` when that module
@@ -17,6 +17,7 @@ from ..cli import module_available
 
 BENCHES: dict[str, tuple[str, str]] = {
     "fast": ("core.ml.fast_bench", "run"),
+    "import": ("core.kinematics.import_eval", "bench"),
     "io": ("core.commands.bench", "bench_io"),
     "kf2p": ("core.ml.kf2p_bench", "run"),
 }
@@ -29,7 +30,7 @@ def add_arguments(p) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (fast: default 1; kf2p: its own default)")
     p.add_argument("--minutes", type=float, default=None,
-                   help="minutes of 25 fps signing to process (fast: default 60; io: default 2)")
+                   help="minutes of 25 fps signing to process (fast: default 60; io, import: default 2)")
     p.add_argument("--folder", help="fast: segment the sequence files of this folder instead")
     p.add_argument("--repeat", type=int, default=3, help="timed repetitions (best is reported)")
 

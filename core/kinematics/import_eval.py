@@ -277,3 +277,29 @@ def format_text(result: dict[str, Any]) -> str:
     for e in result["unreadable"][:5]:
         lines.append(f"  unreadable: {e}")
     return "\n".join(lines)
+
+
+def bench(args) -> dict[str, Any]:
+    """``bench import``: landmark import speed for a long recording (a bundled clip played back
+    and forth to ``--minutes``, default 2) with real depth, flat depth lifted, flat depth read as
+    it is (the baseline: no check's verdict acted on) and 2-D lifted; frames per second, best of
+    ``--repeat``, and the lifted paths' cost as a ratio to that baseline."""
+    from ..io.pose_file import read_landmarks
+
+    sample = Path(__file__).resolve().parents[2] / "assets" / "samples" / "cse_letter_H.pose"
+    lm = read_landmarks(sample)
+    t = max(2, int((args.minutes if args.minutes is not None else 2.0) * 60 * lm.fps))
+    idx = np.arange(t) % (2 * lm.n_frames)
+    idx = np.where(idx < lm.n_frames, idx, 2 * lm.n_frames - 1 - idx)  # back and forth: no jumps
+    long = LandmarkSet(lm.body[idx], lm.body_ok[idx], lm.hands[idx], lm.hands_ok[idx], lm.face[idx],
+                       lm.face_ok[idx], lm.fps, lm.width, lm.height, lm.meta)
+    inputs = {"real_depth": (long, True), "flat_lifted": (flatten_depth(long), True),
+              "flat_as_is": (flatten_depth(long), False), "2d_lifted": (flatten_depth(long, drop=True), True)}
+    out: dict[str, Any] = {"frames": t, "fps": lm.fps, "frames_per_second": {}}
+    for name, (x, lift_depth) in inputs.items():
+        best = min(_solved(x, lift_depth=lift_depth)[1] for _ in range(max(1, args.repeat)))
+        out["frames_per_second"][name] = round(t / best)
+    fps = out["frames_per_second"]
+    out["times_real_time"] = {k: round(v / lm.fps, 1) for k, v in fps.items()}
+    out["lifted_cost_vs_as_is"] = round(fps["flat_as_is"] / fps["flat_lifted"], 2)
+    return out

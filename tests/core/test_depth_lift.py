@@ -250,3 +250,12 @@ def test_eval_import_over_a_folder(tmp_path):
         assert 0.0 <= row["repaired_joints"] <= row["repaired_frames"] <= 1.0
     rc, _ = _run(["eval", "import", str(tmp_path / "nothing-here")])
     assert rc == 2
+
+
+def test_bench_import_reports_every_path():
+    rc, text = _run(["bench", "import", "--minutes", "0.05", "--repeat", "1", "--json"])
+    assert rc == 0
+    result = json.loads(text)
+    assert result["frames"] == 75
+    assert set(result["frames_per_second"]) == {"real_depth", "flat_lifted", "flat_as_is", "2d_lifted"}
+    assert all(v > 0 for v in result["frames_per_second"].values())
