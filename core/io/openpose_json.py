@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from ..kinematics.landmarks import BODY_POINTS, FACE_POINTS, LandmarkSet
+from ..kinematics.landmarks import BODY_POINTS, FACE_POINTS, LandmarkSet, empty_tracks
 from ..model.sequence import Sequence
 from .errors import FormatError
+from .pose_file import check_min_confidence, solve_landmarks
 
 # BODY_25 index of each of our body points (mouth corners come from the face); COCO-18 shares
 # the first eight and then drops BODY_25's mid-hip
@@ -102,17 +103,10 @@ def _frame(path: Path) -> dict[str, np.ndarray] | None:
 def read_landmarks(path: str | Path, *, min_confidence: float = 0.0) -> LandmarkSet:
     """The clip of ``path`` as a LandmarkSet (image coordinates, z = 0). Raises FormatError."""
     path = Path(path)
-    if not (np.isfinite(min_confidence) and 0.0 <= min_confidence < 1.0):
-        raise FormatError(path, f"min_confidence {min_confidence} is outside [0, 1)")
-    files = clip_files(path)
-    frames = [_frame(p) for p in files]
+    check_min_confidence(path, min_confidence)
+    frames = [_frame(p) for p in clip_files(path)]
     t = len(frames)
-    body = np.zeros((t, len(BODY_POINTS), 3))
-    body_ok = np.zeros((t, len(BODY_POINTS)), bool)
-    hands = np.zeros((t, 2, 21, 3))
-    hands_ok = np.zeros((t, 2, 21), bool)
-    face = np.zeros((t, len(FACE_POINTS), 3))
-    face_ok = np.zeros((t, len(FACE_POINTS)), bool)
+    body, body_ok, hands, hands_ok, face, face_ok = empty_tracks(t).values()
 
     def seen(p: np.ndarray) -> np.ndarray:
         return (np.isfinite(p).all(-1) & (p[..., 2] > min_confidence) & (np.abs(p[..., :2]).sum(-1) > 0))
@@ -143,8 +137,6 @@ def read(path: str | Path, *, smooth: bool = True, min_confidence: float = 0.0, 
          twist_limit_deg: float | None = None, lift_depth: bool = True, **_: Any) -> Sequence:
     """Read the clip of an OpenPose ``*_keypoints.json`` file and solve it like a ``.pose`` file
     (``core.io.pose_file.solve_landmarks``)."""
-    from .pose_file import solve_landmarks
-
     path = Path(path)
     lm = read_landmarks(path, min_confidence=min_confidence)
     return solve_landmarks(path, lm, "openpose_json", smooth=smooth, fit_skeleton=fit_skeleton,

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kinematics.landmarks import BODY_POINTS, FACE_MESH_INDEX, FACE_POINTS, HAND_POINTS, LandmarkSet
+from ..kinematics.landmarks import BODY_POINTS, FACE_MESH_INDEX, FACE_POINTS, HAND_POINTS, LandmarkSet, empty_tracks
 from ..model.sequence import Sequence
 from .errors import FormatError
 
@@ -126,8 +126,7 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
     ok_all = (conf > min_confidence) & np.isfinite(data).all(-1) & ~mask.any(-1) & np.isfinite(conf)
     if person is None:
         person = int(np.argmax(ok_all.sum(axis=(0, 2))))
-    if not (np.isfinite(min_confidence) and 0.0 <= min_confidence < 1.0):
-        raise FormatError(path, f"min_confidence {min_confidence} is outside [0, 1)")
+    check_min_confidence(path, min_confidence)
     if not 0 <= person < people:
         raise FormatError(path, f"no person {person} (the file has {people})")
     xyz = np.zeros((t, n_points, 3))
@@ -145,12 +144,8 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
             xyz *= np.array([width, height, width])
             normalised = True
 
-    body_xyz = np.zeros((t, len(BODY_POINTS), 3))
-    body_ok = np.zeros((t, len(BODY_POINTS)), bool)
-    hands = np.zeros((t, 2, 21, 3))
-    hands_ok = np.zeros((t, 2, 21), bool)
-    face = np.zeros((t, len(FACE_POINTS), 3))
-    face_ok = np.zeros((t, len(FACE_POINTS)), bool)
+    tracks = empty_tracks(t)
+    body_xyz, body_ok, hands, hands_ok, face, face_ok = tracks.values()
     found: list[str] = []
     mesh_names = {str(i): k for k, i in enumerate(FACE_MESH_INDEX)}
     for name, start, n, points in comps:
@@ -196,6 +191,12 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
         meta["fps_assumed"] = True
         fps = 25.0
     return LandmarkSet(body_xyz, body_ok, hands, hands_ok, face, face_ok, fps, width, height, meta)
+
+
+def check_min_confidence(path: Path | str, value: float) -> None:
+    """Raise FormatError unless ``value`` is a usable confidence threshold, [0, 1)."""
+    if not (np.isfinite(value) and 0.0 <= value < 1.0):
+        raise FormatError(path, f"min_confidence {value} is outside [0, 1)")
 
 
 def read_landmarks(path: str | Path, **options: Any) -> LandmarkSet:

@@ -109,6 +109,14 @@ class LandmarkSet:
                            self.face[sl], self.face_ok[sl], self.fps, self.width, self.height, self.meta)
 
 
+def empty_tracks(t: int) -> dict[str, np.ndarray]:
+    """Zeroed, unobserved arrays for ``t`` frames, keyed as ``LandmarkSet``'s fields, for readers
+    to fill."""
+    return {"body": np.zeros((t, len(BODY_POINTS), 3)), "body_ok": np.zeros((t, len(BODY_POINTS)), bool),
+            "hands": np.zeros((t, 2, 21, 3)), "hands_ok": np.zeros((t, 2, 21), bool),
+            "face": np.zeros((t, len(FACE_POINTS), 3)), "face_ok": np.zeros((t, len(FACE_POINTS)), bool)}
+
+
 def to_world(points: np.ndarray, depth_scale: float) -> np.ndarray:
     """(..., 3) image coordinates -> (..., 3) world axes (same units as x and y, pixels)."""
     p = np.asarray(points, dtype=np.float64)
