@@ -1,4 +1,9 @@
-"""Shared test helpers: repository paths and the official SignSparK fixtures (read in place)."""
+"""Shared test helpers: repository paths and the official SignSparK fixtures.
+
+The small official fixtures the default suite needs live in ``tests/fixtures/official`` (see
+docs/official-checkpoints.md); the full-size ones (``-m slow``) are read from a reference folder
+beside the checkout when there is one.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,15 +12,17 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+OFFICIAL_VENDORED = ROOT / "tests" / "fixtures" / "official"
 OFFICIAL_REF = ROOT.parent / "shared" / "reference" / "signspark-official"
 
 
 def official_file(name: str) -> Path:
-    """Path of an official fixture; skips the test when the reference folder is not beside the repo."""
-    path = OFFICIAL_REF / name
-    if not path.exists():
-        pytest.skip(f"official SignSparK fixture {name} not found at {OFFICIAL_REF} (shared/ is not beside this checkout)")
-    return path
+    """Path of an official fixture: the vendored copy, else the reference folder beside the
+    checkout; skips the test (with the reason) when neither has it (the full-size files)."""
+    for folder in (OFFICIAL_VENDORED, OFFICIAL_REF):
+        if (folder / name).exists():
+            return folder / name
+    pytest.skip(f"official SignSparK fixture {name} is neither in {OFFICIAL_VENDORED} nor in {OFFICIAL_REF}")
 
 
 @pytest.fixture
