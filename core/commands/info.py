@@ -41,7 +41,8 @@ def describe(path: str | Path, seq, fmt_name: str) -> dict[str, Any]:
         "labels": seq.labels.astype(int).tolist(),
         "text": seq.text,
         "language": seq.language,
-        "states": {s.name.lower(): int((states == s).sum()) for s in (FrameState.KEY, FrameState.SOURCE, FrameState.GENERATED)},
+        "states": {s.name.lower(): int((states == s).sum())
+                   for s in (FrameState.KEY, FrameState.SOURCE, FrameState.WARPED, FrameState.GENERATED)},
         "valid_fraction": float(seq.valid.mean()) if seq.valid.size else 1.0,
         "extra_channels": {k: list(v.shape[1:]) for k, v in seq.extra_frames.items()},
         "meta": _jsonable(dict(seq.meta)),

@@ -48,7 +48,7 @@ def test_info_json_on_each_format(tmp_path, name):
         assert info["keyframes"] == [{"frame": 3, "kind": "onset"}, {"frame": 7, "kind": "mid"},
                                      {"frame": 11, "kind": "offset"}, {"frame": 21, "kind": "user"}]
         assert info["segments"] == [{"start": 3, "end": 11, "gloss": "HELLO"}, {"start": 15, "end": 37, "gloss": "WORLD"}]
-        assert info["states"] == {"key": 4, "source": 27, "generated": 9}
+        assert info["states"] == {"key": 4, "source": 27, "warped": 0, "generated": 9}
         assert info["text"] == "hello world" and info["language"] == "BSL"
     if name in ("x.signframe", "x.signspark.npz"):
         assert info["labels"] == seq.labels.tolist()
