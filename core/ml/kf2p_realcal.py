@@ -153,13 +153,18 @@ def main(argv=None) -> int:
     p.add_argument("--every", type=int, default=1)
     p.add_argument("--phases", type=int, default=1)
     p.add_argument("--model", default="bundled")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="calibration JSON (written; with --from, read)")
+    p.add_argument("--from", dest="from_json", action="store_true",
+                   help="reuse the calibration already in --out (only --write it)")
     p.add_argument("--write", help="model folder whose checkpoints get the calibrated tables")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    cal = calibrate(a.data, a.half, a.every, a.phases, model=a.model)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(cal, indent=2))
+    if a.from_json:
+        cal = json.loads(Path(a.out).read_text())
+    else:
+        cal = calibrate(a.data, a.half, a.every, a.phases, model=a.model)
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps(cal, indent=2))
     if a.write:
         write(Path(a.write), cal)
     json.dump({k: cal[k] for k in ("choice", "record_fallback", "gap_protocol", "seconds")}, sys.stdout, indent=1)
