@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -73,7 +74,19 @@ def _points(person: dict, key: str, n: int, path: Path) -> np.ndarray:
     return out
 
 
-def _frame(path: Path) -> dict[str, np.ndarray] | None:
+@dataclass(frozen=True)
+class _Person:
+    """One person's keypoints in a frame: x, y, confidence rows; ``index``: our body point ->
+    its row in ``body`` (BODY_25 or COCO-18)."""
+
+    body: np.ndarray  # (25, 3)
+    left: np.ndarray  # (21, 3)
+    right: np.ndarray  # (21, 3)
+    face: np.ndarray  # (70, 3)
+    index: Mapping[str, int]
+
+
+def _frame(path: Path) -> _Person | None:
     """The most confident person of one frame file, or None when it holds nobody."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -94,9 +107,9 @@ def _frame(path: Path) -> dict[str, np.ndarray] | None:
         if conf > best_conf:
             best_conf = conf
             coco = len(person.get("pose_keypoints_2d") or []) == 18 * 3
-            best = {"body": body, "index": COCO18_INDEX if coco else BODY_INDEX, "left": _points(person, "hand_left_keypoints_2d", 21, path),
-                    "right": _points(person, "hand_right_keypoints_2d", 21, path),
-                    "face": _points(person, "face_keypoints_2d", 70, path)}
+            best = _Person(body, _points(person, "hand_left_keypoints_2d", 21, path),
+                           _points(person, "hand_right_keypoints_2d", 21, path),
+                           _points(person, "face_keypoints_2d", 70, path), COCO18_INDEX if coco else BODY_INDEX)
     return best
 
 
@@ -114,17 +127,17 @@ def read_landmarks(path: str | Path, *, min_confidence: float = 0.0) -> Landmark
     for i, f in enumerate(frames):
         if f is None:
             continue
-        for name, j in f["index"].items():
+        for name, j in f.index.items():
             k = BODY_POINTS.index(name)
-            body[i, k, :2], body_ok[i, k] = f["body"][j, :2], seen(f["body"][j])
+            body[i, k, :2], body_ok[i, k] = f.body[j, :2], seen(f.body[j])
         for name, j in MOUTH_INDEX.items():
             k = BODY_POINTS.index(name)
-            body[i, k, :2], body_ok[i, k] = f["face"][j, :2], seen(f["face"][j])
-        for k, side in enumerate(("left", "right")):
-            hands[i, k, :, :2], hands_ok[i, k] = f[side][:, :2], seen(f[side])
+            body[i, k, :2], body_ok[i, k] = f.face[j, :2], seen(f.face[j])
+        for k, hand in enumerate((f.left, f.right)):
+            hands[i, k, :, :2], hands_ok[i, k] = hand[:, :2], seen(hand)
         for name, j in FACE_INDEX.items():
             k = FACE_POINTS.index(name)
-            face[i, k, :2], face_ok[i, k] = f["face"][j, :2], seen(f["face"][j])
+            face[i, k, :2], face_ok[i, k] = f.face[j, :2], seen(f.face[j])
     if not (body_ok.any() or hands_ok.any()):
         raise FormatError(path, f"no body or hand keypoints in {t} frame file(s)")
     meta: dict[str, Any] = {"has_z": False, "frame_files": t, "fps_assumed": True,

@@ -255,9 +255,9 @@ def lift(lm: LandmarkSet, checks: Mapping[str, DepthCheck],
             bw = np.stack([body[..., 0], -body[..., 1], -body[..., 2] * (checks["body"].scale if "body" not in flat else 1.0)], -1)
             forearm = np.zeros((lm.n_frames, 2, 3))
             for k, side in enumerate(("left", "right")):
-                e, w = B[f"{side}_elbow"], B[f"{side}_wrist"]
-                known = lm.body_ok[:, e] & lm.body_ok[:, w]
-                forearm[:, k] = np.where(known[:, None], bw[:, w] - bw[:, e], 0.0)
+                elbow, wrist = B[f"{side}_elbow"], B[f"{side}_wrist"]
+                known = lm.body_ok[:, elbow] & lm.body_ok[:, wrist]
+                forearm[:, k] = np.where(known[:, None], bw[:, wrist] - bw[:, elbow], 0.0)
         fh = lift_hands(lm.hands, lm.hands_ok, forearm, skeleton)
         hands[..., 2] = -fh
         lifted.append("hands")
