@@ -15,6 +15,8 @@ class TorchFK(torch.nn.Module):
     matmuls rather than 52.
     """
 
+    offsets: torch.Tensor  # (J, 3) float64, a non-persistent buffer (moves with .to())
+
     def __init__(self, skeleton: Skeleton) -> None:
         super().__init__()
         self.register_buffer("offsets", torch.tensor(np.array(skeleton.offsets), dtype=torch.float64), persistent=False)
@@ -30,8 +32,8 @@ class TorchFK(torch.nn.Module):
         lead = rotations.shape[:-3]
         j = rotations.shape[-3]
         off = self.offsets.to(rotations.dtype)
-        world_r = [None] * j
-        world_p = [None] * j
+        world_r: list[torch.Tensor] = [rotations[..., 0, :, :]] * j  # every entry is set, parents first
+        world_p: list[torch.Tensor] = [off[0]] * j
         for level in self.levels:
             idx = torch.as_tensor(level)
             if self.parents[level[0]] < 0:

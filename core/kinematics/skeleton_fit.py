@@ -52,8 +52,8 @@ def hand_size(points: np.ndarray) -> np.ndarray:
 
 def _median_length(p: np.ndarray, ok: np.ndarray, pairs, min_frames: int) -> float | None:
     """Median over frames (and the given pairs, pooled) of |p[b] - p[a]|; None if seen too little."""
-    vals = [np.linalg.norm(p[ok[:, a] & ok[:, b], b] - p[ok[:, a] & ok[:, b], a], axis=-1) for a, b in pairs]
-    vals = np.concatenate(vals) if vals else np.zeros(0)
+    parts = [np.linalg.norm(p[ok[:, a] & ok[:, b], b] - p[ok[:, a] & ok[:, b], a], axis=-1) for a, b in pairs]
+    vals = np.concatenate(parts) if parts else np.zeros(0)
     vals = vals[np.isfinite(vals) & (vals > 0)]
     return float(np.median(vals)) if len(vals) >= min_frames else None
 
