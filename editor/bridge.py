@@ -1,8 +1,9 @@
-"""Qt bridge over ``core.jobs``: document edits in, regenerated frames out, on the GUI thread.
+"""Qt bridge over ``core.jobs.DocumentLink``: document edits in, regenerated frames out, on the
+GUI thread.
 
 Each edit (throttled while a drag streams edits) sends a frozen snapshot; the worker's results
-are re-emitted through a queued signal so they land on the GUI thread, where results for an
-older generation than the document's are dropped.
+are re-emitted through a queued signal so they land on the GUI thread, where the link applies
+them (results for an older generation than the document's are dropped: core's rule).
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from core.jobs import InbetweenRequest, InbetweenResult, InbetweenService, available_models, model_spec
+from core.jobs import InbetweenResult, model_spec
+from core.jobs.document_link import DocumentLink
 
 from .document import Document
 
@@ -33,17 +35,10 @@ class InbetweenBridge(QObject):
                  throttle_ms: int = 40, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
-        self.model = model
-        self.options = dict(options or {})
         self.throttle_ms = throttle_ms
         self.last_latency_ms: float | None = None
-        self.last_result: InbetweenResult | None = None
         self.device = "cpu"
-        self.results_applied = 0
-        self.last_applied_at = 0.0
-        self.results_dropped = 0
         self.running = False
-        self._last_submit = 0.0
         self._edit_time: float | None = None
         self._held = False
         self._timer = QTimer(self)
@@ -55,26 +50,48 @@ class InbetweenBridge(QObject):
         # interval: 5 ms by default, long enough to push GUI events past a frame; 1 ms keeps the
         # GUI thread's waits short (measured in ``python -m editor.bench``)
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
-        self.service = InbetweenService(self._fromWorker.emit,
-                                        on_started=lambda req: self._startedInWorker.emit(req.generation))
+        self.link = DocumentLink(doc.model, self._fromWorker.emit, model=model, options=options,
+                                 on_started=lambda req: self._startedInWorker.emit(req.generation))
+        self.service = self.link.service
         doc.sequenceEdited.connect(lambda lo, hi: self.schedule())
         doc.sequenceReplaced.connect(self.schedule)
         doc.seedChanged.connect(lambda seed: self.schedule())
 
+    # --- the link's state -----------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self.link.model
+
+    @property
+    def options(self) -> dict:
+        return self.link.options
+
+    @property
+    def last_result(self) -> InbetweenResult | None:
+        return self.link.last_result
+
+    @property
+    def results_applied(self) -> int:
+        return self.link.results_applied
+
+    @property
+    def results_dropped(self) -> int:
+        return self.link.results_dropped
+
+    @property
+    def last_applied_at(self) -> float:
+        return self.link.last_applied_at
+
     # --- models ---------------------------------------------------------------------------
     def models(self):
         """[(spec, reason or None)] for the model menu."""
-        return available_models(self.options)
+        return self.link.models()
 
     def set_model(self, name: str, options: dict | None = None) -> str | None:
         """Switch the in-betweener; returns the reason when it is not available."""
-        if options is not None:
-            self.options = dict(options)
-        reason = model_spec(name).available(self.options)
+        reason = self.link.set_model(name, options)
         if reason:
             return reason
-        self.model = name
-        self.doc.invalidate_all()
         self.warm_up()
         self.schedule()
         return None
@@ -90,13 +107,8 @@ class InbetweenBridge(QObject):
 
     def warm_up(self) -> None:
         """Create a torch model in the worker ahead of time (the first torch import happens there)."""
-        if self._held:
-            return
-        if model_spec(self.model).uses_torch:
-            self.service.preload(self.model, self._options_tuple())
-
-    def _options_tuple(self) -> tuple:
-        return tuple(sorted((k, v) for k, v in self.options.items()))
+        if not self._held:
+            self.link.warm_up()
 
     # --- requests -------------------------------------------------------------------------
     def schedule(self, timed: bool = True) -> None:
@@ -106,7 +118,7 @@ class InbetweenBridge(QObject):
             return
         if self._edit_time is None and timed:
             self._edit_time = time.perf_counter()
-        wait = self.throttle_ms - (time.perf_counter() - self._last_submit) * 1e3
+        wait = self.throttle_ms - (time.perf_counter() - self.link.last_submit) * 1e3
         if not self._timer.isActive():
             self._timer.start(max(0, int(wait)))
 
@@ -116,28 +128,19 @@ class InbetweenBridge(QObject):
 
     def submit_now(self) -> None:
         self._timer.stop()
-        doc = self.doc
-        spans = tuple(doc.pending) or ((0, 0),)  # nothing dirty: still answer (the first result shows)
-        self._last_submit = time.perf_counter()
-        self.service.submit(InbetweenRequest(doc.sequence, spans, doc.generation, self.model,
-                                             doc.seed, self._options_tuple()))
+        self.link.submit()
         self._set_running(True)
 
     def _on_started(self, generation: int) -> None:
         self.started.emit(generation)
 
     def _on_result(self, result: InbetweenResult) -> None:
-        applied = self.doc.apply_generated(result)
-        self.last_result = result
+        applied = self.link.receive(result)
         self.device = result.device
         if applied:
-            self.results_applied += 1
-            now = time.perf_counter()
-            self.last_applied_at = now
+            now = self.link.last_applied_at
             self.last_latency_ms = (now - self._edit_time) * 1e3 if self._edit_time else result.latency_ms
             self._edit_time = None
-        else:
-            self.results_dropped += 1
         if result.error:
             self.stateChanged.emit(f"error: {result.error}")
             self.running = False
@@ -150,8 +153,8 @@ class InbetweenBridge(QObject):
         self.stateChanged.emit("running" if running else "idle")
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        return self.service.wait_idle(timeout)
+        return self.link.wait_idle(timeout)
 
     def shutdown(self) -> None:
         self._timer.stop()
-        self.service.close()
+        self.link.close()

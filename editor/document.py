@@ -1,12 +1,14 @@
-"""The open document on the Qt side: the sequence plus editor state, announcing changes by signal.
+"""The open document on the Qt side: a thin adapter over ``core.model.document.DocumentModel``.
 
-Only undo commands (``editor.commands``) call ``apply_edit``; generated frames arrive through
-``apply_generated`` and never touch the undo stack. Views observe the signals and never write.
+The state, generations, dirty spans, the stale-result rule and drag merging live in core (no
+Qt, testable headless); this class re-emits the model's events as Qt signals and owns the
+``QUndoStack`` (the history view needs one). Only undo commands (``editor.commands``) call
+``apply_edit``; generated frames arrive through ``apply_generated``. Views observe the signals
+and never write.
 """
 from __future__ import annotations
 
 import os
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,12 +16,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from core.model.document import DocumentModel, EditStep, Span
 from core.model.sequence import FrameState, Sequence
 
 if TYPE_CHECKING:
-    from core.jobs import InbetweenResult
-
-Span = tuple[int, int]
+    from core.model.document import GeneratedFrames
 
 
 def prefer_small_pages() -> None:
@@ -41,7 +42,7 @@ def prefer_small_pages() -> None:
 
 
 class Document(QObject):
-    """State of one open file.
+    """State of one open file (``model``), announced by signal.
 
     Signals:
       sequenceEdited(lo, hi): an undo command changed frames [lo, hi) (a new generation).
@@ -66,142 +67,137 @@ class Document(QObject):
         prefer_small_pages()
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean)
-        self._seq = sequence
-        self.path: Path | None = Path(path) if path else None
-        self.generation = 0
-        self.seed = int(sequence.meta.get("seed", 0)) if isinstance(sequence.meta.get("seed", 0), int) else 0
-        self.pending: list[Span] = [(0, sequence.n_frames)]  # dirty spans not yet regenerated
-        self.current_frame = 0
-        self.selected_keys: set[int] = set()
-        names = sequence.skeleton.names
-        self.joint: int = names.index("right_wrist") if "right_wrist" in names else -1
-        self.range: Span | None = None  # a selected frame range (for regenerate / keep source)
-        self.loop: Span | None = None
-        self.open_drag: tuple[int, object] | None = None  # (drag id, command) while a gesture lasts
+        self.model = DocumentModel(sequence, path)
+        ev = self.model.events
+        ev.sequence_edited.connect(self.sequenceEdited.emit)
+        ev.frames_generated.connect(self.framesGenerated.emit)
+        ev.sequence_replaced.connect(self._on_replaced)
+        ev.current_frame_changed.connect(self.currentFrameChanged.emit)
+        ev.selection_changed.connect(self.selectionChanged.emit)
+        ev.joint_changed.connect(self.jointChanged.emit)
+        ev.path_changed.connect(self.pathChanged.emit)
+        ev.seed_changed.connect(self.seedChanged.emit)
 
     def _on_clean(self, clean: bool) -> None:
         self.modifiedChanged.emit(not clean)
 
-    # --- the sequence ----------------------------------------------------------------------
+    def _on_replaced(self) -> None:
+        self.undo_stack.clear()  # before the views hear of it: no command outlives its sequence
+        self.undo_stack.setClean()
+        self.sequenceReplaced.emit()
+
+    # --- the model's state ------------------------------------------------------------------
     @property
     def sequence(self) -> Sequence:
-        return self._seq
+        return self.model.sequence
 
     @property
     def n_frames(self) -> int:
-        return self._seq.n_frames
+        return self.model.n_frames
 
     @property
     def fps(self) -> float:
-        return self._seq.fps
+        return self.model.fps
+
+    @property
+    def generation(self) -> int:
+        return self.model.generation
+
+    @property
+    def pending(self) -> list[Span]:
+        return self.model.pending
+
+    @property
+    def seed(self) -> int:
+        return self.model.seed
+
+    @seed.setter
+    def seed(self, seed: int) -> None:
+        self.model.seed = int(seed)
+
+    @property
+    def path(self) -> Path | None:
+        return self.model.path
+
+    @path.setter
+    def path(self, path: str | Path | None) -> None:
+        self.model.path = Path(path) if path else None
+
+    @property
+    def current_frame(self) -> int:
+        return self.model.current_frame
+
+    @property
+    def selected_keys(self) -> set[int]:
+        return self.model.selected_keys
+
+    @property
+    def joint(self) -> int:
+        return self.model.joint
+
+    @property
+    def range(self) -> Span | None:
+        return self.model.range
+
+    @property
+    def loop(self) -> Span | None:
+        return self.model.loop
+
+    @property
+    def open_drag(self) -> EditStep | None:
+        return self.model.open_drag
 
     @property
     def modified(self) -> bool:
         return not self.undo_stack.isClean()
 
-    def apply_edit(self, seq: Sequence, dirty: Span) -> None:
-        """Install an edited sequence (undo commands only). Bumps the generation."""
-        length_changed = seq.n_frames != self._seq.n_frames
-        self._seq = seq
-        self.generation += 1
-        lo, hi = max(0, dirty[0]), min(seq.n_frames, dirty[1])
-        if hi > lo:
-            self.pending.append((lo, hi))
-        self.pending = [(max(0, a), min(seq.n_frames, b)) for a, b in self.pending if min(seq.n_frames, b) > max(0, a)]
-        keys = set(seq.key_frames.tolist())
-        if not self.selected_keys <= keys:
-            self.selected_keys &= keys
-            self.selectionChanged.emit()
-        if length_changed:
-            self.set_current_frame(min(self.current_frame, seq.n_frames - 1))
-        self.sequenceEdited.emit(lo, hi)
+    @property
+    def title(self) -> str:
+        return self.model.title
 
-    def apply_generated(self, result: "InbetweenResult") -> bool:
-        """Write in-betweening output computed on snapshot ``result.generation``; a stale result
-        (the document changed since) is dropped and False returned."""
-        if result.generation != self.generation or result.error:
-            return False
-        self._seq = result.apply(self._seq)
-        # the request for this generation carried every pending span (each new one bumps it)
-        self.pending = []
-        if result.patches:
-            self.framesGenerated.emit(min(p.start for p in result.patches), max(p.stop for p in result.patches))
-        return True
+    # --- changes (forwarded) ------------------------------------------------------------------
+    def apply_edit(self, seq: Sequence, dirty: Span) -> None:
+        self.model.apply_edit(seq, dirty)
+
+    def apply_generated(self, result: "GeneratedFrames") -> bool:
+        return self.model.apply_generated(result)
 
     def replace_sequence(self, seq: Sequence, path: str | Path | None) -> None:
         """Load a different sequence (open / revert): clears the undo stack and the selection."""
-        self._seq = seq
-        self.path = Path(path) if path else None
-        self.generation += 1
-        self.pending = [(0, seq.n_frames)]
-        self.selected_keys = set()
-        self.range = None
-        self.loop = None
-        self.current_frame = 0
-        self.open_drag = None
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self.sequenceReplaced.emit()
-        self.pathChanged.emit()
-        self.selectionChanged.emit()
-        self.currentFrameChanged.emit(0)
+        self.model.replace_sequence(seq, path)
 
     def mark_saved(self, path: str | Path) -> None:
-        self.path = Path(path)
+        self.model.path = Path(path)
         self.undo_stack.setClean()
         self.pathChanged.emit()
 
     def reroll(self) -> int:
-        """A new noise seed: every generated frame is redone (not an edit: derived data)."""
-        self.seed = random.randrange(1, 2**31 - 1)
-        self.generation += 1
-        self.pending = [(0, self.n_frames)]
-        self.seedChanged.emit(self.seed)
-        return self.seed
+        return self.model.reroll()
 
     def invalidate_all(self) -> None:
-        """Ask for every generated frame again (another model chosen)."""
-        self.generation += 1
-        self.pending = [(0, self.n_frames)]
+        self.model.invalidate_all()
 
-    # --- editor state (not undoable) ------------------------------------------------------
+    def end_drag(self) -> None:
+        self.model.end_drag()
+
     def set_current_frame(self, frame: int) -> None:
-        frame = int(np.clip(frame, 0, self.n_frames - 1))
-        if frame != self.current_frame:
-            self.current_frame = frame
-            self.currentFrameChanged.emit(frame)
+        self.model.set_current_frame(frame)
 
     def select_keys(self, frames, add: bool = False) -> None:
-        keys = set(self._seq.key_frames.tolist())
-        new = (set(self.selected_keys) if add else set()) | ({int(f) for f in frames} & keys)
-        if new != self.selected_keys:
-            self.selected_keys = new
-            self.selectionChanged.emit()
+        self.model.select_keys(frames, add)
 
     def set_joint(self, joint: int) -> None:
-        if joint != self.joint:
-            self.joint = int(joint)
-            self.jointChanged.emit(self.joint)
+        self.model.set_joint(joint)
 
     def set_range(self, span: Span | None) -> None:
-        self.range = span
-        self.selectionChanged.emit()
+        self.model.set_range(span)
 
     # --- queries --------------------------------------------------------------------------
     def state_at(self, frame: int) -> FrameState:
-        return FrameState(int(self._seq.states[frame]))
+        return self.model.state_at(frame)
 
     def key_frames(self) -> np.ndarray:
-        return self._seq.key_frames
+        return self.model.key_frames()
 
     def current_key(self) -> int | None:
-        """The key the inspector edits: the key under the playhead, else the one selected key."""
-        if self._seq.key_at(self.current_frame) is not None:
-            return self.current_frame
-        if len(self.selected_keys) == 1:
-            return next(iter(self.selected_keys))
-        return None
-
-    @property
-    def title(self) -> str:
-        return self.path.name if self.path else "Untitled"
+        return self.model.current_key()

@@ -547,7 +547,7 @@ class MainWindow(QMainWindow):
         drag_id, mapping, text = self._retime_pending
         self._retime_pending = None
         od = self.doc.open_drag
-        if all(a == b for a, b in mapping.items()) and (od is None or od[0] != drag_id):
+        if all(a == b for a, b in mapping.items()) and (od is None or od.drag_id != drag_id):
             return  # nothing moved yet
         if self._push(RetimeKeys(self.doc, mapping, text, drag_id=drag_id)):
             self.doc.select_keys(mapping.values())

@@ -526,3 +526,26 @@ def delete_frames(seq: Sequence, start: int, end: int, bridge: int = 2) -> Chang
     dlo = int(kf[kf < lo][-1]) if (kf < lo).any() else 0
     dhi = int(kf[kf >= lo][0]) + 1 if (kf >= lo).any() else t - n
     return _whole(seq, new, (dlo, dhi))
+
+
+def replace_segmentation(seq: Sequence, lo: int, hi: int, labels: np.ndarray, keys: Iterable[Keyframe]) -> Change:
+    """Frames [lo, hi) take new B/I/O labels and keys (accepting FAST proposals for a range).
+
+    Keys outside the range stay; new keys pin the poses the frames show. Built on
+    ``apply_patch`` so the inverse is exact.
+    """
+    t = seq.n_frames
+    lo, hi = max(0, int(lo)), min(t, int(hi))
+    if hi <= lo:
+        raise EditError(f"empty range {lo}..{hi}")
+    labels = np.asarray(labels, np.uint8)
+    if labels.shape != (hi - lo,):
+        raise EditError(f"{labels.shape[0]} labels for {hi - lo} frames")
+    new_keys = tuple(k for k in seq.keyframes if not lo <= k.frame < hi) + tuple(
+        Keyframe(int(k.frame), KeyKind(k.kind)) for k in keys if lo <= k.frame < hi)
+    # only the labels change (the other channels stay shared with ``seq``); rotations and
+    # translation ride along so that undo restores them over later generated frames
+    arrays = {k: v[lo:hi].copy() for k, v in seq.frame_arrays().items() if k in GENERATED_CHANNELS}
+    arrays["labels"] = labels
+    change = apply_patch(seq, Patch(lo, hi - lo, arrays, new_keys, seq.glosses))
+    return Change(change.sequence, change.inverse, (lo, hi))
