@@ -6,7 +6,7 @@ joints marked invalid (``Sequence.valid``) at recorded frames (DESIGN.md section
     fill(seq, span, cancel, seed) -> Sequence
 
 ``span`` is a dirty range [lo, hi) that the in-betweener grows to its enclosing keys
-(``core.kinematics.slerp.enclosing_span``); frames outside the grown span must come back
+(``core.model.spans.enclosing_span``); frames outside the grown span must come back
 unchanged, KEY and SOURCE frames too. ``cancel()`` returns True once a newer request is waiting:
 check it between solver steps and raise ``Cancelled`` (any exception raised while ``cancel()``
 is True counts as a cancellation, so a solver's own ``Cancelled`` works as well).

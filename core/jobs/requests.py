@@ -7,8 +7,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ..kinematics.slerp import enclosing_span
 from ..model.sequence import FrameState, Sequence
+from ..model.spans import enclosing_span, trim_keys
 
 Span = tuple[int, int]
 
@@ -34,8 +34,7 @@ def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
     sequence length.
     """
     t = seq.n_frames
-    is_key = np.zeros(t + 1, bool)
-    is_key[seq.key_frames] = True
+    keys = seq.key_frames
     raw = []
     for lo, hi in spans:
         lo, hi = max(0, int(lo)), min(t, int(hi))
@@ -44,17 +43,13 @@ def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
         need = np.flatnonzero(unrecorded(seq, lo, hi))
         if need.size == 0:
             continue
-        lo, hi = lo + int(need[0]), lo + int(need[-1]) + 1
-        while lo < hi and is_key[lo]:
-            lo += 1
-        while hi > lo and is_key[hi - 1]:
-            hi -= 1
+        lo, hi = trim_keys(keys, lo + int(need[0]), lo + int(need[-1]) + 1)
         if hi > lo:
             raw.append((lo, hi))
     raw.sort()
     out: list[tuple[Span, Span]] = []  # (raw hull, grown hull)
     for lo, hi in raw:
-        glo, ghi = enclosing_span(seq, lo, hi)
+        glo, ghi = enclosing_span(keys, lo, hi, t)
         if out and glo < out[-1][1][1]:  # the grown spans share a key: fill them in one go
             (plo, phi), (pglo, pghi) = out[-1]
             out[-1] = ((plo, max(phi, hi)), (min(pglo, glo), max(pghi, ghi)))

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..kinematics.slerp import enclosing_span
+from ..model.spans import enclosing_span
 from .inbetweeners import Inbetweener, model_spec
 from .requests import FramePatch, InbetweenRequest, InbetweenResult, merge_spans
 
@@ -163,7 +163,7 @@ class InbetweenService:
                     patches.append(p)
                     continue
                 out = model.fill(seq, (lo, hi), self._cancelled, req.seed)
-                glo, ghi = enclosing_span(seq, lo, hi)
+                glo, ghi = enclosing_span(seq.key_frames, lo, hi, seq.n_frames)
                 patches.append(FramePatch(glo, out.rotations[glo:ghi].copy(), out.translation[glo:ghi].copy()))
         except Exception as e:
             if self._cancelled():

@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..model import spans
 from ..model.rotations import matrix_to_quat, quat_to_matrix
 from ..model.sequence import FrameState, Sequence
 
@@ -106,11 +107,8 @@ def lerp_fill(values: np.ndarray, observed: np.ndarray, ease: Ease | None = None
 
 
 def enclosing_span(seq: Sequence, lo: int, hi: int) -> tuple[int, int]:
-    """Grow [lo, hi) to the nearest KEY frames outside it (every joint is observed at a key), so
-    an in-betweening of the grown span equals that of the whole sequence inside [lo, hi)."""
-    keys = seq.key_frames
-    before, after = keys[keys < lo], keys[keys >= hi]
-    return (int(before[-1]) if before.size else 0), (int(after[0]) + 1 if after.size else seq.n_frames)
+    """[lo, hi) of ``seq`` grown to the nearest KEY frames outside it (``core.model.spans``)."""
+    return spans.enclosing_span(seq.key_frames, lo, hi, seq.n_frames)
 
 
 def inbetween_baseline(seq: Sequence, ease: Ease | None = None, span: tuple[int, int] | None = None) -> Sequence:

@@ -24,6 +24,7 @@ import numpy as np
 from . import layers
 from .rotations import identity, is_rotation
 from .sequence import FrameState, Keyframe, KeyKind, Segment, Sequence, SequenceError, freeze
+from .spans import enclosing_span
 
 # channels that in-betweening output overwrites (``Sequence.with_generated``) after an edit: an
 # inverse patch always restores them, so undo is exact whatever was generated in the meantime
@@ -106,16 +107,6 @@ def _change(old: Sequence, new: Sequence, lo: int, hi: int, dirty: tuple[int, in
                                   if after[k] is not v or k in GENERATED_CHANNELS},
                     old.keyframes, old.glosses)
     return Change(new, inverse, dirty if dirty is not None else (lo, hi))
-
-
-def _neighbour_span(frames: np.ndarray, keys: np.ndarray, t: int) -> tuple[int, int]:
-    """[lo, hi): from the last key before min(frames) to the first key after max(frames)."""
-    lo_f, hi_f = int(frames.min()), int(frames.max())
-    before = keys[keys < lo_f]
-    after = keys[keys > hi_f]
-    lo = int(before[-1]) if before.size else 0
-    hi = int(after[0]) + 1 if after.size else t
-    return lo, hi
 
 
 def _generate_between(states: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -381,7 +372,7 @@ def delete_keys(seq: Sequence, frames: Iterable[int]) -> Change:
     gone = set(frames.tolist())
     keep = tuple(k for k in seq.keyframes if k.frame not in gone)
     remaining = np.array([k.frame for k in keep], dtype=np.int64)
-    lo, hi = _neighbour_span(frames, remaining, seq.n_frames)
+    lo, hi = enclosing_span(remaining, int(frames.min()), int(frames.max()) + 1, seq.n_frames)
     changes: dict = {"keyframes": keep}
     if seq.offsets[frames].any():
         off = seq.offsets.copy()
@@ -414,7 +405,7 @@ def set_span_state(seq: Sequence, start: int, end: int, state: FrameState) -> Ch
         new = _recompose(new, lo, hi)
     # the frames around the span depend on it through the in-betweener
     keys = seq.key_frames
-    dlo, dhi = _neighbour_span(np.array([lo, hi - 1]), keys[(keys < lo) | (keys >= hi)], t)
+    dlo, dhi = enclosing_span(keys[(keys < lo) | (keys >= hi)], lo, hi, t)
     return _change(seq, new, lo, hi, dirty=(dlo, dhi))
 
 
@@ -522,10 +513,7 @@ def delete_frames(seq: Sequence, start: int, end: int, bridge: int = 2) -> Chang
     bridged = np.arange(max(0, lo - bridge), min(t - n, lo + bridge))
     arrays["base_states"][bridged[~is_key[bridged]]] = FrameState.GENERATED
     new = seq.with_frame_arrays(arrays, keyframes=keys, glosses=tuple(glosses))
-    kf = new.key_frames
-    dlo = int(kf[kf < lo][-1]) if (kf < lo).any() else 0
-    dhi = int(kf[kf >= lo][0]) + 1 if (kf >= lo).any() else t - n
-    return _whole(seq, new, (dlo, dhi))
+    return _whole(seq, new, enclosing_span(new.key_frames, lo, lo, t - n))
 
 
 def replace_segmentation(seq: Sequence, lo: int, hi: int, labels: np.ndarray, keys: Iterable[Keyframe]) -> Change:
