@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QBrush
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from core.model.edits import shift_limits
 from core.model.sequence import FrameState, KeyKind, Label, segments_from_labels
 
 from .commands import new_drag_id
@@ -559,18 +560,7 @@ class Timeline(QWidget):
 
     def allowed_shift(self, frames: list[int]) -> tuple[int, int]:
         """The range of deltas that moves ``frames`` together without passing a fixed key."""
-        t = self.doc.n_frames
-        moving = set(frames)
-        fixed = np.array([k for k in self.doc.key_frames() if k not in moving])
-        lo, hi = -min(frames), t - 1 - max(frames)
-        for f in frames:
-            before = fixed[fixed < f]
-            after = fixed[fixed > f]
-            if before.size:
-                lo = max(lo, int(before[-1]) + 1 - f)
-            if after.size:
-                hi = min(hi, int(after[0]) - 1 - f)
-        return lo, hi
+        return shift_limits(self.doc.key_frames(), frames, self.doc.n_frames)
 
     def begin_move(self, frames: list[int], x0: float, text: str) -> None:
         if not frames:

@@ -162,6 +162,26 @@ def _key_frames_of(seq: Sequence, frames: Iterable[int]) -> np.ndarray:
     return frames
 
 
+def key_room(key_frames: np.ndarray, frames: Iterable[int], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rule that keys never pass a key that stays: for each of the moving keys ``frames``
+    (n,), the lowest and highest frame (n,) it may move to -- just after the last staying key
+    before it and just before the first one after it, or the sequence's ends."""
+    frames = np.asarray(list(frames), dtype=np.int64)
+    keys = np.asarray(key_frames, dtype=np.int64)
+    fixed = keys[~np.isin(keys, frames)]
+    ends = np.concatenate([[-1], fixed, [n_frames]])  # the staying keys, with the ends as keys
+    i = np.searchsorted(fixed, frames)  # staying keys before each moving one
+    return ends[i] + 1, ends[i + 1] - 1
+
+
+def shift_limits(key_frames: np.ndarray, frames: Iterable[int], n_frames: int) -> tuple[int, int]:
+    """The range of deltas (lo, hi) that moves ``frames`` together without passing a key that
+    stays or leaving the sequence (``key_room``): what a drag of those keys is clamped to."""
+    frames = np.asarray(list(frames), dtype=np.int64)
+    lower, upper = key_room(key_frames, frames, n_frames)
+    return int((lower - frames).max()), int((upper - frames).min())
+
+
 def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     """Move keys in time: ``mapping`` old frame -> new frame. Poses (and corrections) travel
     with their keys.
@@ -184,9 +204,10 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     if np.isin(dst, fixed).any():
         raise EditError("a key would land on another key")
     # keys must keep their order relative to fixed keys (a key cannot jump over a fixed one)
-    for s, d in zip(src, dst):
-        if np.any((fixed > min(s, d)) & (fixed < max(s, d))):
-            raise EditError(f"key {int(s)} cannot pass another key on its way to {int(d)}")
+    lower, upper = key_room(seq.key_frames, src, t)
+    bad = np.flatnonzero((dst < lower) | (dst > upper))
+    if bad.size:
+        raise EditError(f"key {int(src[bad[0]])} cannot pass another key on its way to {int(dst[bad[0]])}")
     if np.any(np.diff(dst) <= 0):
         raise EditError("moved keys cannot pass each other")
     if np.array_equal(src, dst):
