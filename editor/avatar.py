@@ -12,30 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.avatar.normals import VertexNormals, vertex_normals
 from core.model.skeleton import Skeleton
 
-from .mannequin import Mannequin, vertex_normals
+from .mannequin import Mannequin
 
 log = logging.getLogger(__name__)
-
-
-class _SparseNormals:
-    """Vertex normals of a deforming mesh: face normals summed through a sparse incidence matrix."""
-
-    def __init__(self, faces: np.ndarray, n_vertices: int) -> None:
-        from scipy.sparse import csr_matrix
-
-        f = np.asarray(faces, np.int64)
-        rows = f.reshape(-1)
-        cols = np.repeat(np.arange(len(f)), 3)
-        self.faces = f
-        self.incidence = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_vertices, len(f)))
-
-    def __call__(self, v: np.ndarray) -> np.ndarray:
-        f = self.faces
-        fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-        vn = self.incidence @ fn
-        return (vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 class CoreAvatar:
@@ -63,7 +45,7 @@ class CoreAvatar:
         self.colors = colors
         w = np.asarray(model.weights)
         self.dominant_joint = np.asarray(model.joints)[np.arange(self.n_vertices), w.argmax(1)]
-        self._normals = _SparseNormals(self.faces, self.n_vertices)
+        self._normals = VertexNormals(self.faces, self.n_vertices)
         self.name = "signer"
 
     def pose(self, world_r, world_p, local_r=None):
@@ -73,7 +55,7 @@ class CoreAvatar:
         b = self._w @ affine                                    # (V, 12)
         v = np.einsum("vab,vb->va", b[:, :9].reshape(-1, 3, 3), self._rest_v) + b[:, 9:]
         v = v.astype(np.float32)
-        return v, self._normals(v)
+        return v, self._normals(v)  # float32 in, float32 out
 
 
 class SmplxAvatar:
@@ -91,7 +73,7 @@ class SmplxAvatar:
         self.faces = np.asarray(self.model.faces, np.uint32)
         self.n_vertices = int(self.model.v_template.shape[0])
         self.colors = np.tile(np.float32([0.78, 0.64, 0.56, 1.0]), (self.n_vertices, 1))
-        self._normals = _SparseNormals(self.faces, self.n_vertices)
+        self._normals = VertexNormals(self.faces, self.n_vertices)
         self._offset = skeleton.rest_positions()[0]
         self.skeleton = skeleton
         ours = {int(sx): i for i, sx in enumerate(SMPLX_INDEX)}
@@ -112,7 +94,8 @@ class SmplxAvatar:
         v = out.vertices[0].numpy()
         j0 = out.joints[0, 0].numpy()
         v = v - j0 + world_p[0]  # put SMPL-X's pelvis on ours
-        return v.astype(np.float32), self._normals(v)
+        v = v.astype(np.float32)
+        return v, self._normals(v)
 
 
 class MannequinAvatar(Mannequin):

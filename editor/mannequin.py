@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.avatar.normals import vertex_normals
 from core.model.skeleton import Skeleton
 
 SKIN = (0.87, 0.68, 0.56, 1.0)
@@ -102,15 +103,6 @@ def loft(sections: list[tuple[np.ndarray, float, float]], n: int = 16) -> tuple[
     last = (nr - 1) * n
     faces += [(e, last + (i + 1) % n, last + i) for i in range(n)]
     return verts, np.asarray(faces, np.int64), [n] * nr
-
-
-def vertex_normals(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(V, 3) area-weighted vertex normals."""
-    fn = np.cross(verts[faces[:, 1]] - verts[faces[:, 0]], verts[faces[:, 2]] - verts[faces[:, 0]])
-    vn = np.zeros_like(verts)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 
 class Mannequin:

@@ -6,6 +6,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .normals import VertexNormals
+
 
 @dataclass(frozen=True, eq=False)
 class Avatar:
@@ -86,16 +88,11 @@ class Avatar:
         return out[0] if single else out
 
     def vertex_normals(self, vertices: np.ndarray | None = None) -> np.ndarray:
-        """(V, 3) (or (T, V, 3)) unit normals, area-weighted over the faces around each vertex."""
+        """(V, 3) (or (T, V, 3)) float64 unit normals, area-weighted over the faces around each
+        vertex (``core.avatar.normals``)."""
         v = self.vertices if vertices is None else np.asarray(vertices)
-        v = v.astype(np.float64)
-        f = self.faces
-        fn = np.cross(v[..., f[:, 1], :] - v[..., f[:, 0], :], v[..., f[:, 2], :] - v[..., f[:, 0], :])
-        n = np.zeros(v.shape)
-        for k in range(3):
-            if v.ndim == 2:
-                np.add.at(n, f[:, k], fn)
-            else:
-                np.add.at(n, (slice(None), f[:, k]), fn)
-        norm = np.linalg.norm(n, axis=-1, keepdims=True)
-        return n / np.where(norm > 0, norm, 1.0)
+        return self._normals(v.astype(np.float64))
+
+    @cached_property
+    def _normals(self) -> VertexNormals:
+        return VertexNormals(self.faces, self.n_vertices)

@@ -93,14 +93,6 @@ def axis_rotation(axis: int, angle: np.ndarray) -> np.ndarray:
     return m
 
 
-def euler_to_matrix(angles: np.ndarray, order: str) -> np.ndarray:
-    """(..., 3) radians listed in ``order`` (intrinsic) -> (..., 3, 3)."""
-    m = axis_rotation(AXES.index(order[0]), angles[..., 0])
-    for n in (1, 2):
-        m = m @ axis_rotation(AXES.index(order[n]), angles[..., n])
-    return m
-
-
 def matrix_to_euler(m: np.ndarray, order: str) -> np.ndarray:
     """(..., 3, 3) -> (..., 3) radians listed in ``order``: R = R_a @ R_b @ R_c, |b| <= pi/2.
 

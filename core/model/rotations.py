@@ -65,9 +65,10 @@ def matrix_to_euler(m: np.ndarray, order: str) -> np.ndarray:
     return _apply(lambda a: Rotation.from_matrix(a).as_euler(order.upper(), degrees=True), m, 2, (3,))
 
 
-def euler_to_matrix(e: np.ndarray, order: str) -> np.ndarray:
-    """(..., 3) degrees, intrinsic ``order`` (angles listed in that order) -> (..., 3, 3)."""
-    return _apply(lambda a: Rotation.from_euler(order.upper(), a, degrees=True).as_matrix(), e, 1, (3, 3))
+def euler_to_matrix(e: np.ndarray, order: str, *, degrees: bool = True) -> np.ndarray:
+    """(..., 3) angles in degrees (``degrees=False``: radians), intrinsic ``order`` (angles listed
+    in that order: R = R_a @ R_b @ R_c) -> (..., 3, 3). The one Euler-to-matrix conversion."""
+    return _apply(lambda a: Rotation.from_euler(order.upper(), a, degrees=degrees).as_matrix(), e, 1, (3, 3))
 
 
 def matrix_to_6d(m: np.ndarray) -> np.ndarray:

@@ -153,3 +153,24 @@ def test_vertex_normals_point_out(av):
     head = av.part("head")
     centre = av.vertices[head].mean(0)
     assert (np.einsum("ij,ij->i", n[head], av.vertices[head] - centre) > 0).all()
+
+
+def test_one_normals_routine_for_one_frame_and_many(av):
+    from core.avatar.normals import VertexNormals, vertex_normals
+
+    # a regular octahedron: every corner sits on four equal faces, its normal points outward
+    corners = np.concatenate([np.eye(3), -np.eye(3)])
+    faces = []
+    for sx in (1, -1):
+        for sy in (1, -1):
+            for sz in (1, -1):
+                tri = [0 if sx > 0 else 3, 1 if sy > 0 else 4, 2 if sz > 0 else 5]
+                faces.append(tri if sx * sy * sz > 0 else tri[::-1])
+    n = vertex_normals(corners, np.array(faces))
+    np.testing.assert_allclose(n, corners, atol=1e-12)
+    # frames at once equal frame by frame; float32 stays float32
+    posed = av.skin(np.tile(np.eye(3), (2, av.n_joints, 1, 1)), np.stack([av.rest_joints, av.rest_joints + 0.1]))
+    many = VertexNormals(av.faces, av.n_vertices)(posed)
+    assert many.dtype == np.float32 and many.shape == posed.shape
+    for t in range(2):
+        np.testing.assert_allclose(many[t], av.vertex_normals(posed[t]), atol=1e-5)

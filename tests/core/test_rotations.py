@@ -31,6 +31,17 @@ def test_euler_round_trip(mats, order):
     np.testing.assert_allclose(rot.euler_to_matrix(e, order), mats, atol=1e-6)
 
 
+@pytest.mark.parametrize("order", ["ZXY", "XYZ", "ZYX", "YXZ"])
+def test_one_euler_conversion_with_an_explicit_unit(mats, order):
+    from core.io.export_prep import matrix_to_euler as export_angles
+
+    # the exporters' radian angles (R = R_a @ R_b @ R_c) rebuild through the same function
+    np.testing.assert_allclose(rot.euler_to_matrix(export_angles(mats, order), order, degrees=False), mats, atol=1e-9)
+    e = rot.matrix_to_euler(mats, order)
+    np.testing.assert_allclose(rot.euler_to_matrix(np.radians(e), order, degrees=False),
+                               rot.euler_to_matrix(e, order), atol=1e-12)
+
+
 def test_6d_is_first_two_rows_and_round_trips(mats):
     d6 = rot.matrix_to_6d(mats)
     np.testing.assert_array_equal(d6[..., :3], mats[..., 0, :])
