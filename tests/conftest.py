@@ -16,13 +16,20 @@ OFFICIAL_VENDORED = ROOT / "tests" / "fixtures" / "official"
 OFFICIAL_REF = ROOT.parent / "shared" / "reference" / "signspark-official"
 
 
+def official_path(name: str) -> Path:
+    """Where an official fixture is: the vendored copy, else the reference folder beside the
+    checkout (which may not exist)."""
+    vendored = OFFICIAL_VENDORED / name
+    return vendored if vendored.is_file() else OFFICIAL_REF / name
+
+
 def official_file(name: str) -> Path:
-    """Path of an official fixture: the vendored copy, else the reference folder beside the
-    checkout; skips the test (with the reason) when neither has it (the full-size files)."""
-    for folder in (OFFICIAL_VENDORED, OFFICIAL_REF):
-        if (folder / name).exists():
-            return folder / name
-    pytest.skip(f"official SignSparK fixture {name} is neither in {OFFICIAL_VENDORED} nor in {OFFICIAL_REF}")
+    """Path of an official fixture; skips the test (with the reason) when it is nowhere (the
+    full-size files without the reference folder)."""
+    path = official_path(name)
+    if not path.exists():
+        pytest.skip(f"official SignSparK fixture {name} is neither in {OFFICIAL_VENDORED} nor in {OFFICIAL_REF}")
+    return path
 
 
 @pytest.fixture

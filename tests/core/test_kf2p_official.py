@@ -26,17 +26,18 @@ from core.ml.checkpoint import (  # noqa: E402
 from core.ml.text import MClipTextEncoder, NullTextEncoder, TextEncoderError, format_prompt  # noqa: E402
 from core.ml.unet import KF2PNet, UNetConfig, count_parameters  # noqa: E402
 
+from tests.conftest import OFFICIAL_REF, OFFICIAL_VENDORED  # noqa: E402
+from tests.conftest import official_path as _ref  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-REF = ROOT.parent / "shared" / "reference" / "signspark-official"
 TOL = 1e-4
 J_OF = {"hand": 90, "body": 60, "face": 56}
 
 
 def _need(*names: str) -> None:
-    missing = [n for n in names if not (REF / n).is_file()]
+    missing = [n for n in names if not _ref(n).is_file()]
     if missing:
-        pytest.skip(f"official reference fixtures not found: {REF / missing[0]} "
-                    "(shared/ must sit beside the repository)")
+        pytest.skip(f"official reference fixture {missing[0]} is neither in {OFFICIAL_VENDORED} nor in {OFFICIAL_REF}")
 
 
 def _max_err(a, ref) -> float:
@@ -161,8 +162,8 @@ def _run_loss_checks(model: KF2PNet, ref: Ref) -> dict[str, float]:
 def tiny(request):
     stream = request.param
     _need(f"{stream}_tiny_random.pt", f"{stream}_tiny_reference.npz")
-    ck = load_official(REF / f"{stream}_tiny_random.pt")
-    return stream, ck, Ref(REF / f"{stream}_tiny_reference.npz")
+    ck = load_official(_ref(f"{stream}_tiny_random.pt"))
+    return stream, ck, Ref(_ref(f"{stream}_tiny_reference.npz"))
 
 
 def test_tiny_loads_and_detects(tiny):
@@ -210,8 +211,8 @@ def test_editor_solvers_hit_keys(tiny):
 @pytest.mark.parametrize("stream", ["hand", "body"])
 def test_large_official(stream):
     _need(f"{stream}_unet_large_random.pt", f"{stream}_reference.npz")
-    ck = load_official(REF / f"{stream}_unet_large_random.pt")
-    ref = Ref(REF / f"{stream}_reference.npz")
+    ck = load_official(_ref(f"{stream}_unet_large_random.pt"))
+    ref = Ref(_ref(f"{stream}_reference.npz"))
     assert ck.stream == stream and ck.preset == "official-large"
     assert count_parameters(ck.model) == int(ref["n_params_no_text"])
     assert len(ck.text_encoder_state) == 393
@@ -230,7 +231,7 @@ def test_large_official(stream):
 def test_official_key_layout(stream):
     """Our KF2PNet's names, order and shapes equal the released checkpoint minus the text encoder."""
     _need("state_dict_keys.json")
-    listed = json.loads((REF / "state_dict_keys.json").read_text())[stream]
+    listed = json.loads((_ref("state_dict_keys.json")).read_text())[stream]
     items = [(k, tuple(s)) for k, s in listed["keys"]]
     expected = [(k, s) for k, s in items if not k.startswith("text_enc_model.")]
     assert len(items) == listed["n_keys"] == 859 and len(expected) == 859 - 393
@@ -282,7 +283,7 @@ def test_unknown_preset():
 
 def test_bad_checkpoints_raise_checkpoint_error(tmp_path):
     _need("hand_tiny_random.pt")
-    sd = torch.load(REF / "hand_tiny_random.pt", weights_only=True)
+    sd = torch.load(_ref("hand_tiny_random.pt"), weights_only=True)
 
     def expect(name: str, write, match: str) -> None:
         p = tmp_path / name
@@ -321,7 +322,7 @@ def test_bad_checkpoints_raise_checkpoint_error(tmp_path):
 
 def test_module_prefix_is_stripped(tmp_path):
     _need("body_tiny_random.pt")
-    sd = torch.load(REF / "body_tiny_random.pt", weights_only=True)
+    sd = torch.load(_ref("body_tiny_random.pt"), weights_only=True)
     p = tmp_path / "ddp.pt"
     torch.save({f"module.{k}": v for k, v in sd.items()}, p)
     ck = load_official(p)
@@ -347,7 +348,7 @@ def test_save_load_ours_roundtrip(tmp_path):
 
     with pytest.raises(CheckpointError, match="not a Signframe KF2P checkpoint"):
         _need("hand_tiny_random.pt")
-        load_ours(REF / "hand_tiny_random.pt")
+        load_ours(_ref("hand_tiny_random.pt"))
     with pytest.raises(CheckpointError, match="small.pt: not a state dict"):
         load_official(p)
 
@@ -471,7 +472,7 @@ def test_text_encoders(tmp_path):
 
 def test_features_match_official_data_pipeline():
     _need("data_reference.npz")
-    d = np.load(REF / "data_reference.npz", allow_pickle=False)
+    d = np.load(_ref("data_reference.npz"), allow_pickle=False)
     np.testing.assert_allclose(features.flip_hand_6d(d["flip_in"]), d["flip_out"], atol=1e-6, rtol=0)
     for stream in ("hand", "body", "face"):
         batch, lengths = [], []

@@ -24,9 +24,11 @@ from core.ml.unet import KF2PNet, UNetConfig  # noqa: E402
 
 torch.set_num_threads(1)
 
+from tests.conftest import OFFICIAL_REF, OFFICIAL_VENDORED  # noqa: E402
+from tests.conftest import official_path as _ref  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-REF = ROOT.parent / "shared" / "reference" / "signspark-official"
-KEYS_JSON = REF / "state_dict_keys.json"
+KEYS_JSON = _ref("state_dict_keys.json")
 TOL = 1e-5
 HIDDEN, LAYERS, INTERMEDIATE, MAX_POS = 128, 2, 256, 34  # 2 heads of 64; at most 32 tokens
 
@@ -146,7 +148,7 @@ def test_sizes_from_shapes(tiny):
 def test_released_layout_builds_xlmr_large(tiny):
     """The full-size fixture stores the 393 M-CLIP tensors as zero stride-0 placeholders with the
     released shapes: they must load into XLM-R large with nothing missing or left over."""
-    path = REF / "hand_unet_large_random.pt"
+    path = _ref("hand_unet_large_random.pt")
     if not path.is_file():
         pytest.skip(f"official reference fixture not found: {path}")
     sd = torch.load(path, weights_only=True, map_location="cpu")  # 18 MB (pool views)
