@@ -1,7 +1,8 @@
 """The one action table: menus, toolbar, shortcuts and the help dialog are all built from it.
 
-Each entry names a handler ``act_<name>`` on the main window (``toggled(bool)`` for checkable
-entries). Shortcuts follow Blender's habits where Blender has one.
+Each entry names a handler ``act_<name>`` on the main window or one of its controllers
+(``toggled(bool)`` for checkable entries; the speeds: ``PlaybackController.speed_handlers``).
+Shortcuts follow Blender's habits where Blender has one.
 """
 from __future__ import annotations
 

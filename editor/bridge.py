@@ -1,7 +1,7 @@
 """Qt bridge over ``core.jobs.DocumentLink``: document edits in, regenerated frames out, on the
 GUI thread.
 
-Each edit (throttled while a drag streams edits) sends a frozen snapshot; the worker's results
+Each event-loop turn with edits sends one frozen snapshot; the worker's results
 are re-emitted through a queued signal so they land on the GUI thread, where the link applies
 them (results for an older generation than the document's are dropped: core's rule).
 """
@@ -32,10 +32,9 @@ class InbetweenBridge(QObject):
     _startedInWorker = Signal(int)
 
     def __init__(self, doc: Document, model: str = "eased", options: dict | None = None,
-                 throttle_ms: int = 40, parent: QObject | None = None) -> None:
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
-        self.throttle_ms = throttle_ms
         self.last_latency_ms: float | None = None
         self.device = "cpu"
         self.running = False
@@ -112,15 +111,15 @@ class InbetweenBridge(QObject):
 
     # --- requests -------------------------------------------------------------------------
     def schedule(self, timed: bool = True) -> None:
-        """Submit soon: at once after a pause, at most every ``throttle_ms`` during a drag.
-        ``timed``: the status bar's latency counts from now (an edit), else from the submit."""
+        """Submit on the next event-loop turn (the edits of one turn make one request; drags are
+        throttled where their steps are made: ``editor.throttle``). ``timed``: the status bar's
+        latency counts from now (an edit), else from the submit."""
         if self._held:
             return
         if self._edit_time is None and timed:
             self._edit_time = time.perf_counter()
-        wait = self.throttle_ms - (time.perf_counter() - self.link.last_submit) * 1e3
         if not self._timer.isActive():
-            self._timer.start(max(0, int(wait)))
+            self._timer.start(0)
 
     def reset_timing(self) -> None:
         """The next result's latency counts from its submit (start-up is not an edit)."""

@@ -18,6 +18,7 @@ from core.model.skeleton import FINGERS, N_BODY, N_HAND
 from . import pose_controls as pc
 from .commands import SetJointRotations, SetKeyKind, SetSpanState, end_drag, new_drag_id, push
 from .document import Document
+from .throttle import DragThrottle
 
 SLIDER_SCALE = 10  # slider units per degree
 
@@ -81,6 +82,7 @@ class Inspector(QWidget):
         self.clipboard_pose: np.ndarray | None = None
         self.clipboard_hand: tuple[str, np.ndarray] | None = None
         self._drag_id: int | None = None
+        self.throttle = DragThrottle(parent=self)
         self._refresh_pending = False
 
         self.key_label = QLabel("—")
@@ -313,6 +315,7 @@ class Inspector(QWidget):
         self._drag_id = new_drag_id()
 
     def _end_drag(self) -> None:
+        self.throttle.flush()  # the drag's last value, at once
         self._drag_id = None
         end_drag(self.doc)
 
@@ -331,7 +334,11 @@ class Inspector(QWidget):
         else:
             r = pc.body_rotation([s.value() for s in self.angles])
         name = sk.names[j].replace("_", " ")
-        self._push(SetJointRotations(doc, key, [j], r[None], f"Pose {name} at {key}", drag_id=self._drag_id))
+        cmd = SetJointRotations(doc, key, [j], r[None], f"Pose {name} at {key}", drag_id=self._drag_id)
+        if self._drag_id is None:  # a click or a key on the slider: one edit, now
+            self._push(cmd)
+        else:  # a slider drag: its steps go through the one drag throttle
+            self.throttle.step(lambda: self._push(cmd))
 
     def set_finger(self, joint: int, flex: float, spread: float | None = None) -> bool:
         """Set a finger joint at the current key (what the sliders do; used by scripts and tests)."""

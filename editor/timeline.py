@@ -11,10 +11,16 @@ anywhere else to scrub; drag in the state band to select a frame range. Wheel zo
 middle / right drag pans. G (grab) and S (scale around the playhead) are modal as in Blender:
 move the mouse, click or Enter to confirm, Esc or right click to cancel, or type a number.
 
-Edits leave as ``retimeRequested(drag_id, mapping, finished, text)``; the timeline never
-changes the sequence itself (the main window pushes undo commands).
+Key moves leave as signals, as pyqtgraph's own items report their drags: ``keysDragged``
+(a live step), ``keysDragFinished`` (the last step, to commit) and ``keysDragCancelled`` (the keys
+go back to where the gesture started). The timeline never changes the sequence itself (the keys
+controller pushes undo commands). A gesture's state is a typed object (``ScrubDrag``,
+``BoxDrag``, ``RangeDrag``, ``KeysDrag``, ``ModalGesture``) that the timeline owns while it lasts.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pyqtgraph as pg
@@ -51,6 +57,56 @@ KEY_COLOR = {KeyKind.ONSET: "#6fdc8c", KeyKind.MID: "#ffd166", KeyKind.OFFSET: "
 SELECTED = "#ffffff"
 BG = "#191c21"
 SIGN_COLORS = ["#2f5d73", "#3b5f45", "#5b4a6e", "#6a553a"]
+
+
+@dataclass
+class ScrubDrag:
+    """Dragging the playhead."""
+
+
+@dataclass
+class BoxDrag:
+    """Box-selecting keys from view x ``x0``."""
+
+    x0: float
+
+
+@dataclass
+class RangeDrag:
+    """Selecting a frame range in the states band from view x ``x0``."""
+
+    x0: float
+
+
+@dataclass
+class KeysDrag:
+    """Keys moved together by the mouse, by a delta clamped to [lo, hi] (``shift_limits``)."""
+
+    frames: list[int]
+    x0: float
+    lo: int
+    hi: int
+    drag_id: int
+    text: str
+    delta: int = 0
+
+
+@dataclass
+class ModalGesture:
+    """G (grab) or S (scale around ``pivot``) following the mouse or a typed value."""
+
+    kind: Literal["grab", "scale"]
+    frames: list[int]
+    x0: float
+    pivot: float
+    drag_id: int
+    mapping: dict[int, int]
+    typed: str = ""
+    lo: int = 0  # grab: the delta range (``shift_limits``)
+    hi: int = 0
+
+
+Drag = ScrubDrag | BoxDrag | RangeDrag | KeysDrag
 
 
 def _curve_values(r: np.ndarray) -> np.ndarray:
@@ -302,9 +358,16 @@ class _ModalKeys(QObject):
 
 
 class Timeline(QWidget):
-    """Signals: retimeRequested(drag_id, mapping {old: new}, finished, text)."""
+    """Signals:
+      keysDragged(drag_id, mapping {old: new}, text): a step of a key drag (live preview).
+      keysDragFinished(drag_id, mapping, text): the drag's last step: commit it.
+      keysDragCancelled(drag_id, frames): the drag was cancelled: the keys go back to ``frames``.
+      modalChanged(text): the G / S status line ("" when it ends).
+    """
 
-    retimeRequested = Signal(int, object, bool, str)
+    keysDragged = Signal(int, object, str)
+    keysDragFinished = Signal(int, object, str)
+    keysDragCancelled = Signal(int, object)
     modalChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -370,8 +433,8 @@ class Timeline(QWidget):
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
             item.setAcceptHoverEvents(False)
 
-        self._drag: dict | None = None
-        self.modal: dict | None = None
+        self._drag: Drag | None = None
+        self.modal: ModalGesture | None = None
         # what the lanes show, kept to redraw only what an edit changed
         self._shown_states: np.ndarray | None = None
         self._labels: np.ndarray | None = None
@@ -548,15 +611,15 @@ class Timeline(QWidget):
         self.doc.set_current_frame(int(round(x)))
 
     def begin_scrub(self) -> None:
-        self._drag = {"kind": "scrub"}
+        self._drag = ScrubDrag()
 
     def begin_box(self, x: float) -> None:
-        self._drag = {"kind": "box", "x0": x}
+        self._drag = BoxDrag(x)
         self.box_item.setRegion((x, x))
         self.box_item.show()
 
     def begin_range(self, x: float) -> None:
-        self._drag = {"kind": "range", "x0": x}
+        self._drag = RangeDrag(x)
 
     def allowed_shift(self, frames: list[int]) -> tuple[int, int]:
         """The range of deltas that moves ``frames`` together without passing a fixed key."""
@@ -564,38 +627,39 @@ class Timeline(QWidget):
 
     def begin_move(self, frames: list[int], x0: float, text: str) -> None:
         if not frames:
-            self._drag = {"kind": "scrub"}
+            self._drag = ScrubDrag()
             return
         lo, hi = self.allowed_shift(frames)
-        self._drag = {"kind": "move", "frames": list(frames), "x0": x0, "lo": lo, "hi": hi, "delta": 0,
-                      "id": new_drag_id(), "text": text}
+        self._drag = KeysDrag(list(frames), x0, lo, hi, new_drag_id(), text)
+
+    def _emit_keys(self, drag_id: int, mapping: dict[int, int], text: str, finished: bool) -> None:
+        """Show ``mapping`` as a preview (none once finished) and report the step."""
+        self._preview = None if finished else dict(mapping)
+        self._update_keys()
+        (self.keysDragFinished if finished else self.keysDragged).emit(drag_id, mapping, text)
 
     def drag_to(self, x: float, finished: bool) -> None:
         d = self._drag
         if d is None:
             return
-        kind = d["kind"]
-        if kind == "scrub":
+        if isinstance(d, ScrubDrag):
             self.scrub_to(x)
-        elif kind == "box":
-            a, b = sorted((d["x0"], x))
+        elif isinstance(d, BoxDrag):
+            a, b = sorted((d.x0, x))
             self.box_item.setRegion((a, b))
             if finished:
                 self.box_item.hide()
                 sel = [int(k) for k in self.doc.key_frames() if a <= k <= b]
                 self.doc.select_keys(sel)
-        elif kind == "range":
-            a, b = sorted((int(round(d["x0"])), int(round(x))))
+        elif isinstance(d, RangeDrag):
+            a, b = sorted((int(round(d.x0)), int(round(x))))
             a, b = max(0, a), min(self.doc.n_frames - 1, b)
             self.doc.set_range((a, b))
-        elif kind == "move":
-            delta = int(np.clip(round(x - d["x0"]), d["lo"], d["hi"]))
-            if delta != d["delta"] or finished:
-                d["delta"] = delta
-                mapping = {f: f + delta for f in d["frames"]}
-                self._preview = {f: f + delta for f in d["frames"]} if not finished else None
-                self._update_keys()
-                self.retimeRequested.emit(d["id"], mapping, finished, d["text"])
+        elif isinstance(d, KeysDrag):
+            delta = int(np.clip(round(x - d.x0), d.lo, d.hi))
+            if delta != d.delta or finished:
+                d.delta = delta
+                self._emit_keys(d.drag_id, {f: f + delta for f in d.frames}, d.text, finished)
         if finished:
             self._drag = None
             self._preview = None
@@ -607,14 +671,15 @@ class Timeline(QWidget):
     def begin_scale(self) -> bool:
         return self._begin_modal("scale")
 
-    def _begin_modal(self, kind: str) -> bool:
+    def _begin_modal(self, kind: Literal["grab", "scale"]) -> bool:
         if self.doc is None or not self.doc.selected_keys or self.modal is not None:
             return False
         frames = sorted(self.doc.selected_keys)
-        self.modal = {"kind": kind, "frames": frames, "x0": self._mouse_x, "id": new_drag_id(), "typed": "",
-                      "pivot": float(self.doc.current_frame), "mapping": {f: f for f in frames}}
+        m = ModalGesture(kind, frames, self._mouse_x, float(self.doc.current_frame), new_drag_id(),
+                         {f: f for f in frames})
         if kind == "grab":
-            self.modal["lo"], self.modal["hi"] = self.allowed_shift(frames)
+            m.lo, m.hi = self.allowed_shift(frames)
+        self.modal = m
         self.plot.installEventFilter(self._modal_keys)
         self.plot.setFocus()
         self.plot.grabKeyboard()
@@ -625,43 +690,43 @@ class Timeline(QWidget):
         m = self.modal
         if m is None:
             return ""
-        if m["kind"] == "grab":
-            d = next(iter(m["mapping"].items()))
-            return f"Grab: {d[1] - d[0]:+d} frames {m['typed']}  (click/Enter confirm, Esc cancel)"
-        return f"Scale around frame {int(m['pivot'])}: x{self._factor():.2f} {m['typed']}  (click/Enter, Esc)"
+        if m.kind == "grab":
+            a, b = next(iter(m.mapping.items()))
+            return f"Grab: {b - a:+d} frames {m.typed}  (click/Enter confirm, Esc cancel)"
+        return f"Scale around frame {int(m.pivot)}: x{self._factor():.2f} {m.typed}  (click/Enter, Esc)"
 
     def _factor(self) -> float:
         m = self.modal
-        if m["typed"]:
+        if m.typed:
             try:
-                return float(m["typed"])
+                return float(m.typed)
             except ValueError:
                 return 1.0
-        ref = m["x0"] - m["pivot"]
+        ref = m.x0 - m.pivot
         if abs(ref) < 1e-6:
-            ref = 1.0 if m["x0"] >= m["pivot"] else -1.0
-        return (self._mouse_x - m["pivot"]) / ref
+            ref = 1.0 if m.x0 >= m.pivot else -1.0
+        return (self._mouse_x - m.pivot) / ref
 
     def _modal_mapping(self) -> dict[int, int]:
         m = self.modal
-        if m["kind"] == "grab":
-            delta = int(float(m["typed"])) if m["typed"] not in ("", "-", ".") else int(round(self._mouse_x - m["x0"]))
-            delta = int(np.clip(delta, m["lo"], m["hi"]))
-            return {f: f + delta for f in m["frames"]}
+        if m.kind == "grab":
+            delta = int(float(m.typed)) if m.typed not in ("", "-", ".") else int(round(self._mouse_x - m.x0))
+            delta = int(np.clip(delta, m.lo, m.hi))
+            return {f: f + delta for f in m.frames}
         k = self._factor()
         t = self.doc.n_frames
-        return {f: int(np.clip(np.rint(m["pivot"] + (f - m["pivot"]) * k), 0, t - 1)) for f in m["frames"]}
+        return {f: int(np.clip(np.rint(m.pivot + (f - m.pivot) * k), 0, t - 1)) for f in m.frames}
 
     def _modal_update(self, finished: bool = False) -> None:
         m = self.modal
         mapping = self._modal_mapping()
-        if mapping != m["mapping"] or finished:
-            m["mapping"] = mapping
-            self._preview = None if finished else dict(mapping)
-            self._update_keys()
-            valid = len(set(mapping.values())) == len(mapping)
-            if valid:
-                self.retimeRequested.emit(m["id"], mapping, finished, "Grab keys" if m["kind"] == "grab" else "Scale keys")
+        if mapping != m.mapping or finished:
+            m.mapping = mapping
+            if len(set(mapping.values())) == len(mapping):
+                self._emit_keys(m.drag_id, mapping, "Grab keys" if m.kind == "grab" else "Scale keys", finished)
+            else:  # two keys on one frame: preview it, report nothing
+                self._preview = None if finished else dict(mapping)
+                self._update_keys()
         self.modalChanged.emit(self._modal_text())
 
     def finish_modal(self, confirm: bool) -> None:
@@ -671,8 +736,7 @@ class Timeline(QWidget):
         if confirm:
             self._modal_update(finished=True)
         else:
-            # back to where the keys started: an identity mapping closes the drag as a no-op
-            self.retimeRequested.emit(m["id"], {f: f for f in m["frames"]}, True, "cancel")
+            self.keysDragCancelled.emit(m.drag_id, list(m.frames))
         self.modal = None
         self._preview = None
         self.plot.releaseKeyboard()
@@ -688,10 +752,10 @@ class Timeline(QWidget):
         elif key == Qt.Key.Key_Escape:
             self.finish_modal(False)
         elif key == Qt.Key.Key_Backspace:
-            m["typed"] = m["typed"][:-1]
+            m.typed = m.typed[:-1]
             self._modal_update()
         elif ev.text() and ev.text() in "0123456789.-":
-            m["typed"] += ev.text()
+            m.typed += ev.text()
             self._modal_update()
         return True
 

@@ -86,11 +86,11 @@ def test_regenerate_from_keys_then_keep_recording(qtbot, window):
     warped = doc.sequence
     lo, hi = neighbours(warped, key + 3)
     doc.set_range((lo + 1, key + 2))
-    window.act_regenerate()
+    window.keys.act_regenerate()
     settle(qtbot, window)
     assert (doc.sequence.states[lo + 1:key + 3] == FrameState.GENERATED).all()
     assert not np.array_equal(doc.sequence.rotations[lo + 1:key + 3], warped.rotations[lo + 1:key + 3])
-    window.act_keep_source()
+    window.keys.act_keep_source()
     settle(qtbot, window)
     # the re-timed recording is back, exactly
     np.testing.assert_array_equal(doc.sequence.rotations, warped.rotations)

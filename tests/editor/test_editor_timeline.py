@@ -212,3 +212,30 @@ def test_wheel_zooms_time_and_right_drag_pans(qtbot, window):
     (c0, c1), _ = tl.vb.viewRange()
     assert c0 < a0 and abs((c1 - c0) - (a1 - a0)) < 1e-6  # panned earlier, same zoom
     assert window.doc.undo_stack.count() == 0
+
+
+def test_a_key_drag_reports_steps_then_one_finish_and_escape_reports_a_cancel(qtbot, window):
+    doc, tl = window.doc, window.timeline
+    heard = []
+    tl.keysDragged.connect(lambda i, m, t: heard.append(("step", i, dict(m))))
+    tl.keysDragFinished.connect(lambda i, m, t: heard.append(("finish", i, dict(m))))
+    tl.keysDragCancelled.connect(lambda i, frames: heard.append(("cancel", i, list(frames))))
+    drag(qtbot, tl, 97, 100)
+    assert heard[-1] == ("finish", heard[0][1], {97: 100})
+    assert heard[0][0] == "step" and all(h[0] == "step" and h[1] == heard[0][1] for h in heard[:-1])
+    settle(qtbot, window)
+    assert doc.sequence.key_at(100) is not None and doc.undo_stack.count() == 1
+
+    heard.clear()
+    doc.select_keys([75, 120])
+    vp = tl.plot.viewport()
+    qtbot.mouseMove(vp, tl.frame_x(90))
+    qtbot.keyClick(window, Qt.Key.Key_G)
+    qtbot.mouseMove(vp, tl.frame_x(92))
+    qtbot.wait(60)
+    qtbot.keyClick(tl.plot, Qt.Key.Key_Escape)
+    settle(qtbot, window)
+    assert [h[0] for h in heard][-1] == "cancel" and heard[-1][2] == [75, 120]
+    assert "finish" not in [h[0] for h in heard]
+    assert doc.sequence.key_at(75) is not None and doc.sequence.key_at(120) is not None
+    assert doc.undo_stack.count() == 1  # the cancelled grab left no step
