@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     fmt = registry.format_for(path)
     seq = registry.read(path, **_options(fmt.load().read, READER_OPTIONS, fmt, args, path) if path.exists() else {})
-    info = describe(path, seq, registry.format_for(path).name)
+    info = describe(path, seq, fmt.name)
     if args.json:
         json.dump(info, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

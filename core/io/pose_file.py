@@ -123,10 +123,10 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
         raise FormatError(path, f"header lists {sum(c[2] for c in comps)} points, body has {n_points}")
 
     data = np.asarray(data, dtype=np.float64)
+    check_min_confidence(path, min_confidence)
     ok_all = (conf > min_confidence) & np.isfinite(data).all(-1) & ~mask.any(-1) & np.isfinite(conf)
     if person is None:
         person = int(np.argmax(ok_all.sum(axis=(0, 2))))
-    check_min_confidence(path, min_confidence)
     if not 0 <= person < people:
         raise FormatError(path, f"no person {person} (the file has {people})")
     xyz = np.zeros((t, n_points, 3))
@@ -144,8 +144,7 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
             xyz *= np.array([width, height, width])
             normalised = True
 
-    tracks = empty_tracks(t)
-    body_xyz, body_ok, hands, hands_ok, face, face_ok = tracks.values()
+    body_xyz, body_ok, hands, hands_ok, face, face_ok = empty_tracks(t).values()
     found: list[str] = []
     mesh_names = {str(i): k for k, i in enumerate(FACE_MESH_INDEX)}
     for name, start, n, points in comps:

@@ -64,7 +64,6 @@ class IKResult:
     world_hands: np.ndarray
     skeleton: Skeleton = TEMPLATE
     info: Mapping[str, Any] = field(default_factory=dict)
-    landmarks: LandmarkSet | None = None  # what was solved: the input, with lifted depth where lifted
 
 
 def _hand_ok(lm: LandmarkSet) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +196,7 @@ def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] |
     rot = _fill(rot, valid)
     seen = valid.any(axis=1)
     translation = _sway(rot, body_m, lm.body_ok, skeleton)
-    return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, skeleton, info, lm)
+    return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, skeleton, info)
 
 
 def _fill(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
