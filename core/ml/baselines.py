@@ -57,22 +57,24 @@ def spline_fill(rot: np.ndarray, observed: np.ndarray, joints) -> np.ndarray:
 
 @dataclass
 class SplineInbetweener:
-    """Eased SLERP for everything, then a C2 rotation spline for the modelled joints (body joints
-    12..21 and both hands) at every GENERATED frame, through each joint's observations. The same
+    """Eased SLERP for everything, then a C2 rotation spline for the joints of ``streams`` (body
+    joints 12..21, both hands) at every GENERATED frame, through each joint's observations. The same
     ``fill_all_many`` interface as ``KF2PInbetweener`` (evaluation only: it is not windowed, so an
     edit's cost grows with the sequence)."""
 
-    streams: dict[str, Any] = field(default_factory=dict)  # unused: evaluation selects streams by name
+    # the streams it fills ("body", "hand"); evaluation narrows this to the stream it scores
+    streams: dict[str, Any] = field(default_factory=lambda: {"body": "spline", "hand": "spline"})
     name: str = "spline"
 
     def fill_all_many(self, seqs, cancel: Callable[[], bool] | None = None, seed: int = 0):
         from .kf2p_inbetween import BODY, LEFT, RIGHT, KF2PInbetweener, _local_observed
 
         base = KF2PInbetweener({}, eased=True).fill_all_many(seqs, cancel, seed)
+        joints = (BODY if "body" in self.streams else ()) + ((LEFT + RIGHT) if "hand" in self.streams else ())
         out = []
         for seq, filled in zip(seqs, base):
             obs_j, _ = _local_observed(seq, 0, seq.n_frames)
-            rot = spline_fill(filled.rotations, obs_j, BODY + LEFT + RIGHT)
+            rot = spline_fill(filled.rotations, obs_j, joints)
             out.append(filled.replace(rotations=rot))
         return out
 

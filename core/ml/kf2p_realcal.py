@@ -70,7 +70,7 @@ def calibrate(data: str, half: str | None, every: int, phases: int = 1, spacings
     for k in GRID:
         inbs[f"model@{k:g}"] = load_inbetweener(model, strength=k, geometry=0.0)
     t0 = time.perf_counter()
-    res = evaluate(clips, inbs, spacings, phases)
+    res = evaluate(clips, inbs, spacings, phases, dtw_pa=False)
     out: dict[str, Any] = {"data": data, "half": half or "all", "every": every, "files": list(clips.text),
                            "grid": list(GRID), "margin": MARGIN, "smooth_tol": SMOOTH_TOL, "choice": {},
                            "ratios_vs_eased": {}}
