@@ -12,6 +12,8 @@ import importlib.util
 import os
 import sys
 
+from .errors import UserError
+
 COMMANDS: dict[str, str] = {
     "info": "frames, fps, joints, keyframes and segments of a file",
     "convert": "convert between formats (by extension)",
@@ -32,10 +34,6 @@ def module_available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
-
-
-class UserError(Exception):
-    """A mistake in the command line or the input: one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

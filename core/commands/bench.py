@@ -83,7 +83,7 @@ def bench_io(args) -> dict[str, Any]:
 
 
 def run(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
 
     targets = [n for n in sorted(BENCHES) if module_available(BENCHES[n][0])] if args.target == "all" else [args.target]
     results: dict[str, Any] = {}

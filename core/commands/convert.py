@@ -53,7 +53,7 @@ def add_landmark_options(group) -> None:
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
-    from ..cli import UserError
+    from ..errors import UserError
 
     parts = text.split(":")
     if len(parts) != 2:
@@ -71,7 +71,7 @@ FLAGS = {"smooth": "--no-smooth", "fit_skeleton": "--template-skeleton", "twist_
 
 def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: Path) -> dict:
     """The options among ``names`` the user gave, checked against ``func``'s signature."""
-    from ..cli import UserError
+    from ..errors import UserError
 
     given = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
     if not given:
@@ -91,7 +91,7 @@ def writer_options(fmt, args: argparse.Namespace, out: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io import registry
     from ..kinematics.resample import crop, resample
 

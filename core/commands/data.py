@@ -28,7 +28,7 @@ def _progress(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
 
     if args.data_command == "build":
         from ..data.corpus import build_corpus

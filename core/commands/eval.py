@@ -49,7 +49,7 @@ def _clean(x):
 
 
 def run(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
 
     module = EVALUATORS[args.target]
     if not module_available(module):

@@ -47,7 +47,7 @@ def key_frames(policy: str, seq, device: str = "cpu") -> list:
 
 
 def _frames(policy: str, seq, device: str) -> list:
-    from ..cli import UserError
+    from ..errors import UserError
 
     t = seq.n_frames
     kind, _, arg = policy.partition(":")
@@ -90,7 +90,7 @@ def _frames(policy: str, seq, device: str) -> list:
 
 
 def run(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io import registry
     from ..model.sequence import FrameState
 

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_map(text: str) -> dict[int, int]:
-    from ..cli import UserError
+    from ..errors import UserError
 
     out: dict[int, int] = {}
     for part in (p.strip() for p in text.split(",")):
@@ -46,7 +46,7 @@ def parse_map(text: str) -> dict[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io import registry
     from ..jobs.requests import merge_spans
     from ..kinematics.slerp import inbetween_baseline, smoothstep

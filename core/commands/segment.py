@@ -59,7 +59,7 @@ def _options(args, seg):
             merge_gap=base.merge_gap if args.merge_gap is None else args.merge_gap,
             peak_radius=base.peak_radius)
     except ValueError as e:
-        from ..cli import UserError
+        from ..errors import UserError
 
         raise UserError(str(e)) from None
 
@@ -100,7 +100,7 @@ def _decode_official(seq):
 
 
 def run(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io import registry
 
     src = Path(args.input)

@@ -26,7 +26,7 @@ def video_python(explicit: str | None) -> Path:
     for cand in (explicit, os.environ.get("SIGNFRAME_VIDEO_PYTHON"), str(ROOT / ".venv-video" / "bin" / "python")):
         if cand and Path(cand).is_file():
             return Path(cand)
-    from ..cli import UserError
+    from ..errors import UserError
 
     raise UserError("the video tracker is not installed: run scripts/setup_video.sh "
                     "(mediapipe in its own environment), or pass --python")
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import tempfile
 
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io.errors import FormatError
     from ..video.to_pose import worker_npz_to_pose
 

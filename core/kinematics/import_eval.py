@@ -226,7 +226,7 @@ def _pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(args) -> dict[str, Any]:
-    from ..cli import UserError
+    from ..errors import UserError
 
     folder = Path(args.data)
     if not folder.is_dir():
