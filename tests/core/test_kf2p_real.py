@@ -208,3 +208,24 @@ def test_eval_kf2p_on_a_folder_of_real_pose_files(pose_folder):
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert half.returncode == 0, half.stderr
     assert json.loads(half.stdout)["clips"] == len(list(pose_folder.glob("*.pose"))) // 2
+
+
+def test_real_calibration_rule_and_tables():
+    """``choose``: the lowest MPJPE among candidates at least 1 % below eased SLERP that are not
+    worse on DTW-JPE and not rougher; eased SLERP when none qualifies. ``specs_from_choice``
+    turns the choice into the refiner's tables (strength 0 wherever a classical method is used)."""
+    from core.ml import kf2p_realcal as C
+
+    def m(mpjpe, dtw=1.0, vel=1.0, jerk=1.0):
+        return {"mpjpe": mpjpe, "dtw_jpe": dtw, "velocity_error": vel, "jerk_error": jerk}
+
+    rows = {"eased": m(1.0), "pchip": m(0.90, dtw=1.01), "spline": m(0.95), "model@0.5": m(0.80, jerk=1.2),
+            "model@0.25": m(0.995)}
+    assert C.choose(rows, list(rows))[0] == "spline"  # pchip: worse DTW; model@0.5: jerk; 0.25: < 1 %
+    assert C.choose({"eased": m(1.0), "pchip": m(1.2)}, ["eased", "pchip"])[0] == "eased"
+    spec = R.RefinerSpec("hand", 15, timing=True)
+    choice = {"4": {"method": "pchip"}, "8": {"method": "model@0.5"}, "12": {"method": "eased"}}
+    out = C.specs_from_choice(spec, choice, record="eased")
+    assert out.strength_by_gap == ((4, 0.0), (8, 0.5), (12, 0.0))
+    assert out.fallback_by_gap == ((4, "pchip"), (8, ""), (12, "eased"))
+    assert out.geometry == 0.0 and out.record_fallback == "eased" and out.strength == 0.5
