@@ -119,7 +119,8 @@ class StreamSampler(Protocol):
 
 class RefinerSampler:
     """Our refiner (``core.ml.refiner``): corrections of the eased baseline (retiming along each
-    joint's key-to-key path, then residuals), x0 = variation * noise."""
+    joint's key-to-key path, then residuals), x0 = variation * noise; gaps its checkpoint's
+    ``fallback_by_gap`` hands to a classical method get that method instead."""
 
     multiple = 8
 
@@ -152,11 +153,13 @@ class RefinerSampler:
         if off or steps <= 0:
             return w.base
         gap = bracket_torch(w.obs)[3]  # (B, T, n) frames between the bracketing observations
-        fb = self.spec.fallback_at(gap) if self.strength is None and self.geometry is None else \
-            torch.zeros(gap.shape, dtype=torch.long)
-        if self.spec.record_fallback and self.strength is None and self.geometry is None:
+        # The calibrated tables decide, per frame and joint, between the network and a classical
+        # method (``RefinerSpec.fallback_by_gap``); a strength override runs the network everywhere.
+        tables = self.strength is None and self.geometry is None
+        fb = self.spec.fallback_at(gap) if tables else torch.zeros(gap.shape, dtype=torch.long, device=gap.device)
+        if self.spec.record_fallback and tables:
             fb = torch.where(in_record(w.obs), FALLBACKS.index(self.spec.record_fallback), fb)
-        need = (fb == 0) & ~w.obs
+        need = (fb == 0) & ~w.obs  # the network runs only if some frame needs it
         out = self._network(w, noise, steps, cancel, text_emb, gap) if need.any() else w.base
         for i, name in enumerate(FALLBACKS):
             sel = (fb == i) & ~w.obs
