@@ -93,10 +93,11 @@ def axis_rotation(axis: int, angle: np.ndarray) -> np.ndarray:
     return m
 
 
-def matrix_to_euler(m: np.ndarray, order: str) -> np.ndarray:
+def euler_radians_exact(m: np.ndarray, order: str) -> np.ndarray:
     """(..., 3, 3) -> (..., 3) radians listed in ``order``: R = R_a @ R_b @ R_c, |b| <= pi/2.
 
-    The first angle comes from the best-conditioned entries (a fixed choice at gimbal lock) and
+    Not ``core.model.rotations.matrix_to_euler`` (degrees, scipy): exports need angles that
+    rebuild the matrix exactly even at gimbal lock. The first angle comes from the best-conditioned entries (a fixed choice at gimbal lock) and
     the last is solved from what remains, so the three always rebuild ``m`` to input precision.
     """
     m = np.asarray(m, dtype=np.float64)
@@ -183,7 +184,7 @@ def euler_degrees(rotations: np.ndarray, orders: Seq[str]) -> np.ndarray:
     out = np.empty(rotations.shape[:2] + (3,))
     for order in sorted(set(orders)):
         cols = [j for j, o in enumerate(orders) if o == order]
-        out[:, cols] = continuous(matrix_to_euler(rotations[:, cols], order))
+        out[:, cols] = continuous(euler_radians_exact(rotations[:, cols], order))
     return np.degrees(out)
 
 

@@ -33,7 +33,7 @@ def test_euler_round_trip(mats, order):
 
 @pytest.mark.parametrize("order", ["ZXY", "XYZ", "ZYX", "YXZ"])
 def test_one_euler_conversion_with_an_explicit_unit(mats, order):
-    from core.io.export_prep import matrix_to_euler as export_angles
+    from core.io.export_prep import euler_radians_exact as export_angles
 
     # the exporters' radian angles (R = R_a @ R_b @ R_c) rebuild through the same function
     np.testing.assert_allclose(rot.euler_to_matrix(export_angles(mats, order), order, degrees=False), mats, atol=1e-9)
