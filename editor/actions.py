@@ -60,6 +60,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Selected frame range becomes GENERATED: the in-betweener fills it from the keys", separator=True),
     ActionSpec("keep_source", "Key", "&Keep recording in range (warp)", ("Shift+R",),
                "Selected frame range shows the recording again, re-timed and corrected by the keys"),
+    ActionSpec("insert_frames", "Key", "Insert &frames at playhead…", ("Ctrl+I",),
+               "Insert new frames before the playhead: the in-betweener fills them from the frames around",
+               separator=True),
+    ActionSpec("delete_frames", "Key", "Delete frame &range", ("Ctrl+Delete",),
+               "Remove the selected frame range with its keys; the cut is bridged by the in-betweener"),
     ActionSpec("accept_fast", "Key", "Accept &FAST proposals", ("Ctrl+F",),
                "Replace labels and keys in the selected range (or everywhere) by FAST's proposals", separator=True),
 

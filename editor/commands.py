@@ -188,6 +188,36 @@ class SetSpanState(EditCommand):
         return lambda seq: edits.set_span_state(seq, start, end, state)
 
 
+class InsertFrames(EditCommand):
+    """``n`` new frames before frame ``at``: material with no record (GENERATED), filled by the
+    in-betweener from the frames around (``edits.insert_frames``)."""
+
+    ID = 1009
+
+    def __init__(self, doc: Document, at: int, n: int) -> None:
+        super().__init__(doc, f"Insert {int(n)} frame{'s' if int(n) != 1 else ''} at {int(at)}")
+        self.at, self.n = int(at), int(n)
+
+    def edit(self) -> Callable[[Sequence], Change]:
+        at, n = self.at, self.n
+        return lambda seq: edits.insert_frames(seq, at, n)
+
+
+class DeleteFrames(EditCommand):
+    """Frames start..end inclusive removed with their keys and record; the cut is bridged by the
+    in-betweener (``edits.delete_frames``)."""
+
+    ID = 1010
+
+    def __init__(self, doc: Document, start: int, end: int) -> None:
+        super().__init__(doc, f"Delete frames {int(start)}-{int(end)}")
+        self.start, self.end = int(start), int(end)
+
+    def edit(self) -> Callable[[Sequence], Change]:
+        start, end = self.start, self.end
+        return lambda seq: edits.delete_frames(seq, start, end)
+
+
 class ApplyProposals(EditCommand):
     """Accept FAST's labels and keys for frames [lo, hi) (``edits.replace_segmentation``)."""
 

@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject
 
 from core.model.sequence import FrameState, Keyframe, segments_from_labels
 
-from .commands import ApplyProposals, DeleteKeys, EditCommand, InsertKey, RetimeKeys, SetSpanState, end_drag, push
+from .commands import (ApplyProposals, DeleteFrames, DeleteKeys, EditCommand, InsertFrames, InsertKey, RetimeKeys,
+                       SetSpanState, end_drag, push)
 from .proposals import fast_unavailable_reason, run_fast
 from .tasks import Task
 from .throttle import DragThrottle
@@ -129,6 +130,24 @@ class KeysController(QObject):
     def act_keep_source(self) -> None:
         if self.doc.range:
             self.push(SetSpanState(self.doc, *self.doc.range, FrameState.SOURCE))
+
+    def act_insert_frames(self, n: int | None = None) -> None:
+        """Insert frames before the playhead; asks how many unless ``n`` is given."""
+        if n is None:
+            from PySide6.QtWidgets import QInputDialog
+
+            n, ok = QInputDialog.getInt(self.win, "Insert frames", "Frames to insert before the playhead:",
+                                        int(round(self.doc.sequence.fps)), 1, 100_000)
+            if not ok:
+                return
+        self.push(InsertFrames(self.doc, self.doc.current_frame, n))
+
+    def act_delete_frames(self) -> None:
+        if not self.doc.range:
+            self._status("Select a frame range first (drag in the timeline's state band)", 6000)
+            return
+        self.push(DeleteFrames(self.doc, *self.doc.range))
+        self.doc.set_range(None)
 
     def act_accept_fast(self) -> Task | None:
         reason = fast_unavailable_reason()

@@ -101,3 +101,36 @@ def test_the_states_band_has_a_legend(qtbot, window):
     text = window.timeline.state_legend.textItem.toPlainText()
     for word in ("key", "recorded", "warped", "generated"):
         assert word in text
+
+
+def test_insert_and_delete_frames_from_the_key_menu(qtbot, window):
+    """Key > Insert frames adds GENERATED material the in-betweener fills; Key > Delete frame range
+    cuts the range (keys after it move earlier); each is one undo step that restores the frames."""
+    doc = window.doc
+    settle(qtbot, window)
+    before = doc.sequence
+    at = before.n_frames // 2
+    doc.set_current_frame(at)
+    window.keys.act_insert_frames(6)
+    settle(qtbot, window)
+    seq = doc.sequence
+    assert seq.n_frames == before.n_frames + 6 and doc.undo_stack.count() == 1
+    assert (seq.base_states[at:at + 6] == FrameState.GENERATED).all()
+    assert np.isfinite(seq.rotations[at:at + 6]).all()
+    later = [k.frame for k in before.keyframes if k.frame >= at]
+    assert [k.frame for k in seq.keyframes if k.frame >= at + 6] == [f + 6 for f in later]
+    doc.undo_stack.undo()
+    settle(qtbot, window)
+    np.testing.assert_array_equal(doc.sequence.rotations, before.rotations)
+
+    doc.set_range((at, at + 9))
+    window.acts["delete_frames"].trigger()
+    settle(qtbot, window)
+    seq = doc.sequence
+    assert seq.n_frames == before.n_frames - 10 and doc.range is None
+    assert [k.frame for k in seq.keyframes if k.frame >= at] == [k.frame - 10 for k in before.keyframes
+                                                                  if k.frame > at + 9]
+    doc.undo_stack.undo()
+    settle(qtbot, window)
+    assert doc.sequence.n_frames == before.n_frames
+    np.testing.assert_array_equal(doc.sequence.rotations, before.rotations)
