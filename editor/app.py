@@ -1,4 +1,5 @@
 """``python main.py [FILE] [--screenshot OUT.png] [--smplx DIR]``: the Signframe editor."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,11 @@ log = logging.getLogger("signframe")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python main.py", description="Signframe: keyframe editor for 3D signing")
     p.add_argument("file", nargs="?", help="a project (.signframe) or any importable motion file")
-    p.add_argument("--screenshot", metavar="OUT.png",
-                   help="open, wait for the first in-betweening result, save the window to OUT.png, exit")
+    p.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="open, wait for the first in-betweening result, save the window to OUT.png, exit",
+    )
     p.add_argument("--smplx", metavar="DIR", help="draw the real SMPL-X mesh from this model folder")
     p.add_argument("--settings", metavar="INI", help=argparse.SUPPRESS)  # tests: a private settings file
     p.add_argument("--recovery-dir", metavar="DIR", help=argparse.SUPPRESS)

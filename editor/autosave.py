@@ -5,6 +5,7 @@ original path in its editor metadata. It is written from a snapshot on a backgro
 ``Sequence`` is immutable), deleted when the document is saved or closed cleanly, and offered at
 the next start when it is still there (the editor crashed or was killed).
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,9 @@ class Autosaver(QObject):
     failed = Signal(str)
     _done = Signal(str, str)
 
-    def __init__(self, doc: Document, folder: str | Path | None = None, idle_ms: int = 3000,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, doc: Document, folder: str | Path | None = None, idle_ms: int = 3000, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.folder = Path(folder) if folder else default_recovery_dir()
@@ -63,8 +65,12 @@ class Autosaver(QObject):
             self.timer.start()  # a write is still running: try again after the next idle period
             return
         seq = self.doc.sequence
-        editor = {"recovery_of": str(self.doc.path) if self.doc.path else None, "saved_at": time.time(),
-                  "seed": self.doc.seed, "playhead": self.doc.current_frame}
+        editor = {
+            "recovery_of": str(self.doc.path) if self.doc.path else None,
+            "saved_at": time.time(),
+            "seed": self.doc.seed,
+            "playhead": self.doc.current_frame,
+        }
         path = self.path
 
         def work() -> None:

@@ -5,6 +5,7 @@ Every avatar answers ``pose(world_r (J, 3, 3), world_p (J, 3), local_r (J, 3, 3)
 (positions (V, 3), normals (V, 3))`` plus ``faces (F, 3)``, ``colors (V, 4)``, ``n_vertices``,
 ``dominant_joint (V,)`` (the joint that moves each vertex most) and ``name``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,10 @@ class CoreAvatar:
         self.n_vertices = len(v)
         self.faces = np.asarray(model.faces, np.uint32)
         rows = np.repeat(np.arange(self.n_vertices), model.joints.shape[1])
-        self._w = csr_matrix((np.asarray(model.weights, np.float64).ravel(), (rows, np.asarray(model.joints).ravel())),
-                             shape=(self.n_vertices, model.n_joints))
+        self._w = csr_matrix(
+            (np.asarray(model.weights, np.float64).ravel(), (rows, np.asarray(model.joints).ravel())),
+            shape=(self.n_vertices, model.n_joints),
+        )
         self._rest_v = v
         self._rest_j = np.asarray(model.rest_joints, np.float64)
         palette = np.array([list(rgb) + [1.0] for _, rgb in model.materials], np.float32)
@@ -52,7 +55,7 @@ class CoreAvatar:
         r = np.asarray(world_r, np.float64)
         shift = np.asarray(world_p, np.float64) - np.einsum("jab,jb->ja", r, self._rest_j)
         affine = np.concatenate([r.reshape(-1, 9), shift], 1)  # (J, 12)
-        b = self._w @ affine                                    # (V, 12)
+        b = self._w @ affine  # (V, 12)
         v = np.einsum("vab,vb->va", b[:, :9].reshape(-1, 3, 3), self._rest_v) + b[:, 9:]
         v = v.astype(np.float32)
         return v, self._normals(v)  # float32 in, float32 out
@@ -88,9 +91,15 @@ class SmplxAvatar:
         aa[self._index] = self._aa(local_r)
         t = lambda a: torch.as_tensor(a, dtype=torch.float32)[None]  # noqa: E731
         with torch.no_grad():
-            out = self.model(global_orient=t(aa[0]), body_pose=t(aa[1:22].reshape(-1)),
-                             left_hand_pose=t(aa[25:40].reshape(-1)), right_hand_pose=t(aa[40:55].reshape(-1)),
-                             jaw_pose=t(aa[22]), leye_pose=t(aa[23]), reye_pose=t(aa[24]))
+            out = self.model(
+                global_orient=t(aa[0]),
+                body_pose=t(aa[1:22].reshape(-1)),
+                left_hand_pose=t(aa[25:40].reshape(-1)),
+                right_hand_pose=t(aa[40:55].reshape(-1)),
+                jaw_pose=t(aa[22]),
+                leye_pose=t(aa[23]),
+                reye_pose=t(aa[24]),
+            )
         v = out.vertices[0].numpy()
         j0 = out.joints[0, 0].numpy()
         v = v - j0 + world_p[0]  # put SMPL-X's pelvis on ours

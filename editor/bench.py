@@ -12,6 +12,7 @@ Measured in a real window (under Xvfb when there is no display; the command re-r
   viewport repainted with the warped frames;
 - playback: frames drawn per second while playing at the sequence's rate, and frames dropped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -118,8 +119,10 @@ def untrained_refiner_dir() -> str:
     import tempfile
 
     folder = tempfile.mkdtemp(prefix="signframe-bench-kf2p-")
-    code = ("import sys; from core.ml.refiner import RefinerNet, save_refiner\n"
-            "for s in ('body', 'hand'): save_refiner(f'{sys.argv[1]}/{s}.pt', RefinerNet.create(s))\n")
+    code = (
+        "import sys; from core.ml.refiner import RefinerNet, save_refiner\n"
+        "for s in ('body', 'hand'): save_refiner(f'{sys.argv[1]}/{s}.pt', RefinerNet.create(s))\n"
+    )
     subprocess.run([sys.executable, "-c", code, folder], cwd=ROOT, check=True)
     return folder
 
@@ -146,8 +149,13 @@ def run(args) -> dict:
 
     seq = tiled_demo(args.minutes)
     tmp = tempfile.mkdtemp(prefix="signframe-bench-")
-    win = MainWindow(seq, None, settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat),
-                     recovery_dir=tmp, autosave_ms=3000)
+    win = MainWindow(
+        seq,
+        None,
+        settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat),
+        recovery_dir=tmp,
+        autosave_ms=3000,
+    )
     win.ask_save = lambda: "discard"
     win.resize(1280, 860)
     win.show()
@@ -157,8 +165,13 @@ def run(args) -> dict:
         win.set_model(args.model, announce=False)
     bridge, doc, tl = win.bridge, win.doc, win.timeline
     wait_until(app, lambda: bridge.results_applied > 0 and not bridge.service.busy, 60)
-    out: dict = {"sequence_frames": seq.n_frames, "sequence_minutes": round(seq.duration / 60, 2),
-                 "fps": seq.fps, "model": bridge.model, "keys": len(seq.keyframes)}
+    out: dict = {
+        "sequence_frames": seq.n_frames,
+        "sequence_minutes": round(seq.duration / 60, 2),
+        "fps": seq.fps,
+        "model": bridge.model,
+        "keys": len(seq.keyframes),
+    }
 
     # --- drag: real mouse events on the timeline, a key moved back and forth ------------------
     key = int(seq.key_frames[len(seq.key_frames) // 2])
@@ -182,21 +195,28 @@ def run(args) -> dict:
     wait_until(app, lambda: not bridge.service.busy and not doc.pending, 30)
     app.recording = False
     busy = list(app.durations)
-    out["drag"] = {"mouse_moves": len(path), "seconds": round(drag_s, 2), "events": len(busy),
-                   "gui_busy_ms": {"median": round(pct(busy, 50), 3), "p95": round(pct(busy, 95), 2),
-                                   "p99": round(pct(busy, 99), 2), "max": round(max(busy), 2)},
-                   "events_over_16ms": int(sum(d > 16 for d in busy)),
-                   "results_during_drag": bridge.results_applied - results0,
-                   "undo_steps": doc.undo_stack.count()}
+    out["drag"] = {
+        "mouse_moves": len(path),
+        "seconds": round(drag_s, 2),
+        "events": len(busy),
+        "gui_busy_ms": {
+            "median": round(pct(busy, 50), 3),
+            "p95": round(pct(busy, 95), 2),
+            "p99": round(pct(busy, 99), 2),
+            "max": round(max(busy), 2),
+        },
+        "events_over_16ms": int(sum(d > 16 for d in busy)),
+        "results_during_drag": bridge.results_applied - results0,
+        "undo_steps": doc.undo_stack.count(),
+    }
     if args.verbose:
         from collections import Counter
 
         out["drag"]["slow_events"] = Counter(f"{r}:{e}" for _, r, e in app.slow).most_common(8)
 
     # --- edit -> regenerated frames on screen ----------------------------------------------
-    from editor.commands import RetimeKeys, push
-
     from core.model.sequence import FrameState
+    from editor.commands import RetimeKeys, push
 
     lat, warp_lat = [], []
     mids = [k.frame for k in doc.sequence.keyframes if k.kind.value == "mid"]
@@ -216,19 +236,27 @@ def run(args) -> dict:
         if warp:
             # a retime of recorded motion is final when the edit is applied (the time-warp is
             # closed-form, on the GUI thread): on screen at the first viewport render after it
-            ok = wait_until(app, lambda: win.viewport.last_paint > t0, 10)
+            ok = wait_until(app, lambda t0=t0: win.viewport.last_paint > t0, 10)
             if ok:
                 warp_lat.append((win.viewport.last_paint - t0) * 1e3)
-            wait_until(app, lambda: bridge.results_applied > applied0, 10)
+            wait_until(app, lambda applied0=applied0: bridge.results_applied > applied0, 10)
             continue
         # on screen: the first viewport render after the regenerated frames were applied
-        ok = wait_until(app, lambda: bridge.results_applied > applied0
-                        and win.viewport.last_paint > bridge.last_applied_at, 10)
+        ok = wait_until(
+            app,
+            lambda applied0=applied0: (
+                bridge.results_applied > applied0 and win.viewport.last_paint > bridge.last_applied_at
+            ),
+            10,
+        )
         if ok:
             lat.append((win.viewport.last_paint - t0) * 1e3)
     out["edit_to_screen_ms"] = {"n": len(lat), "median": round(pct(lat, 50), 1), "p95": round(pct(lat, 95), 1)}
-    out["edit_to_screen_warp_ms"] = {"n": len(warp_lat), "median": round(pct(warp_lat, 50), 1),
-                                     "p95": round(pct(warp_lat, 95), 1)}
+    out["edit_to_screen_warp_ms"] = {
+        "n": len(warp_lat),
+        "median": round(pct(warp_lat, 50), 1),
+        "p95": round(pct(warp_lat, 95), 1),
+    }
     if bridge.last_result is not None:
         out["inbetween_compute_ms_last"] = round(bridge.last_result.compute_ms, 2)
         out["device"] = bridge.last_result.device
@@ -243,10 +271,15 @@ def run(args) -> dict:
     wait_until(app, lambda: False, args.play_seconds)
     pb.stop()
     el = time.perf_counter() - t0
-    out["playback"] = {"target_fps": seq.fps, "seconds": round(el, 2),
-                       "drawn_fps": round((win.viewport.frames_drawn - drawn0) / el, 1),
-                       "frames_shown": pb.frames_shown, "frames_dropped": pb.frames_dropped,
-                       "avatar": win.viewport.avatar.name, "vertices": win.viewport.avatar.n_vertices}
+    out["playback"] = {
+        "target_fps": seq.fps,
+        "seconds": round(el, 2),
+        "drawn_fps": round((win.viewport.frames_drawn - drawn0) / el, 1),
+        "frames_shown": pb.frames_shown,
+        "frames_dropped": pb.frames_dropped,
+        "avatar": win.viewport.avatar.name,
+        "vertices": win.viewport.avatar.n_vertices,
+    }
     win.close()
     if not args.skip_startup:
         out["window_up_s"] = round(statistics.median(measure_window_up() for _ in range(3)), 2)
@@ -257,8 +290,11 @@ def run(args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m editor.bench", description=__doc__.splitlines()[0])
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--model", help="in-betweener (registry name, or untrained-kf2p: a fresh bundled-size "
-                   "refiner, for its cost); default: the editor's choice")
+    p.add_argument(
+        "--model",
+        help="in-betweener (registry name, or untrained-kf2p: a fresh bundled-size "
+        "refiner, for its cost); default: the editor's choice",
+    )
     p.add_argument("--minutes", type=float, default=1.0, help="sequence length for the drag (default 1)")
     p.add_argument("--edits", type=int, default=20, help="edits timed for edit -> screen latency")
     p.add_argument("--play-seconds", type=float, default=4.0)
@@ -266,7 +302,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="list the receivers of events over 16 ms")
     args = p.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "editor.bench", *(argv or sys.argv[1:])]
+        cmd = [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x1024x24",
+            sys.executable,
+            "-m",
+            "editor.bench",
+            *(argv or sys.argv[1:]),
+        ]
         return subprocess.call(cmd, cwd=ROOT)
     out = run(args)
     if args.json:

@@ -5,6 +5,7 @@ Each event-loop turn with edits sends one frozen snapshot; the worker's results
 are re-emitted through a queued signal so they land on the GUI thread, where the link applies
 them (results for an older generation than the document's are dropped: core's rule).
 """
+
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from core.jobs import InbetweenResult, model_spec
+from core.jobs import InbetweenResult
 from core.jobs.document_link import DocumentLink
 
 from .document import Document
@@ -20,9 +21,9 @@ from .document import Document
 
 class InbetweenBridge(QObject):
     """Signals (GUI thread):
-      started(generation): the worker picked up a request.
-      finished(result, applied): a result arrived; ``applied`` False when it was stale.
-      stateChanged(text): "idle" / "running" / "error: ..." for the status bar.
+    started(generation): the worker picked up a request.
+    finished(result, applied): a result arrived; ``applied`` False when it was stale.
+    stateChanged(text): "idle" / "running" / "error: ..." for the status bar.
     """
 
     started = Signal(int)
@@ -31,8 +32,9 @@ class InbetweenBridge(QObject):
     _fromWorker = Signal(object)
     _startedInWorker = Signal(int)
 
-    def __init__(self, doc: Document, model: str = "eased", options: dict | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, doc: Document, model: str = "eased", options: dict | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.last_latency_ms: float | None = None
@@ -49,8 +51,13 @@ class InbetweenBridge(QObject):
         # interval: 5 ms by default, long enough to push GUI events past a frame; 1 ms keeps the
         # GUI thread's waits short (measured in ``python -m editor.bench``)
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
-        self.link = DocumentLink(doc.model, self._fromWorker.emit, model=model, options=options,
-                                 on_started=lambda req: self._startedInWorker.emit(req.generation))
+        self.link = DocumentLink(
+            doc.model,
+            self._fromWorker.emit,
+            model=model,
+            options=options,
+            on_started=lambda req: self._startedInWorker.emit(req.generation),
+        )
         self.service = self.link.service
         doc.sequenceEdited.connect(lambda lo, hi: self.schedule())
         doc.sequenceReplaced.connect(self.schedule)

@@ -6,10 +6,12 @@ Generated frames are not part of any command: in-betweening output is written wi
 ``Sequence.with_generated`` and recomputed after undo / redo. Call ``end_drag`` when a gesture
 finishes.
 """
+
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Hashable, Iterable, Mapping, Sequence as Seq
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Sequence as Seq
 
 import numpy as np
 from PySide6.QtGui import QUndoCommand
@@ -61,8 +63,14 @@ class EditCommand(QUndoCommand):
     @property
     def step(self) -> EditStep:
         if self._step is None:  # built on first use: subclasses set their parameters after __init__
-            self._step = EditStep(self.doc.model, self.edit(), kind=self.ID, drag_id=self.drag_id,
-                                  merge_key=self.merge_key(), noop=self.is_noop())
+            self._step = EditStep(
+                self.doc.model,
+                self.edit(),
+                kind=self.ID,
+                drag_id=self.drag_id,
+                merge_key=self.merge_key(),
+                noop=self.is_noop(),
+            )
         return self._step
 
     def prepare(self) -> None:
@@ -102,8 +110,9 @@ class RetimeKeys(EditCommand):
 
     ID = 1001
 
-    def __init__(self, doc: Document, mapping: Mapping[int, int], text: str = "Retime keys",
-                 drag_id: int | None = None) -> None:
+    def __init__(
+        self, doc: Document, mapping: Mapping[int, int], text: str = "Retime keys", drag_id: int | None = None
+    ) -> None:
         super().__init__(doc, text, drag_id)
         self.mapping = {int(a): int(b) for a, b in mapping.items()}
 
@@ -120,8 +129,15 @@ class SetJointRotations(EditCommand):
 
     ID = 1002
 
-    def __init__(self, doc: Document, frame: int, joints: Seq[int], rotations: np.ndarray,
-                 text: str = "Edit pose", drag_id: int | None = None) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        frame: int,
+        joints: Seq[int],
+        rotations: np.ndarray,
+        text: str = "Edit pose",
+        drag_id: int | None = None,
+    ) -> None:
         super().__init__(doc, text, drag_id)
         self.frame = int(frame)
         self.joints = [int(j) for j in joints]
@@ -138,8 +154,14 @@ class SetJointRotations(EditCommand):
 class InsertKey(EditCommand):
     ID = 1003
 
-    def __init__(self, doc: Document, frame: int, kind: KeyKind = KeyKind.USER, pose: np.ndarray | None = None,
-                 text: str = "Insert key") -> None:
+    def __init__(
+        self,
+        doc: Document,
+        frame: int,
+        kind: KeyKind = KeyKind.USER,
+        pose: np.ndarray | None = None,
+        text: str = "Insert key",
+    ) -> None:
         super().__init__(doc, f"{text} at {frame}")
         self.frame, self.kind, self.pose = int(frame), kind, pose
 
@@ -173,7 +195,7 @@ class SetKeyKind(EditCommand):
 
 
 class SetSpanState(EditCommand):
-    """"Regenerate from keys" (GENERATED) or "keep recording" (SOURCE: the warped, corrected
+    """ "Regenerate from keys" (GENERATED) or "keep recording" (SOURCE: the warped, corrected
     record) on frames start..end inclusive."""
 
     ID = 1006

@@ -1,13 +1,29 @@
 """Dialogs: errors, the keyboard help, export options, recovery, model settings."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 ErrorReporter = Callable[[QWidget, str, str], None]
 
@@ -36,9 +52,11 @@ class HelpDialog(QDialog):
                 table.setItem(i, c, QTableWidgetItem(text))
         table.resizeColumnsToContents()
         table.horizontalHeader().setStretchLastSection(True)
-        note = QLabel("Blender habits: Space plays, I inserts a key, X / Delete deletes, G grabs and S scales "
-                      "the selected keys (move the mouse, click or Enter to confirm, Esc to cancel, or type a "
-                      "number), arrows step frames, Up / Down jump between keys.")
+        note = QLabel(
+            "Blender habits: Space plays, I inserts a key, X / Delete deletes, G grabs and S scales "
+            "the selected keys (move the mouse, click or Enter to confirm, Esc to cancel, or type a "
+            "number), arrows step frames, Up / Down jump between keys."
+        )
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -52,18 +70,25 @@ class HelpDialog(QDialog):
 class ExportOptions:
     path: Path
     start: int
-    end: int           # inclusive
+    end: int  # inclusive
     fps: float
-    up: str            # "y" / "z"
-    unit: str          # "m" / "cm"
+    up: str  # "y" / "z"
+    unit: str  # "m" / "cm"
     mesh: bool
 
 
 class ExportDialog(QDialog):
     """Path, frame range, frame rate, up axis, unit and mesh for one export."""
 
-    def __init__(self, n_frames: int, fps: float, selection: tuple[int, int] | None, default_path: Path,
-                 extension: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        n_frames: int,
+        fps: float,
+        selection: tuple[int, int] | None,
+        default_path: Path,
+        extension: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.extension = extension
@@ -115,15 +140,26 @@ class ExportDialog(QDialog):
 
     def options(self) -> ExportOptions:
         start, end = self.range.currentData()
-        return ExportOptions(Path(self.path.text()), int(start), int(end), float(self.fps.value()),
-                             self.up.currentData(), self.unit.currentData(), self.mesh.isChecked())
+        return ExportOptions(
+            Path(self.path.text()),
+            int(start),
+            int(end),
+            float(self.fps.value()),
+            self.up.currentData(),
+            self.unit.currentData(),
+            self.mesh.isChecked(),
+        )
 
 
 def ask_recover(parent: QWidget, path: Path, original: str | None) -> bool:
     what = f"“{Path(original).name}”" if original else "an untitled document"
-    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
-                      f"Signframe found unsaved changes to {what} from a session that did not close cleanly.",
-                      QMessageBox.StandardButton.NoButton, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Recover unsaved work?",
+        f"Signframe found unsaved changes to {what} from a session that did not close cleanly.",
+        QMessageBox.StandardButton.NoButton,
+        parent,
+    )
     recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
     box.setDefaultButton(recover)
@@ -168,5 +204,12 @@ class ModelSettingsDialog(QDialog):
             edit.setText(path)
 
 
-__all__ = ["show_error", "HelpDialog", "ExportDialog", "ExportOptions", "ask_recover", "ModelSettingsDialog",
-           "ErrorReporter"]
+__all__ = [
+    "show_error",
+    "HelpDialog",
+    "ExportDialog",
+    "ExportOptions",
+    "ask_recover",
+    "ModelSettingsDialog",
+    "ErrorReporter",
+]

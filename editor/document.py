@@ -6,6 +6,7 @@ Qt, testable headless); this class re-emits the model's events as Qt signals and
 ``apply_edit``; generated frames arrive through ``apply_generated``. Views observe the signals
 and never write.
 """
+
 from __future__ import annotations
 
 import os
@@ -159,7 +160,7 @@ class Document(QObject):
     def apply_edit(self, seq: Sequence, dirty: Span) -> None:
         self.model.apply_edit(seq, dirty)
 
-    def apply_generated(self, result: "GeneratedFrames") -> bool:
+    def apply_generated(self, result: GeneratedFrames) -> bool:
         return self.model.apply_generated(result)
 
     def replace_sequence(self, seq: Sequence, path: str | Path | None) -> None:

@@ -1,5 +1,6 @@
 """Files: open (in the background), save, save as, export with progress, recent files, and the
 "unsaved changes" question. The main window wires its actions here."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,13 +18,15 @@ if TYPE_CHECKING:
 
     from .main_window import MainWindow
 
-OPEN_FILTER = ("Motion and projects (*.signframe *.npz *.pose *.bvh *.eaf);;Signframe project (*.signframe);;"
-               "SMPL-X / SignSparK (*.npz);;MediaPipe pose (*.pose);;BVH (*.bvh);;All files (*)")
+OPEN_FILTER = (
+    "Motion and projects (*.signframe *.npz *.pose *.bvh *.eaf);;Signframe project (*.signframe);;"
+    "SMPL-X / SignSparK (*.npz);;MediaPipe pose (*.pose);;BVH (*.bvh);;All files (*)"
+)
 MAX_RECENT = 8
 
 
 class FileController(QObject):
-    def __init__(self, win: "MainWindow") -> None:
+    def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self.win = win
         self.doc = win.doc
@@ -156,16 +159,22 @@ class FileController(QObject):
                 out = resample(out, options.fps)
             fn = format_for(options.path, for_write=True).load().write
             accepted = inspect.signature(fn).parameters
-            kw = {k: v for k, v in (("up", options.up), ("unit", options.unit), ("mesh", options.mesh),
-                                    ("progress", progress)) if k in accepted}
+            kw = {
+                k: v
+                for k, v in (("up", options.up), ("unit", options.unit), ("mesh", options.mesh), ("progress", progress))
+                if k in accepted
+            }
             if "mesh" in kw and not options.mesh:
                 kw.pop("mesh")
             write(options.path, out, **kw)
             return options.path
 
         task = Task(work, f"Exporting {options.path.name}…", self.win, show_after_ms=150)
-        task.done.connect(lambda res, err: self.win.report_error(self.win, "Export failed", err) if err
-                          else self._status(f"Exported {res}", 6000))
+        task.done.connect(
+            lambda res, err: (
+                self.win.report_error(self.win, "Export failed", err) if err else self._status(f"Exported {res}", 6000)
+            )
+        )
         self._tasks.append(task)
         return task.start()
 
@@ -179,7 +188,7 @@ class FileController(QObject):
         self.win.settings.setValue("files/recent", items[:MAX_RECENT])
         self.build_recent_menu()
 
-    def build_recent_menu(self, file_menu: QMenu | None = None, before: "QAction | None" = None) -> None:
+    def build_recent_menu(self, file_menu: QMenu | None = None, before: QAction | None = None) -> None:
         """The File menu's "Open Recent" (created in ``file_menu`` before ``before`` the first time)."""
         if self.recent_menu is None:
             if file_menu is None:
@@ -194,13 +203,18 @@ class FileController(QObject):
 
     # --- unsaved changes --------------------------------------------------------------------------
     def ask_save(self) -> str:
-        """"save", "discard" or "cancel", from a dialog."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes", f"Save the changes to {self.doc.title}?",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self.win)
+        """ "save", "discard" or "cancel", from a dialog."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved changes",
+            f"Save the changes to {self.doc.title}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self.win,
+        )
         r = box.exec()
         return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
-            QMessageBox.StandardButton(r), "cancel")
+            QMessageBox.StandardButton(r), "cancel"
+        )
 
     def confirm_discard(self) -> bool:
         """True when the document may be replaced or closed (saved first if the user asks)."""

@@ -5,6 +5,7 @@ this visual compiles its shader once and only uploads new positions / normals (E
 Lighting: hemisphere ambient plus two fixed lights (key and fill), two-sided; a uniform tint
 marks generated frames; a uniform alpha draws the onion-skin ghosts.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,12 +5,25 @@ angles. Every change is an undo command (a slider drag is one merged step) and r
 frames around the key. Copy / paste a pose or one hand, mirror a hand, reset to rest, and
 "regenerate from keys" / "keep recording (warp)" for the selected frame range live here too.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.model.sequence import FrameState, KeyKind
 from core.model.skeleton import FINGERS, N_BODY, N_HAND
@@ -121,8 +134,12 @@ class Inspector(QWidget):
             ("copy_pose", "Copy pose", "Copy the whole pose at this key", self.copy_pose),
             ("paste_pose", "Paste pose", "Paste the copied pose onto this key", self.paste_pose),
             ("copy_hand", "Copy hand", "Copy the selected hand's shape", self.copy_hand),
-            ("paste_hand", "Paste hand", "Paste the copied handshape onto the selected hand (mirrored if needed)",
-             self.paste_hand),
+            (
+                "paste_hand",
+                "Paste hand",
+                "Paste the copied handshape onto the selected hand (mirrored if needed)",
+                self.paste_hand,
+            ),
             ("mirror_lr", "Mirror L → R", "Give the right hand the left hand's shape", lambda: self.mirror("left")),
             ("mirror_rl", "Mirror R → L", "Give the left hand the right hand's shape", lambda: self.mirror("right")),
         ]
@@ -140,12 +157,16 @@ class Inspector(QWidget):
         self.range_label.setWordWrap(True)
         row = QHBoxLayout()
         self.regen = QPushButton("Regenerate from keys")
-        self.regen.setToolTip("Frames in the range become GENERATED: the in-betweener fills them from the keys "
-                              "(the recording there is set aside, not lost)")
+        self.regen.setToolTip(
+            "Frames in the range become GENERATED: the in-betweener fills them from the keys "
+            "(the recording there is set aside, not lost)"
+        )
         self.regen.clicked.connect(lambda: self.set_span(FrameState.GENERATED))
         self.keep = QPushButton("Keep recording (warp)")
-        self.keep.setToolTip("Frames in the range show the recording again, re-timed with the keys and "
-                             "carrying their corrections (the default wherever a recording exists)")
+        self.keep.setToolTip(
+            "Frames in the range show the recording again, re-timed with the keys and "
+            "carrying their corrections (the default wherever a recording exists)"
+        )
         self.keep.clicked.connect(lambda: self.set_span(FrameState.SOURCE))
         row.addWidget(self.regen)
         row.addWidget(self.keep)
@@ -361,15 +382,29 @@ class Inspector(QWidget):
     def reset_joint(self) -> None:
         key, j = self.doc.current_key(), self.doc.joint
         if key is not None and j >= 0:
-            self._push(SetJointRotations(self.doc, key, [j], np.eye(3, dtype=np.float32)[None],
-                                         f"Reset {self.doc.sequence.skeleton.names[j]}"))
+            self._push(
+                SetJointRotations(
+                    self.doc,
+                    key,
+                    [j],
+                    np.eye(3, dtype=np.float32)[None],
+                    f"Reset {self.doc.sequence.skeleton.names[j]}",
+                )
+            )
 
     def reset_hand(self) -> None:
         key, side = self.doc.current_key(), self._hand_side()
         if key is not None and side:
             joints = pc.hand_joints(side)
-            self._push(SetJointRotations(self.doc, key, joints, np.tile(np.eye(3, dtype=np.float32), (len(joints), 1, 1)),
-                                         f"Reset {side} hand"))
+            self._push(
+                SetJointRotations(
+                    self.doc,
+                    key,
+                    joints,
+                    np.tile(np.eye(3, dtype=np.float32), (len(joints), 1, 1)),
+                    f"Reset {side} hand",
+                )
+            )
 
     def copy_pose(self) -> None:
         key = self.doc.current_key()
@@ -381,8 +416,11 @@ class Inspector(QWidget):
     def paste_pose(self) -> None:
         key = self.doc.current_key()
         if key is not None and self.clipboard_pose is not None:
-            self._push(SetJointRotations(self.doc, key, list(range(self.doc.sequence.n_joints)), self.clipboard_pose,
-                                         f"Paste pose at {key}"))
+            self._push(
+                SetJointRotations(
+                    self.doc, key, list(range(self.doc.sequence.n_joints)), self.clipboard_pose, f"Paste pose at {key}"
+                )
+            )
 
     def copy_hand(self) -> None:
         key, side = self.doc.current_key(), self._hand_side()

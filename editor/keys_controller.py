@@ -1,17 +1,29 @@
 """Keys and frame ranges: undo / redo, selection, insert / delete, nudge, grab / scale, the
 timeline's key drags (through the one drag throttle), regenerate / keep recording, accepting
 FAST's proposals. Every change is an undo command (``editor.commands``)."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject
 
 from core.model.sequence import FrameState, Keyframe, segments_from_labels
 
-from .commands import (ApplyProposals, DeleteFrames, DeleteKeys, EditCommand, InsertFrames, InsertKey, RetimeKeys,
-                       SetSpanState, end_drag, push)
+from .commands import (
+    ApplyProposals,
+    DeleteFrames,
+    DeleteKeys,
+    EditCommand,
+    InsertFrames,
+    InsertKey,
+    RetimeKeys,
+    SetSpanState,
+    end_drag,
+    push,
+)
 from .proposals import fast_unavailable_reason, run_fast
 from .tasks import Task
 from .throttle import DragThrottle
@@ -23,7 +35,7 @@ SELECT_FIRST = "Select keys first (click, shift-click or drag a box)"
 
 
 class KeysController(QObject):
-    def __init__(self, win: "MainWindow") -> None:
+    def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self.win = win
         self.doc = win.doc
@@ -136,8 +148,14 @@ class KeysController(QObject):
         if n is None:
             from PySide6.QtWidgets import QInputDialog
 
-            n, ok = QInputDialog.getInt(self.win, "Insert frames", "Frames to insert before the playhead:",
-                                        int(round(self.doc.sequence.fps)), 1, 100_000)
+            n, ok = QInputDialog.getInt(
+                self.win,
+                "Insert frames",
+                "Frames to insert before the playhead:",
+                int(round(self.doc.sequence.fps)),
+                1,
+                100_000,
+            )
             if not ok:
                 return
         self.push(InsertFrames(self.doc, self.doc.current_frame, n))
@@ -185,5 +203,6 @@ class KeysController(QObject):
         acts["redo"].setEnabled(doc.undo_stack.canRedo())
         reason = fast_unavailable_reason()
         acts["accept_fast"].setEnabled(reason is None)
-        acts["accept_fast"].setToolTip(reason or "Replace labels and keys in the selected range (or everywhere) "
-                                       "by FAST's proposals (Ctrl+F)")
+        acts["accept_fast"].setToolTip(
+            reason or "Replace labels and keys in the selected range (or everywhere) by FAST's proposals (Ctrl+F)"
+        )

@@ -3,11 +3,12 @@ menus, toolbar and shortcuts from the action table. The work behind the actions 
 controllers the window wires: files (``FileController``), keys and ranges (``KeysController``),
 playback (``PlaybackController``); the window itself keeps the view, model and help actions.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
@@ -41,9 +42,17 @@ class MainWindow(QMainWindow):
     fileOpened = Signal(str)
     firstResultShown = Signal()
 
-    def __init__(self, sequence: Sequence, path: str | Path | None = None, *, settings: QSettings | None = None,
-                 error_reporter: ErrorReporter | None = None, smplx_dir: str | None = None,
-                 recovery_dir: str | Path | None = None, autosave_ms: int = 3000) -> None:
+    def __init__(
+        self,
+        sequence: Sequence,
+        path: str | Path | None = None,
+        *,
+        settings: QSettings | None = None,
+        error_reporter: ErrorReporter | None = None,
+        smplx_dir: str | None = None,
+        recovery_dir: str | Path | None = None,
+        autosave_ms: int = 3000,
+    ) -> None:
         super().__init__()
         self.settings = settings or QSettings()
         self.report_error: ErrorReporter = error_reporter or show_error
@@ -250,8 +259,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"New seed {seed}: regenerating", 3000)
 
     def act_model_settings(self) -> None:
-        dlg = ModelSettingsDialog(self.settings.value("models/official_checkpoint", "", str),
-                                  self.settings.value("models/smplx_dir", "", str), self)
+        dlg = ModelSettingsDialog(
+            self.settings.value("models/official_checkpoint", "", str),
+            self.settings.value("models/smplx_dir", "", str),
+            self,
+        )
         if dlg.exec() == ModelSettingsDialog.DialogCode.Accepted:
             self.settings.setValue("models/official_checkpoint", dlg.checkpoint.text())
             self.settings.setValue("models/smplx_dir", dlg.smplx.text())
@@ -325,9 +337,12 @@ class MainWindow(QMainWindow):
         HelpDialog(action_table.shortcut_rows(), self).exec()
 
     def act_about(self) -> None:
-        QMessageBox.about(self, "About Signframe",
-                          "<b>Signframe</b><br>Keyframe editor for 3D sign-language animation.<br>"
-                          "In-betweening after SignSparK (KF2P), sign segmentation after FAST.")
+        QMessageBox.about(
+            self,
+            "About Signframe",
+            "<b>Signframe</b><br>Keyframe editor for 3D sign-language animation.<br>"
+            "In-betweening after SignSparK (KF2P), sign segmentation after FAST.",
+        )
 
 
 __all__ = ["MainWindow"]

@@ -4,6 +4,7 @@ Used until ``core.avatar`` (the skinned signer) is importable. Every vertex belo
 so posing is one batched rotate-and-translate and normals rotate with their joint: no normal
 recomputation per frame, cheap enough for software GL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ HAIR = (0.18, 0.13, 0.10, 1.0)
 @dataclass
 class PartMesh:
     vertices: np.ndarray  # (V, 3) rest positions, metres
-    faces: np.ndarray     # (F, 3)
+    faces: np.ndarray  # (F, 3)
     joint: int | np.ndarray  # one joint, or one per vertex (the torso: one per ring)
     color: tuple[float, float, float, float]
 
@@ -46,7 +47,9 @@ def _rings_to_faces(n_rings: int, n: int, offset: int = 0) -> list[tuple[int, in
     return faces
 
 
-def capsule(p0, p1, r0: float, r1: float, n: int = 10, cap: int = 3, flat: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def capsule(
+    p0, p1, r0: float, r1: float, n: int = 10, cap: int = 3, flat: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """A tapered capsule from p0 to p1 (radii r0, r1); ``flat`` < 1 squashes one side (a palm)."""
     p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
     axis = p1 - p0
@@ -166,8 +169,14 @@ class Mannequin:
             add(capsule(p0, p1, r0, r1, n=n, flat=flat), a, color)
 
         # torso: one elliptical ring per spine joint, each moving with its joint
-        ring_specs = [("pelvis", 0.0, 0.150, 0.100), ("spine1", 0.0, 0.145, 0.095), ("spine2", 0.0, 0.150, 0.100),
-                      ("spine3", 0.0, 0.165, 0.105), ("spine3", 0.10, 0.180, 0.100), ("neck", -0.04, 0.12, 0.07)]
+        ring_specs = [
+            ("pelvis", 0.0, 0.150, 0.100),
+            ("spine1", 0.0, 0.145, 0.095),
+            ("spine2", 0.0, 0.150, 0.100),
+            ("spine3", 0.0, 0.165, 0.105),
+            ("spine3", 0.10, 0.180, 0.100),
+            ("neck", -0.04, 0.12, 0.07),
+        ]
         sections = [(rest[idx[j]] + [0, dy, 0], rx, rz) for j, dy, rx, rz in ring_specs]
         n = 16
         tv, tf, _ = loft(sections, n)
@@ -180,7 +189,7 @@ class Mannequin:
         add(ellipsoid(head, (0.078, 0.105, 0.092)), "head", SKIN)
         add(ellipsoid(head + [0.0, 0.028, -0.022], (0.082, 0.088, 0.086)), "head", HAIR)
         add(ellipsoid(head + [0.0, -0.015, 0.092], (0.013, 0.018, 0.012), n=8, m=6), "head", SKIN)  # nose
-        for side, x in (("left", 0.028), ("right", -0.028)):  # eyes
+        for x in (0.028, -0.028):  # eyes (left, right)
             add(ellipsoid(head + [x, 0.012, 0.083], (0.010, 0.007, 0.006), n=8, m=6), "head", (0.12, 0.10, 0.10, 1))
 
         for side in ("left", "right"):

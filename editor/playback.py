@@ -1,6 +1,7 @@
 """Playback at the sequence's fps: the frame shown is computed from a monotonic clock
 (``QElapsedTimer``), so a slow redraw drops frames instead of drifting behind.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,8 +1,10 @@
 """Playback actions: play / pause, step, jump between keys, first / last frame, loop, speed; and
 the status bar's fps readout while playing."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class PlaybackController(QObject):
-    def __init__(self, win: "MainWindow") -> None:
+    def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self.win = win
         self.playback = Playback(win.doc, win)

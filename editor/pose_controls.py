@@ -9,6 +9,7 @@ turns towards the thumb). A right-hand rotation is mirrored into that frame with
 handshape on both hands. R = Rz'(flex) Ry'(spread) Rx'(twist) (spread, the middle angle, stays
 far from the +-90 degree gimbal lock); the twist is kept as it was.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,9 +34,9 @@ EULER = "XYZ"  # intrinsic order of the three angles of body joints
 
 @dataclass(frozen=True)
 class FingerJoint:
-    side: str      # "left" / "right"
-    finger: str    # index, middle, pinky, ring, thumb
-    level: int     # 1..3
+    side: str  # "left" / "right"
+    finger: str  # index, middle, pinky, ring, thumb
+    level: int  # 1..3
     limits: tuple[float, float, float, float]
 
 

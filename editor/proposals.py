@@ -3,6 +3,7 @@
 Availability is checked without importing torch; running FAST (which does) happens in a
 background task, never on the GUI thread.
 """
+
 from __future__ import annotations
 
 import importlib.util

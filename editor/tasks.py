@@ -4,12 +4,14 @@ with a progress dialog that appears when the work takes a moment and a Cancel bu
 The work function gets ``progress(fraction)`` and ``cancelled()``; a cancelled task's result is
 thrown away (a reader that cannot stop half-way simply finishes in the background).
 """
+
 from __future__ import annotations
 
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -25,8 +27,9 @@ class Task(QObject):
     _finish = Signal(object, str)
     _progress = Signal(float)
 
-    def __init__(self, fn: Callable[..., Any], label: str, parent: QWidget | None = None,
-                 show_after_ms: int = 300) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], label: str, parent: QWidget | None = None, show_after_ms: int = 300
+    ) -> None:
         super().__init__(parent)
         self.fn = fn
         self.label = label
@@ -44,7 +47,7 @@ class Task(QObject):
         self._show_after = show_after_ms
         self.started_at = 0.0
 
-    def start(self) -> "Task":
+    def start(self) -> Task:
         self.started_at = time.perf_counter()
         self._show_timer.start(self._show_after)
         threading.Thread(target=self._run, name=f"signframe-task:{self.label}", daemon=True).start()

@@ -6,9 +6,10 @@ new versions of the channels it touches: taking every mouse move (~80 a second) 
 GUI thread busy. The in-betweening bridge does not throttle again: it sends one request per
 event-loop turn after an edit.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 

@@ -17,6 +17,7 @@ go back to where the gesture started). The timeline never changes the sequence i
 controller pushes undo commands). A gesture's state is a typed object (``ScrubDrag``,
 ``BoxDrag``, ``RangeDrag``, ``KeysDrag``, ``ModalGesture``) that the timeline owns while it lasts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Literal
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QBrush
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from core.model.edits import shift_limits
@@ -41,18 +42,29 @@ STATE_Y = (1.45, 1.95)
 CURVE_Y = (0.1, 1.3)
 Y_RANGE = (0.0, 4.0)
 
-STATE_RGBA = {FrameState.GENERATED: (85, 145, 255, 255), FrameState.SOURCE: (96, 104, 116, 255),
-              FrameState.KEY: (255, 200, 60, 255), FrameState.WARPED: (64, 190, 160, 255)}
+STATE_RGBA = {
+    FrameState.GENERATED: (85, 145, 255, 255),
+    FrameState.SOURCE: (96, 104, 116, 255),
+    FrameState.KEY: (255, 200, 60, 255),
+    FrameState.WARPED: (64, 190, 160, 255),
+}
 # the states band's legend, in the band's order of importance (DESIGN.md section 2)
-STATE_LEGEND = ((FrameState.KEY, "key"), (FrameState.SOURCE, "recorded"), (FrameState.WARPED, "warped"),
-                (FrameState.GENERATED, "generated"))
+STATE_LEGEND = (
+    (FrameState.KEY, "key"),
+    (FrameState.SOURCE, "recorded"),
+    (FrameState.WARPED, "warped"),
+    (FrameState.GENERATED, "generated"),
+)
 _STATE_LUT = np.array([STATE_RGBA[FrameState(s)] for s in range(len(FrameState))], np.uint8)
 
 
 def state_legend_html() -> str:
     """The legend of the states band: a coloured square and a word per state."""
     return "&nbsp;&nbsp;".join(
-        f'<span style="color: rgb{STATE_RGBA[s][:3]}">&#9632;</span>&nbsp;{word}' for s, word in STATE_LEGEND)
+        f'<span style="color: rgb{STATE_RGBA[s][:3]}">&#9632;</span>&nbsp;{word}' for s, word in STATE_LEGEND
+    )
+
+
 KEY_COLOR = {KeyKind.ONSET: "#6fdc8c", KeyKind.MID: "#ffd166", KeyKind.OFFSET: "#ef7d6d", KeyKind.USER: "#c9a7ff"}
 SELECTED = "#ffffff"
 BG = "#191c21"
@@ -203,8 +215,11 @@ class SegmentBand(pg.GraphicsObject):
             if r.width() > 24:
                 p.setPen(QColor("#e8edf2"))
                 text = gloss if gloss else f"sign {i + 1}"
-                p.drawText(r.adjusted(7, 0, -3, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                           p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(r.width() - 10)))
+                p.drawText(
+                    r.adjusted(7, 0, -3, 0),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                    p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(r.width() - 10)),
+                )
 
 
 class KeyMarkers(pg.GraphicsObject):
@@ -259,8 +274,9 @@ class KeyMarkers(pg.GraphicsObject):
             elif kind == KeyKind.OFFSET:
                 p.drawPolygon(QPolygonF([QPointF(x + r, y - r), QPointF(x - r, y), QPointF(x + r, y + r)]))
             elif kind == KeyKind.MID:
-                p.drawPolygon(QPolygonF([QPointF(x, y - r * 1.2), QPointF(x + r, y), QPointF(x, y + r * 1.2),
-                                         QPointF(x - r, y)]))
+                p.drawPolygon(
+                    QPolygonF([QPointF(x, y - r * 1.2), QPointF(x + r, y), QPointF(x, y + r * 1.2), QPointF(x - r, y)])
+                )
             else:
                 p.drawEllipse(QPointF(x, y), r * 0.85, r * 0.85)
 
@@ -268,7 +284,7 @@ class KeyMarkers(pg.GraphicsObject):
 class TimelineView(pg.ViewBox):
     """The ViewBox that turns mouse gestures into timeline actions (see module docstring)."""
 
-    def __init__(self, timeline: "Timeline") -> None:
+    def __init__(self, timeline: Timeline) -> None:
         super().__init__(enableMenu=False)
         self.tl = timeline
         self.setMouseEnabled(x=True, y=False)
@@ -342,7 +358,7 @@ class TimelineView(pg.ViewBox):
 class _ModalKeys(QObject):
     """While G / S is active: Enter confirms, Esc cancels, digits type a value."""
 
-    def __init__(self, tl: "Timeline") -> None:
+    def __init__(self, tl: Timeline) -> None:
         super().__init__(tl)
         self.tl = tl
 
@@ -359,10 +375,10 @@ class _ModalKeys(QObject):
 
 class Timeline(QWidget):
     """Signals:
-      keysDragged(drag_id, mapping {old: new}, text): a step of a key drag (live preview).
-      keysDragFinished(drag_id, mapping, text): the drag's last step: commit it.
-      keysDragCancelled(drag_id, frames): the drag was cancelled: the keys go back to ``frames``.
-      modalChanged(text): the G / S status line ("" when it ends).
+    keysDragged(drag_id, mapping {old: new}, text): a step of a key drag (live preview).
+    keysDragFinished(drag_id, mapping, text): the drag's last step: commit it.
+    keysDragCancelled(drag_id, frames): the drag was cancelled: the keys go back to ``frames``.
+    modalChanged(text): the G / S status line ("" when it ends).
     """
 
     keysDragged = Signal(int, object, str)
@@ -394,42 +410,59 @@ class Timeline(QWidget):
         self.segments = SegmentBand()
         self.vb.addItem(self.segments)
         # clipped to the view: a repaint strokes the frames in view, not all 15,000 of 10 minutes
-        self.curve = pg.PlotDataItem(pen=pg.mkPen("#7fb0ff", width=1.2), clipToView=True, autoDownsample=True,
-                                     downsampleMethod="peak", skipFiniteCheck=True)
+        self.curve = pg.PlotDataItem(
+            pen=pg.mkPen("#7fb0ff", width=1.2),
+            clipToView=True,
+            autoDownsample=True,
+            downsampleMethod="peak",
+            skipFiniteCheck=True,
+        )
         self.vb.addItem(self.curve)
-        self.range_item = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(255, 255, 255, 28),
-                                              pen=pg.mkPen(255, 255, 255, 90))
+        self.range_item = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(255, 255, 255, 28), pen=pg.mkPen(255, 255, 255, 90)
+        )
         self.range_item.setZValue(-5)
         self.range_item.hide()
         self.vb.addItem(self.range_item)
         self.keys_item = KeyMarkers()
         self.keys_item.setZValue(10)
         self.vb.addItem(self.keys_item)
-        self.box_item = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(120, 170, 255, 50),
-                                            pen=pg.mkPen("#78aaff"))
+        self.box_item = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(120, 170, 255, 50), pen=pg.mkPen("#78aaff"))
         self.box_item.hide()
         self.vb.addItem(self.box_item)
         self.playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ff5a5a", width=2))
         self.playhead.setZValue(20)
         self.vb.addItem(self.playhead)
         self._lane_labels: list[pg.TextItem] = []
-        for y, text in ((SEG_Y[1] - 0.02, "signs"), (KEY_LANE[1] - 0.02, "keys"), (STATE_Y[1] + 0.38, "states"),
-                        (CURVE_Y[1], "joint")):
+        for y, text in (
+            (SEG_Y[1] - 0.02, "signs"),
+            (KEY_LANE[1] - 0.02, "keys"),
+            (STATE_Y[1] + 0.38, "states"),
+            (CURVE_Y[1], "joint"),
+        ):
             label = pg.TextItem(text, color="#6b7480", anchor=(0, 0))
             label.setPos(0, y)
             label.setZValue(-2)
             self.vb.addItem(label)
             self._lane_labels.append(label)
         # the states band's legend, at the right end of its lane
-        self.state_legend = pg.TextItem(html=f'<span style="color: #8a939e; font-size: 8pt">{state_legend_html()}</span>',
-                                        anchor=(1, 0))
+        self.state_legend = pg.TextItem(
+            html=f'<span style="color: #8a939e; font-size: 8pt">{state_legend_html()}</span>', anchor=(1, 0)
+        )
         self.state_legend.setPos(0, STATE_Y[1] + 0.38)
         self.state_legend.setZValue(-2)
         self.vb.addItem(self.state_legend)
         self.vb.sigXRangeChanged.connect(self._place_lane_labels)
         # every lane item lets the mouse through: the view box interprets all gestures
-        for item in (self.state_img, self.segments, self.curve, self.range_item, self.keys_item, self.box_item,
-                     self.playhead):
+        for item in (
+            self.state_img,
+            self.segments,
+            self.curve,
+            self.range_item,
+            self.keys_item,
+            self.box_item,
+            self.playhead,
+        ):
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
             item.setAcceptHoverEvents(False)
 
@@ -509,12 +542,13 @@ class Timeline(QWidget):
                 # change to the O after the last one (both the old and new labels are O there)
                 t = len(labels)
                 before = np.flatnonzero(labels[: diff[0]] == Label.O)
-                after = np.flatnonzero(labels[diff[-1] + 1:] == Label.O)
+                after = np.flatnonzero(labels[diff[-1] + 1 :] == Label.O)
                 w0 = int(before[-1]) + 1 if before.size else 0
                 w1 = int(diff[-1]) + 1 + int(after[0]) if after.size else t
                 window = [(s.start + w0, s.end + w0) for s in segments_from_labels(labels[w0:w1])]
-                self._spans = ([sp for sp in self._spans if sp[1] < w0] + window
-                               + [sp for sp in self._spans if sp[0] >= w1])
+                self._spans = (
+                    [sp for sp in self._spans if sp[1] < w0] + window + [sp for sp in self._spans if sp[0] >= w1]
+                )
         self._labels = labels
         if labels is old and seq.glosses is self._glosses:
             return
@@ -675,8 +709,9 @@ class Timeline(QWidget):
         if self.doc is None or not self.doc.selected_keys or self.modal is not None:
             return False
         frames = sorted(self.doc.selected_keys)
-        m = ModalGesture(kind, frames, self._mouse_x, float(self.doc.current_frame), new_drag_id(),
-                         {f: f for f in frames})
+        m = ModalGesture(
+            kind, frames, self._mouse_x, float(self.doc.current_frame), new_drag_id(), {f: f for f in frames}
+        )
         if kind == "grab":
             m.lo, m.hi = self.allowed_shift(frames)
         self.modal = m

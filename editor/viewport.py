@@ -9,6 +9,7 @@ a GL widget inside the main window every repaint of *any* widget (a timeline dra
 the whole window through OpenGL, 27 ms median per timeline update; with the offscreen canvas
 it is 2.4 ms, and a viewport frame costs one render (~10 ms) plus a read-back.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,10 +36,18 @@ PREV_TINT = (1.00, 0.45, 0.25, 0.55)
 NEXT_TINT = (0.25, 0.90, 0.45, 0.55)
 BACKGROUND = "#1d2127"
 BONE_COLOR = (0.95, 0.85, 0.35, 0.9)
-STATE_TEXT = {FrameState.KEY: "KEY", FrameState.SOURCE: "RECORDED", FrameState.WARPED: "WARPED",
-              FrameState.GENERATED: "GENERATED"}
-STATE_TEXT_COLOR = {FrameState.KEY: "#ffcc44", FrameState.SOURCE: "#c8d0da", FrameState.WARPED: "#6fdcc0",
-                    FrameState.GENERATED: "#7fb0ff"}
+STATE_TEXT = {
+    FrameState.KEY: "KEY",
+    FrameState.SOURCE: "RECORDED",
+    FrameState.WARPED: "WARPED",
+    FrameState.GENERATED: "GENERATED",
+}
+STATE_TEXT_COLOR = {
+    FrameState.KEY: "#ffcc44",
+    FrameState.SOURCE: "#c8d0da",
+    FrameState.WARPED: "#6fdcc0",
+    FrameState.GENERATED: "#7fb0ff",
+}
 
 
 class OffscreenCanvas(scene.SceneCanvas):
@@ -74,7 +83,7 @@ class OffscreenCanvas(scene.SceneCanvas):
 class CanvasView(QWidget):
     """Paints the canvas image and hands mouse and wheel events to vispy (orbit, pan, zoom)."""
 
-    def __init__(self, viewport: "Viewport") -> None:
+    def __init__(self, viewport: Viewport) -> None:
         super().__init__(viewport)
         self.vp = viewport
         self.image: QImage | None = None
@@ -149,8 +158,9 @@ class Viewport(QWidget):
         native.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         native.show()  # creates the GL context; never mapped
         self.view = self.canvas.central_widget.add_view()
-        self.camera = scene.TurntableCamera(fov=30.0, up="+y", elevation=8.0, azimuth=90.0,
-                                            scale_factor=1.15, center=(0.0, 0.33, 0.0))
+        self.camera = scene.TurntableCamera(
+            fov=30.0, up="+y", elevation=8.0, azimuth=90.0, scale_factor=1.15, center=(0.0, 0.33, 0.0)
+        )
         # near/far = distance / 10 .. distance * 10: the offscreen depth buffer may be 16-bit, and
         # vispy's default ratio (1e6, for 24-bit buffers) z-fights all over the body there
         self.camera.depth_value = 100.0
@@ -159,8 +169,9 @@ class Viewport(QWidget):
         self.mesh = None
         self.ghosts: list = []
         self._floor()
-        self.bones = scene.visuals.Line(pos=np.zeros((2, 3)), color=BONE_COLOR, width=2.0, connect="segments",
-                                        parent=self.view.scene, method="gl")
+        self.bones = scene.visuals.Line(
+            pos=np.zeros((2, 3)), color=BONE_COLOR, width=2.0, connect="segments", parent=self.view.scene, method="gl"
+        )
         self.markers = scene.visuals.Markers(parent=self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=False)
         self.bones.set_gl_state("translucent", depth_test=False)
@@ -189,12 +200,17 @@ class Viewport(QWidget):
             pts = np.stack([r * np.cos(ang), np.full(n, y), r * np.sin(ang)], -1)
             rings.append(np.concatenate([pts, pts[:1]]))
         pos = np.concatenate([np.stack([a[:-1], a[1:]], 1).reshape(-1, 3) for a in rings])
-        scene.visuals.Line(pos=pos, color=(0.45, 0.5, 0.58, 0.35), connect="segments", parent=self.view.scene,
-                           method="gl")
+        scene.visuals.Line(
+            pos=pos, color=(0.45, 0.5, 0.58, 0.35), connect="segments", parent=self.view.scene, method="gl"
+        )
 
     def set_document(self, doc: Document) -> None:
         self.doc = doc
-        if self.avatar is None or self.avatar.n_vertices == 0 or getattr(self.avatar, "skeleton", None) is not doc.sequence.skeleton:
+        if (
+            self.avatar is None
+            or self.avatar.n_vertices == 0
+            or getattr(self.avatar, "skeleton", None) is not doc.sequence.skeleton
+        ):
             self._build_avatar(doc)
         doc.currentFrameChanged.connect(self.refresh)
         doc.sequenceEdited.connect(self._on_frames)
@@ -235,11 +251,11 @@ class Viewport(QWidget):
         self.avatar = a = avatar
         # ghosts show what signs: the arms and hands (a ghost torso would interleave with the body)
         names = a.skeleton.names
-        moving = np.array([any(t in n for t in ("shoulder", "elbow", "wrist")) or i >= 22
-                           for i, n in enumerate(names)])
+        moving = np.array([any(t in n for t in ("shoulder", "elbow", "wrist")) or i >= 22 for i, n in enumerate(names)])
         ghost_faces = a.faces[moving[np.asarray(a.dominant_joint)[a.faces]].all(axis=1)]
-        self.ghosts = [LitMesh(ghost_faces, a.colors, a.n_vertices, alpha=0.35, parent=self.view.scene)
-                       for _ in range(2)]
+        self.ghosts = [
+            LitMesh(ghost_faces, a.colors, a.n_vertices, alpha=0.35, parent=self.view.scene) for _ in range(2)
+        ]
         self.ghosts[0].set_tint(PREV_TINT)
         self.ghosts[1].set_tint(NEXT_TINT)
         self.mesh = LitMesh(a.faces, a.colors, a.n_vertices, parent=self.view.scene)
@@ -328,8 +344,9 @@ class Viewport(QWidget):
         if 0 <= doc.joint < j:
             size[doc.joint] = 13.0
             face[doc.joint] = (1.0, 0.3, 0.25, 1.0)
-        self.markers.set_data(pos.astype(np.float32), size=size, face_color=face, edge_color=(0.1, 0.1, 0.1, 0.9),
-                              edge_width=1.0)
+        self.markers.set_data(
+            pos.astype(np.float32), size=size, face_color=face, edge_color=(0.1, 0.1, 0.1, 0.9), edge_width=1.0
+        )
 
     # --- offscreen rendering ------------------------------------------------------------------
     def request_render(self) -> None:
@@ -340,7 +357,12 @@ class Viewport(QWidget):
 
     def render_now(self) -> None:
         self._render_pending = False
-        if self.display is None or not self.display.isVisible() or self.display.width() < 2 or self.display.height() < 2:
+        if (
+            self.display is None
+            or not self.display.isVisible()
+            or self.display.width() < 2
+            or self.display.height() < 2
+        ):
             return
         t0 = time.perf_counter()
         rgba = np.ascontiguousarray(self.canvas.render_frame())

@@ -4,6 +4,7 @@
 weights over our 52 joints) and ``Avatar.skin(world_rotations, world_positions)`` poses it by
 linear blend skinning. The editor draws it; the FBX writer exports it with ``mesh=True``.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -12,6 +12,7 @@ fingers.
 Radii are for the template's 1.70 m adult and scale with the skeleton's height (body) and hand
 length (hands). Rest pose: T-pose, Y up, facing +Z, the subject's left on +X.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,9 +54,15 @@ class _Builder:
         self.parts: list[tuple[str, int, int]] = []
         self.count = 0
 
-    def tube(self, name: str, rings: list[np.ndarray], ring_weights: list[np.ndarray],
-             start_cap: tuple[np.ndarray, np.ndarray], end_cap: tuple[np.ndarray, np.ndarray],
-             material: int) -> None:
+    def tube(
+        self,
+        name: str,
+        rings: list[np.ndarray],
+        ring_weights: list[np.ndarray],
+        start_cap: tuple[np.ndarray, np.ndarray],
+        end_cap: tuple[np.ndarray, np.ndarray],
+        material: int,
+    ) -> None:
         """rings: R arrays (n, 3); ring_weights: R arrays (n, J); caps: (point (3,), weights (J,))."""
         n = rings[0].shape[0]
         r = len(rings)
@@ -96,9 +103,15 @@ class _Builder:
         w = np.take_along_axis(w, order, axis=1)
         top = np.where(w > 0, top, top[:, :1])  # unused slots point at the main joint, weight 0
         return Avatar(
-            vertices=verts.astype(np.float32), faces=np.concatenate(self.faces).astype(np.int32),
-            joints=top.astype(np.int32), weights=w.astype(np.float32), rest_joints=rest_joints.copy(),
-            face_materials=np.concatenate(self.mats), materials=MATERIALS, parts=tuple(self.parts))
+            vertices=verts.astype(np.float32),
+            faces=np.concatenate(self.faces).astype(np.int32),
+            joints=top.astype(np.int32),
+            weights=w.astype(np.float32),
+            rest_joints=rest_joints.copy(),
+            face_materials=np.concatenate(self.mats),
+            materials=MATERIALS,
+            parts=tuple(self.parts),
+        )
 
 
 def _signed_volume(v: np.ndarray, f: np.ndarray) -> float:
@@ -127,8 +140,9 @@ class _Chain:
     ``end``) and moves with joint k. ``before`` drives anything before the first joint.
     """
 
-    def __init__(self, n_joints: int, positions: np.ndarray, joints: list[int], end: np.ndarray,
-                 before: int | None, blend: float) -> None:
+    def __init__(
+        self, n_joints: int, positions: np.ndarray, joints: list[int], end: np.ndarray, before: int | None, blend: float
+    ) -> None:
         self.n = n_joints
         self.points = np.concatenate([positions[joints], np.asarray(end, float)[None]])
         self.drivers = list(joints)
@@ -172,9 +186,18 @@ class _Chain:
         return float(self.u[-1])
 
 
-def _sweep(b: _Builder, name: str, chain: _Chain, stations: list[tuple[float, float, float]], ref,
-           n: int, material: int, power: float = 2.0, cap: tuple[float, float] = (0.5, 0.5),
-           weight_fn=None) -> None:
+def _sweep(
+    b: _Builder,
+    name: str,
+    chain: _Chain,
+    stations: list[tuple[float, float, float]],
+    ref,
+    n: int,
+    material: int,
+    power: float = 2.0,
+    cap: tuple[float, float] = (0.5, 0.5),
+    weight_fn=None,
+) -> None:
     """A tube along ``chain``: stations (u, r1, r2) in metres; r1 along ``ref``.
 
     cap: how far each end's pole sticks out, as a fraction of that end's radius (1 = round).
@@ -207,16 +230,18 @@ def _round_end(u_end: float, r1: float, r2: float, steps: int = 3) -> list[tuple
     return out
 
 
-def _sphere(b: _Builder, name: str, center, radii, joint: int, n_joints: int, material: int,
-            n: int = 16, rings: int = 10) -> None:
+def _sphere(
+    b: _Builder, name: str, center, radii, joint: int, n_joints: int, material: int, n: int = 16, rings: int = 10
+) -> None:
     """An ellipsoid (rx, ry, rz) around ``center``, rigidly on ``joint``."""
     center = np.asarray(center, float)
     rx, ry, rz = radii
     w = np.zeros(n_joints)
     w[joint] = 1.0
     phis = np.linspace(-np.pi / 2, np.pi / 2, rings + 1)[1:-1]
-    ring_pts = [_ring(center + [0, ry * np.sin(p), 0], [0, 1, 0], [1, 0, 0], rx * np.cos(p), rz * np.cos(p), n)
-                for p in phis]
+    ring_pts = [
+        _ring(center + [0, ry * np.sin(p), 0], [0, 1, 0], [1, 0, 0], rx * np.cos(p), rz * np.cos(p), n) for p in phis
+    ]
     ww = [np.repeat(w[None], n, axis=0) for _ in phis]
     b.tube(name, ring_pts, ww, (center - [0, ry, 0], w), (center + [0, ry, 0], w), material)
 
@@ -225,7 +250,7 @@ def build_body(skeleton: Skeleton = TEMPLATE) -> Avatar:
     """The default signer for ``skeleton`` (our 52-joint layout)."""
     J = JOINT_INDEX
     nj = skeleton.n_joints
-    if tuple(skeleton.names[:len(J)]) != tuple(J):
+    if tuple(skeleton.names[: len(J)]) != tuple(J):
         raise ValueError("the avatar is built for Signframe's 52-joint skeleton")
     P = skeleton.rest_positions()
     tips = P + skeleton.tips
@@ -243,9 +268,20 @@ def build_body(skeleton: Skeleton = TEMPLATE) -> Avatar:
     # --- neck and head -----------------------------------------------------------------------
     neck = _Chain(nj, P, [J["spine3"], J["neck"], J["head"]], tips[J["head"]], None, 0.03 * S)
     u_neck = neck.u[1]
-    _sweep(b, "neck", neck, [(u_neck - 0.03 * S, 0.052 * S, 0.05 * S), (u_neck, 0.05 * S, 0.048 * S),
-                             (neck.u[2], 0.047 * S, 0.045 * S), (neck.u[2] + 0.03 * S, 0.045 * S, 0.043 * S)],
-           fwd, 12, SKIN)
+    _sweep(
+        b,
+        "neck",
+        neck,
+        [
+            (u_neck - 0.03 * S, 0.052 * S, 0.05 * S),
+            (u_neck, 0.05 * S, 0.048 * S),
+            (neck.u[2], 0.047 * S, 0.045 * S),
+            (neck.u[2] + 0.03 * S, 0.045 * S, 0.043 * S),
+        ],
+        fwd,
+        12,
+        SKIN,
+    )
     head = P[J["head"]]
     head_top = tips[J["head"]][1]
     ry = 0.112 * S
@@ -254,31 +290,66 @@ def build_body(skeleton: Skeleton = TEMPLATE) -> Avatar:
     _nose(b, hc, S, J["head"], nj)
     for side in (1, -1):
         eye = hc + np.array([side * 0.031, 0.018, 0.083]) * S
-        _sphere(b, f"{'left' if side > 0 else 'right'}_eye", eye, (0.011 * S, 0.008 * S, 0.008 * S),
-                J["head"], nj, EYES, n=10, rings=6)
+        _sphere(
+            b,
+            f"{'left' if side > 0 else 'right'}_eye",
+            eye,
+            (0.011 * S, 0.008 * S, 0.008 * S),
+            J["head"],
+            nj,
+            EYES,
+            n=10,
+            rings=6,
+        )
 
     for side in ("left", "right"):
         sx = 1.0 if side == "left" else -1.0
         # --- arm in a sleeve: shoulder -> elbow -> wrist --------------------------------------
-        arm = _Chain(nj, P, [J[f"{side}_shoulder"], J[f"{side}_elbow"]], P[J[f"{side}_wrist"]],
-                     None, 0.05 * S)
+        arm = _Chain(nj, P, [J[f"{side}_shoulder"], J[f"{side}_elbow"]], P[J[f"{side}_wrist"]], None, 0.05 * S)
         ue, uw = arm.u[1], arm.u[2]
-        _sweep(b, f"{side}_arm", arm,
-               [(0.0, 0.048 * S, 0.05 * S), (0.15 * ue, 0.048 * S, 0.05 * S), (0.5 * ue, 0.045 * S, 0.046 * S),
-                (0.85 * ue, 0.04 * S, 0.041 * S), (ue, 0.038 * S, 0.04 * S),
-                (ue + 0.15 * (uw - ue), 0.037 * S, 0.042 * S), (ue + 0.5 * (uw - ue), 0.032 * S, 0.038 * S),
-                (ue + 0.85 * (uw - ue), 0.024 * S, 0.031 * S), (uw - 0.005 * S, 0.022 * S, 0.03 * S)],
-               up, 12, SHIRT, cap=(0.4, 0.3))
+        _sweep(
+            b,
+            f"{side}_arm",
+            arm,
+            [
+                (0.0, 0.048 * S, 0.05 * S),
+                (0.15 * ue, 0.048 * S, 0.05 * S),
+                (0.5 * ue, 0.045 * S, 0.046 * S),
+                (0.85 * ue, 0.04 * S, 0.041 * S),
+                (ue, 0.038 * S, 0.04 * S),
+                (ue + 0.15 * (uw - ue), 0.037 * S, 0.042 * S),
+                (ue + 0.5 * (uw - ue), 0.032 * S, 0.038 * S),
+                (ue + 0.85 * (uw - ue), 0.024 * S, 0.031 * S),
+                (uw - 0.005 * S, 0.022 * S, 0.03 * S),
+            ],
+            up,
+            12,
+            SHIRT,
+            cap=(0.4, 0.3),
+        )
         _hand(b, side, sx, P, tips, J, nj, H)
         # --- leg and foot -------------------------------------------------------------------
         leg = _Chain(nj, P, [J[f"{side}_hip"], J[f"{side}_knee"]], P[J[f"{side}_ankle"]], J["pelvis"], 0.06 * S)
         uk, ua = leg.u[1], leg.u[2]
-        _sweep(b, f"{side}_leg", leg,
-               [(-0.03 * S, 0.072 * S, 0.075 * S), (0.0, 0.075 * S, 0.078 * S), (0.4 * uk, 0.066 * S, 0.066 * S),
-                (0.85 * uk, 0.05 * S, 0.05 * S), (uk, 0.048 * S, 0.047 * S),
-                (uk + 0.3 * (ua - uk), 0.05 * S, 0.048 * S), (uk + 0.75 * (ua - uk), 0.036 * S, 0.036 * S),
-                (ua, 0.032 * S, 0.032 * S)],
-               fwd, 12, TROUSERS, cap=(0.6, 0.5))
+        _sweep(
+            b,
+            f"{side}_leg",
+            leg,
+            [
+                (-0.03 * S, 0.072 * S, 0.075 * S),
+                (0.0, 0.075 * S, 0.078 * S),
+                (0.4 * uk, 0.066 * S, 0.066 * S),
+                (0.85 * uk, 0.05 * S, 0.05 * S),
+                (uk, 0.048 * S, 0.047 * S),
+                (uk + 0.3 * (ua - uk), 0.05 * S, 0.048 * S),
+                (uk + 0.75 * (ua - uk), 0.036 * S, 0.036 * S),
+                (ua, 0.032 * S, 0.032 * S),
+            ],
+            fwd,
+            12,
+            TROUSERS,
+            cap=(0.6, 0.5),
+        )
         _foot(b, side, P, tips, J, nj, S)
     return b.build(P)
 
@@ -286,8 +357,7 @@ def build_body(skeleton: Skeleton = TEMPLATE) -> Avatar:
 def _torso(b: _Builder, P: np.ndarray, J: dict, nj: int, S: float) -> None:
     """Torso: rings along the spine (height-based weights), shoulder tops on the collars."""
     y = lambda name: P[J[name]][1]  # noqa: E731
-    spine = _Chain(nj, P, [J["pelvis"], J["spine1"], J["spine2"], J["spine3"], J["neck"]],
-                   P[J["head"]], None, 0.05 * S)
+    spine = _Chain(nj, P, [J["pelvis"], J["spine1"], J["spine2"], J["spine3"], J["neck"]], P[J["head"]], None, 0.05 * S)
     sh_x = 0.5 * (P[J["left_shoulder"]][0] - P[J["right_shoulder"]][0])
     sh_y = 0.5 * (y("left_shoulder") + y("right_shoulder"))
     hip_y = 0.5 * (y("left_hip") + y("right_hip"))
@@ -328,8 +398,14 @@ def _torso(b: _Builder, P: np.ndarray, J: dict, nj: int, S: float) -> None:
     lo, hi = heights[0], heights[-1]
     bottom = spine.point(float(np.interp(lo, spine_y, spine.u, left=lo - spine_y[0])))
     wb, wt = weights[0].mean(0), weights[-1].mean(0)
-    b.tube("torso", rings, weights, (np.array([bottom[0], lo - 0.03 * S, bottom[2]]), wb),
-           (np.array([0.0, hi + 0.004 * S, P[J["neck"]][2]]), wt), SHIRT)
+    b.tube(
+        "torso",
+        rings,
+        weights,
+        (np.array([bottom[0], lo - 0.03 * S, bottom[2]]), wb),
+        (np.array([0.0, hi + 0.004 * S, P[J["neck"]][2]]), wt),
+        SHIRT,
+    )
 
 
 def _nose(b: _Builder, hc: np.ndarray, S: float, joint: int, nj: int) -> None:
@@ -337,8 +413,10 @@ def _nose(b: _Builder, hc: np.ndarray, S: float, joint: int, nj: int) -> None:
     w[joint] = 1.0
     base = hc + np.array([0.0, -0.005, 0.080]) * S
     fwd = np.array([0.0, -0.25, 1.0])
-    rings = [_ring(base, fwd, [0, 1, 0], 0.014 * S, 0.011 * S, 8),
-             _ring(base + _unit(fwd) * 0.016 * S, fwd, [0, 1, 0], 0.011 * S, 0.009 * S, 8)]
+    rings = [
+        _ring(base, fwd, [0, 1, 0], 0.014 * S, 0.011 * S, 8),
+        _ring(base + _unit(fwd) * 0.016 * S, fwd, [0, 1, 0], 0.011 * S, 0.009 * S, 8),
+    ]
     tip = base + _unit(fwd) * 0.028 * S
     ww = [np.repeat(w[None], 8, axis=0)] * 2
     b.tube("nose", rings, ww, (base - _unit(fwd) * 0.004 * S, w), (tip, w), SKIN)
@@ -371,7 +449,7 @@ def _hand(b: _Builder, side: str, sx: float, P: np.ndarray, tips: np.ndarray, J:
         share = 0.5 * _smoothstep(0.6, 1.08, s)
         l = (ring - wrist) @ across
         d = np.stack([np.abs(l - lat[f]) + 0.004 * H for f in mcps], 1)
-        near = 1.0 / d ** 2
+        near = 1.0 / d**2
         near /= near.sum(1, keepdims=True)
         w = w * (1 - share)[:, None]
         for k, f in enumerate(mcps):
@@ -379,8 +457,14 @@ def _hand(b: _Builder, side: str, sx: float, P: np.ndarray, tips: np.ndarray, J:
         return w
 
     stations = []
-    for s, wid, thick in ((-0.02, 0.70, 0.95), (0.25, 0.82, 1.0), (0.55, 0.97, 0.92), (0.85, 1.0, 0.85),
-                          (1.0, 0.97, 0.8), (1.06, 0.9, 0.7)):
+    for s, wid, thick in (
+        (-0.02, 0.70, 0.95),
+        (0.25, 0.82, 1.0),
+        (0.55, 0.97, 0.92),
+        (0.85, 1.0, 0.85),
+        (1.0, 0.97, 0.8),
+        (1.06, 0.9, 0.7),
+    ):
         stations.append((s * length, thick * 0.0165 * H, wid * half_w))
     # offset the palm's rings sideways to the knuckle line's middle, and a bit below the bones
     rings, weights = [], []
@@ -400,10 +484,16 @@ def _hand(b: _Builder, side: str, sx: float, P: np.ndarray, tips: np.ndarray, J:
         ch = _Chain(nj, P, js, tip, J[f"{side}_wrist"], (0.006 if f != "thumb" else 0.01) * H)
         r = [x * H for x in FINGER_RADII[f]]
         u1, u2, u3 = ch.u[1], ch.u[2], ch.u[3]
-        st = [(-0.012 * H if f != "thumb" else -0.006 * H, r[0], r[0] * 1.05), (0.0, r[0], r[0] * 1.05),
-              (0.5 * u1, r[0] * 0.93, r[0]), (u1, r[1] * 0.95, r[1]), (0.5 * (u1 + u2), r[1] * 0.88, r[1] * 0.95),
-              (u2, r[2] * 0.92, r[2]), (0.5 * (u2 + u3), r[2] * 0.86, r[2] * 0.93),
-              (u3 - r[3], r[3] * 0.88, r[3])]
+        st = [
+            (-0.012 * H if f != "thumb" else -0.006 * H, r[0], r[0] * 1.05),
+            (0.0, r[0], r[0] * 1.05),
+            (0.5 * u1, r[0] * 0.93, r[0]),
+            (u1, r[1] * 0.95, r[1]),
+            (0.5 * (u1 + u2), r[1] * 0.88, r[1] * 0.95),
+            (u2, r[2] * 0.92, r[2]),
+            (0.5 * (u2 + u3), r[2] * 0.86, r[2] * 0.93),
+            (u3 - r[3], r[3] * 0.88, r[3]),
+        ]
         st += _round_end(u3 - r[3], r[3] * 0.88, r[3])
         _sweep(b, f"{side}_{f}", ch, st, palm_up, 10, SKIN, cap=(0.5, 0.27))
 
@@ -414,8 +504,13 @@ def _foot(b: _Builder, side: str, P: np.ndarray, tips: np.ndarray, J: dict, nj: 
     heel = ankle + np.array([0.0, -0.045, -0.055]) * S
     ch = _Chain(nj, P, [J[f"{side}_ankle"], J[f"{side}_foot"]], toe, None, 0.02 * S)
     # sweep along the sole: heel -> ball -> toe; weights by distance along the ankle chain
-    sole = [heel, ankle + np.array([0.0, -0.04, 0.0]) * S, ball + np.array([0.0, 0.0, -0.01]) * S,
-            ball + np.array([0.0, 0.0, 0.02]) * S, toe - np.array([0.0, 0.0, 0.01]) * S]
+    sole = [
+        heel,
+        ankle + np.array([0.0, -0.04, 0.0]) * S,
+        ball + np.array([0.0, 0.0, -0.01]) * S,
+        ball + np.array([0.0, 0.0, 0.02]) * S,
+        toe - np.array([0.0, 0.0, 0.01]) * S,
+    ]
     radii = [(0.03, 0.034), (0.038, 0.04), (0.024, 0.046), (0.02, 0.044), (0.014, 0.034)]
     rings, weights = [], []
     for k, (c, (r1, r2)) in enumerate(zip(sole, radii)):
@@ -429,5 +524,11 @@ def _foot(b: _Builder, side: str, P: np.ndarray, tips: np.ndarray, J: dict, nj: 
         rings.append(ring)
         weights.append(np.repeat(ch.at(max(u, 0.0))[None], 12, axis=0))
     w0, w1 = weights[0].mean(0), weights[-1].mean(0)
-    b.tube(f"{side}_foot", rings, weights, (heel - np.array([0, 0, 0.02]) * S, w0),
-           (toe + np.array([0, -0.005, 0.008]) * S, w1), TROUSERS)
+    b.tube(
+        f"{side}_foot",
+        rings,
+        weights,
+        (heel - np.array([0, 0, 0.02]) * S, w0),
+        (toe + np.array([0, -0.005, 0.008]) * S, w1),
+        TROUSERS,
+    )

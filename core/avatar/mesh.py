@@ -1,4 +1,5 @@
 """The skinned avatar as data, and linear blend skinning (numpy only)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class Avatar:
             raise ValueError(f"skin: {j} joints given, the avatar has {self.n_joints}")
         shift = pos - np.einsum("tjab,jb->tja", rot, self.rest_joints)  # (T, J, 3)
         affine = np.concatenate([rot, shift[..., None]], axis=-1).reshape(t, j, 12)  # (T, J, 3x4)
-        blended = (self.weight_matrix() @ affine.transpose(1, 0, 2).reshape(j, t * 12))  # (V, T*12)
+        blended = self.weight_matrix() @ affine.transpose(1, 0, 2).reshape(j, t * 12)  # (V, T*12)
         blended = blended.reshape(self.n_vertices, t, 3, 4).transpose(1, 0, 2, 3)
         v = self.vertices.astype(np.float64)
         out = np.einsum("tvab,vb->tva", blended[..., :3], v) + blended[..., 3]

@@ -5,6 +5,7 @@ Area-weighted: each face's cross product (its area times its unit normal) is sum
 three vertices through a sparse (V, F) incidence matrix, built once per topology, so a mesh that
 deforms every frame pays one sparse product per frame.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,9 @@ class VertexNormals:
         f = np.asarray(faces, np.int64)
         cols = np.repeat(np.arange(len(f)), 3)
         self.faces = f
-        self.incidence = csr_matrix((np.ones(f.size, np.float32), (f.reshape(-1), cols)),
-                                    shape=(int(n_vertices), len(f)))
+        self.incidence = csr_matrix(
+            (np.ones(f.size, np.float32), (f.reshape(-1), cols)), shape=(int(n_vertices), len(f))
+        )
 
     def __call__(self, vertices: np.ndarray) -> np.ndarray:
         v = np.asarray(vertices)

@@ -12,6 +12,7 @@ What a chain does about the traps measured on this data (issue #3):
   with damped real hand motion (flagged), chains are mirrored (left-dominant signers), and
   labelled boundaries are blurred by a frame or two (the exact labels are kept too).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from .rotmath import angular_speed, exp_rel, resample, slerp_mats
 from .transitions import JitterBank, transition
 
 FPS = 25.0
-_MIRROR_INDEX = np.array([JOINT_INDEX[n.replace("left_", "@").replace("right_", "left_").replace("@", "right_")]
-                          for n in JOINT_NAMES])
+_MIRROR_INDEX = np.array(
+    [JOINT_INDEX[n.replace("left_", "@").replace("right_", "left_").replace("@", "right_")] for n in JOINT_NAMES]
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,8 +62,9 @@ class Chain:
     idle_hand_synth: bool
 
 
-def prepare(index: int, rotations: np.ndarray, valid: np.ndarray, fps: float, core: tuple[int, int],
-            dominant: str) -> PreparedClip:
+def prepare(
+    index: int, rotations: np.ndarray, valid: np.ndarray, fps: float, core: tuple[int, int], dominant: str
+) -> PreparedClip:
     rot, val = resample(rotations, valid, fps, FPS)
     ratio = FPS / fps
     s = int(np.clip(round(core[0] * ratio), 0, len(rot) - 1))
@@ -114,8 +117,9 @@ def compress(clip: PreparedClip, rng: np.random.Generator, drop_p: float, speed:
     return idx if len(idx) >= 3 else np.arange(s, e + 1)[:: max(1, (e - s) // 3)]
 
 
-def _idle_hand(n: int, side: str, bank: list[np.ndarray], current_wrist: np.ndarray,
-               rng: np.random.Generator) -> np.ndarray:
+def _idle_hand(
+    n: int, side: str, bank: list[np.ndarray], current_wrist: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """(n, 16, 3, 3) wrist + fingers for an idle hand: slowed, damped real right-hand motion."""
     parts, total = [], 0
     while total < n:
@@ -152,10 +156,18 @@ def _blur(segments: list[tuple[int, int]], n: int, rng: np.random.Generator) -> 
     return out
 
 
-def make_chain(clips: list[PreparedClip], rng: np.random.Generator, jitter: JitterBank | None,
-               idle_bank: list[np.ndarray], *, min_signs: int = 3, max_signs: int = 10,
-               order: list[int] | None = None, mirror_p: float = 0.25,
-               rest_p: float = 0.5) -> Chain:
+def make_chain(
+    clips: list[PreparedClip],
+    rng: np.random.Generator,
+    jitter: JitterBank | None,
+    idle_bank: list[np.ndarray],
+    *,
+    min_signs: int = 3,
+    max_signs: int = 10,
+    order: list[int] | None = None,
+    mirror_p: float = 0.25,
+    rest_p: float = 0.5,
+) -> Chain:
     """One chain from clips of one language (see the module docstring). ``order``: the clips to
     spell, by position in ``clips`` (random when None); ``rest_p``: chance of starting from and
     ending at rest (each)."""
@@ -177,7 +189,7 @@ def make_chain(clips: list[PreparedClip], rng: np.random.Generator, jitter: Jitt
     prev_rot = prev_prev = None
     prev_valid = None
     dominant = None
-    for j, k in enumerate(picks):
+    for k in picks:
         c = clips[k]
         rot, val = c.rotations, c.valid
         dom = c.dominant
@@ -195,8 +207,7 @@ def make_chain(clips: list[PreparedClip], rng: np.random.Generator, jitter: Jitt
                 rest = rest_pose(sign_rot[0], rng)
                 hold = int(rng.integers(0, 6))
                 n_in = int(rng.integers(8, 21))
-                lead = transition(rest, rest, sign_rot[0], sign_rot[min(1, len(sign_rot) - 1)], n_in, rng,
-                                  rest, jitter)
+                lead = transition(rest, rest, sign_rot[0], sign_rot[min(1, len(sign_rot) - 1)], n_in, rng, rest, jitter)
                 rest_frames = np.repeat(rest[None], hold, 0)
                 if jitter is not None and hold:
                     rest_frames = exp_rel(rest_frames, jitter.sample(hold, rng))
@@ -209,8 +220,9 @@ def make_chain(clips: list[PreparedClip], rng: np.random.Generator, jitter: Jitt
         else:
             n_tr = int(round(rng.uniform(0.08, 0.4) * FPS))
             relaxed = rest_pose(prev_rot, rng)
-            tr = transition(prev_rot, prev_prev, sign_rot[0], sign_rot[min(1, len(sign_rot) - 1)], n_tr, rng,
-                            relaxed, jitter)
+            tr = transition(
+                prev_rot, prev_prev, sign_rot[0], sign_rot[min(1, len(sign_rot) - 1)], n_tr, rng, relaxed, jitter
+            )
             pieces_rot.append(tr.astype(np.float32))
             pieces_val.append(np.repeat(prev_valid[None] & sign_val[:1], len(tr), 0))
             pieces_real.append(np.zeros(len(tr), bool))
@@ -245,5 +257,6 @@ def make_chain(clips: list[PreparedClip], rng: np.random.Generator, jitter: Jitt
         idle_synth = True
     exact = labels_from_segments([Segment(s, e) for s, e in segments], len(rot))
     blurred = labels_from_segments([Segment(s, e) for s, e in _blur(segments, len(rot), rng)], len(rot))
-    return Chain(rot, valid, blurred, exact, real, tuple(segments), tuple(clips[k].index for k in picks),
-                 mirrored, idle_synth)
+    return Chain(
+        rot, valid, blurred, exact, real, tuple(segments), tuple(clips[k].index for k in picks), mirrored, idle_synth
+    )

@@ -5,6 +5,7 @@ mid-motion (the hand rising into or leaving the signing space), not at rest and 
 the letter. ``signing_core`` finds the span where the dominant hand is up in the signing space:
 chains use that span as the sign and synthesise the movements between signs themselves.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,11 +19,11 @@ from ..kinematics.landmarks import B, LandmarkSet
 from ..model.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND
 from ..model.template import TEMPLATE
 
-MIN_FRAMES = 10               # the gss clips are mostly 6-9 frames: too short to be a letter
-GLITCH_SIZE = 1.6             # a hand suddenly this much larger than usual: a tracking glitch
-MAX_GLITCH_SHARE = 0.2        # more glitch frames than this: the clip's tracking blew up
-MAX_WRIST_JUMP = 1.5          # shoulder widths per frame: the hand teleported
-MIN_HAND_SEEN = 0.5           # fraction of frames with the dominant hand
+MIN_FRAMES = 10  # the gss clips are mostly 6-9 frames: too short to be a letter
+GLITCH_SIZE = 1.6  # a hand suddenly this much larger than usual: a tracking glitch
+MAX_GLITCH_SHARE = 0.2  # more glitch frames than this: the clip's tracking blew up
+MAX_WRIST_JUMP = 1.5  # shoulder widths per frame: the hand teleported
+MIN_HAND_SEEN = 0.5  # fraction of frames with the dominant hand
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,8 +48,11 @@ def clean(lm: LandmarkSet) -> tuple[LandmarkSet | None, str | None]:
     sh_ok = lm.body_ok[:, B["left_shoulder"]] & lm.body_ok[:, B["right_shoulder"]]
     if not sh_ok.any():
         return None, "no shoulders"
-    sh = float(np.median(np.linalg.norm(lm.body[sh_ok, B["left_shoulder"], :2]
-                                        - lm.body[sh_ok, B["right_shoulder"], :2], axis=-1)))
+    sh = float(
+        np.median(
+            np.linalg.norm(lm.body[sh_ok, B["left_shoulder"], :2] - lm.body[sh_ok, B["right_shoulder"], :2], axis=-1)
+        )
+    )
     if not sh > 0:
         return None, "degenerate shoulders"
     hands_ok = lm.hands_ok.copy()
@@ -73,7 +77,9 @@ def clean(lm: LandmarkSet) -> tuple[LandmarkSet | None, str | None]:
         jump = np.linalg.norm(np.diff(wrist, axis=0), axis=-1) / sh
         if jump.max() > MAX_WRIST_JUMP:
             return None, f"hand jumps {jump.max():.1f} shoulder widths in a frame"
-    out = LandmarkSet(lm.body, lm.body_ok, lm.hands, hands_ok, lm.face, lm.face_ok, lm.fps, lm.width, lm.height, lm.meta)
+    out = LandmarkSet(
+        lm.body, lm.body_ok, lm.hands, hands_ok, lm.face, lm.face_ok, lm.fps, lm.width, lm.height, lm.meta
+    )
     return out, None
 
 
@@ -88,7 +94,9 @@ def signing_core(rotations: np.ndarray, valid: np.ndarray, dominant: str) -> tup
     """(start, end) inclusive: the longest run where the dominant hand is seen and its wrist is
     in the upper half of its height range over the clip (the whole seen span when the hand
     hardly moves vertically)."""
-    seen = valid[:, JOINT_INDEX[f"{dominant}_wrist"]] & valid[:, (LEFT_HAND if dominant == "left" else RIGHT_HAND)].all(1)
+    seen = valid[:, JOINT_INDEX[f"{dominant}_wrist"]] & valid[:, (LEFT_HAND if dominant == "left" else RIGHT_HAND)].all(
+        1
+    )
     if not seen.any():
         return 0, rotations.shape[0] - 1
     y = joint_positions(TEMPLATE, rotations)[:, JOINT_INDEX[f"{dominant}_wrist"], 1]

@@ -29,14 +29,16 @@ Keyframes follow the paper's policy from the segments (onset, (start+end)//2, of
 
 The file is byte-for-byte deterministic for a seed (fixed zip timestamps, seeded generators).
 """
+
 from __future__ import annotations
 
 import io
 import os
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +52,7 @@ SPLITS = ("train", "val", "test")
 
 
 # --- reader -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class CorpusClip:
@@ -104,7 +107,7 @@ class Corpus:
     clips: tuple[CorpusClip, ...]
     chains: tuple[CorpusChain, ...]
     languages: tuple[str, ...]
-    split: Mapping[str, str]          # language -> "train" / "val" / "test"
+    split: Mapping[str, str]  # language -> "train" / "val" / "test"
     chain_fps: float
     joint_names: tuple[str, ...]
     seed: int
@@ -141,17 +144,35 @@ def load_corpus(path: str | Path) -> Corpus:
         raise CorpusError(f"{path}: corpus version {int(d['version'])} is newer than this Signframe reads ({VERSION})")
     langs = tuple(str(x) for x in d["languages"])
     split = dict(zip(langs, (str(x) for x in d["language_split"])))
-    for k in ("clip_rot6d", "clip_valid", "chain_rot6d", "chain_valid", "chain_labels", "chain_labels_exact",
-              "chain_real"):
+    for k in (
+        "clip_rot6d",
+        "clip_valid",
+        "chain_rot6d",
+        "chain_valid",
+        "chain_labels",
+        "chain_labels_exact",
+        "chain_real",
+    ):
         _ro(d[k])
     co = d["clip_offsets"]
     clips = []
     for i in range(len(co) - 1):
         a, b = int(co[i]), int(co[i + 1])
         lang = langs[int(d["clip_language"][i])]
-        clips.append(CorpusClip(i, d["clip_rot6d"][a:b], d["clip_valid"][a:b], float(d["clip_fps"][i]), lang,
-                                split[lang], str(d["clip_letter"][i]), str(d["clip_source"][i]),
-                                (int(d["clip_core"][i, 0]), int(d["clip_core"][i, 1])), str(d["clip_dominant"][i])))
+        clips.append(
+            CorpusClip(
+                i,
+                d["clip_rot6d"][a:b],
+                d["clip_valid"][a:b],
+                float(d["clip_fps"][i]),
+                lang,
+                split[lang],
+                str(d["clip_letter"][i]),
+                str(d["clip_source"][i]),
+                (int(d["clip_core"][i, 0]), int(d["clip_core"][i, 1])),
+                str(d["clip_dominant"][i]),
+            )
+        )
     ho, so = d["chain_offsets"], d["segment_offsets"]
     fps = float(d["chain_fps"])
     chains = []
@@ -160,13 +181,27 @@ def load_corpus(path: str | Path) -> Corpus:
         sa, sb = int(so[i]), int(so[i + 1])
         lang = langs[int(d["chain_language"][i])]
         segs = tuple(Segment(int(s), int(e)) for s, e in d["segments"][sa:sb])
-        chains.append(CorpusChain(i, d["chain_rot6d"][a:b], d["chain_valid"][a:b], d["chain_labels"][a:b],
-                                  d["chain_labels_exact"][a:b], d["chain_real"][a:b], fps, lang, split[lang], segs,
-                                  tuple(int(c) for c in d["segment_clip"][sa:sb]),
-                                  bool(d["chain_mirrored"][i]), bool(d["chain_idle_synth"][i])))
+        chains.append(
+            CorpusChain(
+                i,
+                d["chain_rot6d"][a:b],
+                d["chain_valid"][a:b],
+                d["chain_labels"][a:b],
+                d["chain_labels_exact"][a:b],
+                d["chain_real"][a:b],
+                fps,
+                lang,
+                split[lang],
+                segs,
+                tuple(int(c) for c in d["segment_clip"][sa:sb]),
+                bool(d["chain_mirrored"][i]),
+                bool(d["chain_idle_synth"][i]),
+            )
+        )
     dropped = tuple(zip((str(x) for x in d["dropped_source"]), (str(x) for x in d["dropped_reason"])))
-    return Corpus(tuple(clips), tuple(chains), langs, split, fps, tuple(str(x) for x in d["joint_names"]),
-                  int(d["seed"]), dropped)
+    return Corpus(
+        tuple(clips), tuple(chains), langs, split, fps, tuple(str(x) for x in d["joint_names"]), int(d["seed"]), dropped
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,6 +241,7 @@ def training_chain_source(corpus: Corpus, path: str | Path = "corpus") -> ChainS
 
 
 # --- writer -----------------------------------------------------------------------------------
+
 
 def save_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
     """np.savez-compatible, deterministic: fixed member order and timestamps, deflated."""
@@ -267,8 +303,14 @@ def _split_languages(langs: list[str], two_handed: set[str], seed: int) -> dict[
     return split
 
 
-def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entries=None,
-                 progress: Callable[[Iterable, str, int], Iterable] | None = None) -> BuildReport:
+def build_corpus(
+    out: str | Path,
+    *,
+    seed: int = 0,
+    n_chains: int = 1000,
+    entries=None,
+    progress: Callable[[Iterable, str, int], Iterable] | None = None,
+) -> BuildReport:
     """Convert every lexicon clip, drop damaged ones, build chains, write ``out``."""
     from .chains import FPS, make_chain, prepare
     from .clips import load_clip
@@ -297,6 +339,7 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
 
     def both_hands(c) -> bool:
         from ..model.skeleton import LEFT_HAND, RIGHT_HAND
+
         return bool((c.valid[:, LEFT_HAND].all(1) & c.valid[:, RIGHT_HAND].all(1)).mean() >= 0.5)
 
     two_handed = {x for x in langs if np.mean([both_hands(kept[i][1]) for i in by_lang[x]]) >= 0.3}
@@ -329,17 +372,26 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
     seg_parts = [np.array(c.segments_exact, np.int32).reshape(-1, 2) for _, c in chains]
     segs, seg_off = _concat(seg_parts, (2,), np.int32)
     arrays = {
-        "format": np.array(FORMAT), "version": np.array(VERSION, np.int64), "seed": np.array(seed, np.int64),
-        "chain_fps": np.array(FPS, np.float64), "joint_names": np.array(JOINT_NAMES),
-        "languages": np.array(langs), "language_split": np.array([split[x] for x in langs]),
-        "clip_offsets": clip_off, "clip_rot6d": clip_rot, "clip_valid": clip_valid,
+        "format": np.array(FORMAT),
+        "version": np.array(VERSION, np.int64),
+        "seed": np.array(seed, np.int64),
+        "chain_fps": np.array(FPS, np.float64),
+        "joint_names": np.array(JOINT_NAMES),
+        "languages": np.array(langs),
+        "language_split": np.array([split[x] for x in langs]),
+        "clip_offsets": clip_off,
+        "clip_rot6d": clip_rot,
+        "clip_valid": clip_valid,
         "clip_language": np.array([lang_index[e.language] for e, _ in kept], np.int16),
-        "clip_letter": np.array([e.letter for e, _ in kept]), "clip_fps": np.array([c.fps for _, c in kept], np.float32),
+        "clip_letter": np.array([e.letter for e, _ in kept]),
+        "clip_fps": np.array([c.fps for _, c in kept], np.float32),
         "clip_source": np.array([e.source for e, _ in kept]),
         "clip_core": np.array([c.core for _, c in kept], np.int32).reshape(-1, 2),
         "clip_dominant": np.array([c.dominant for _, c in kept]),
-        "dropped_source": np.array([d[0] for d in dropped]), "dropped_reason": np.array([d[1] for d in dropped]),
-        "chain_offsets": ch_off, "chain_rot6d": ch_rot,
+        "dropped_source": np.array([d[0] for d in dropped]),
+        "dropped_reason": np.array([d[1] for d in dropped]),
+        "chain_offsets": ch_off,
+        "chain_rot6d": ch_rot,
         "chain_valid": _concat([c.valid for _, c in chains], (52,), bool)[0],
         "chain_labels": _concat([c.labels for _, c in chains], (), np.uint8)[0],
         "chain_labels_exact": _concat([c.labels_exact for _, c in chains], (), np.uint8)[0],
@@ -347,8 +399,11 @@ def build_corpus(out: str | Path, *, seed: int = 0, n_chains: int = 1000, entrie
         "chain_language": np.array([lang_index[x] for x, _ in chains], np.int16),
         "chain_mirrored": np.array([c.mirrored for _, c in chains], bool),
         "chain_idle_synth": np.array([c.idle_hand_synth for _, c in chains], bool),
-        "segment_offsets": seg_off, "segments": segs,
-        "segment_clip": np.concatenate([np.array(c.clips, np.int32) for _, c in chains]) if chains else np.zeros(0, np.int32),
+        "segment_offsets": seg_off,
+        "segments": segs,
+        "segment_clip": np.concatenate([np.array(c.clips, np.int32) for _, c in chains])
+        if chains
+        else np.zeros(0, np.int32),
     }
     save_arrays(out, arrays)
     stats = corpus_stats([c for _, c in chains], [prepared[i] for i in range(len(prepared))])
@@ -403,17 +458,25 @@ def motion_energy(rot: np.ndarray) -> np.ndarray:
 
 def corpus_stats(chains, clips) -> dict[str, Any]:
     """Motion energy p10/p50/p90 of real clips' cores vs chains, label shares, transition vs SLERP."""
+
     def pct(x):
         return [round(float(v), 4) for v in np.percentile(x, [10, 50, 90])] if len(x) else []
 
-    clip_e = np.concatenate([motion_energy(c.rotations[c.core[0]:c.core[1] + 1]) for c in clips
-                             if c.core[1] - c.core[0] >= 1]) if clips else np.zeros(0)
+    clip_e = (
+        np.concatenate(
+            [motion_energy(c.rotations[c.core[0] : c.core[1] + 1]) for c in clips if c.core[1] - c.core[0] >= 1]
+        )
+        if clips
+        else np.zeros(0)
+    )
     chain_e = np.concatenate([motion_energy(c.rotations) for c in chains]) if chains else np.zeros(0)
     real = np.concatenate([c.real[1:] for c in chains]) if chains else np.zeros(0, bool)
     labels = np.concatenate([c.labels_exact for c in chains]) if chains else np.zeros(0, np.uint8)
     return {
-        "motion_energy_clip_cores": pct(clip_e), "motion_energy_chains": pct(chain_e),
-        "motion_energy_chain_real_frames": pct(chain_e[real]), "motion_energy_chain_synth_frames": pct(chain_e[~real]),
+        "motion_energy_clip_cores": pct(clip_e),
+        "motion_energy_chains": pct(chain_e),
+        "motion_energy_chain_real_frames": pct(chain_e[real]),
+        "motion_energy_chain_synth_frames": pct(chain_e[~real]),
         "label_share": {k: round(float(np.mean(labels == v)), 3) for k, v in (("O", 0), ("I", 1), ("B", 2))},
         "frames": int(sum(len(c.labels) for c in chains)),
         "synth_share": round(float(1 - np.mean(np.concatenate([c.real for c in chains]))), 3) if chains else 0.0,

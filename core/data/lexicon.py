@@ -4,6 +4,7 @@ About 600 MediaPipe Holistic ``.pose`` clips, one letter each, 19 sign languages
 package's ``assets/fingerspelling_lexicon/data.csv`` (path, spoken_language, signed_language,
 start, end, words, glosses, priority). The package is found without importing it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,10 +21,10 @@ class LexiconNotFound(LookupError):
 
 @dataclass(frozen=True)
 class LexiconEntry:
-    path: Path           # absolute path of the .pose file
-    source: str          # path relative to the lexicon folder, e.g. "ase/fs-sts....pose"
-    language: str        # sign language code (ISO 639-3), e.g. "ase"
-    spoken: str          # spoken language code, e.g. "en"
+    path: Path  # absolute path of the .pose file
+    source: str  # path relative to the lexicon folder, e.g. "ase/fs-sts....pose"
+    language: str  # sign language code (ISO 639-3), e.g. "ase"
+    spoken: str  # spoken language code, e.g. "en"
     letter: str
 
 
@@ -31,8 +32,10 @@ def lexicon_dir() -> Path:
     """The lexicon folder of the installed spoken-to-signed package."""
     spec = importlib.util.find_spec("spoken_to_signed")
     if spec is None or not spec.submodule_search_locations:
-        raise LexiconNotFound("the spoken-to-signed package is not installed "
-                              "(pip install 'spoken-to-signed>=0.4,<0.5', the 'training' extra)")
+        raise LexiconNotFound(
+            "the spoken-to-signed package is not installed "
+            "(pip install 'spoken-to-signed>=0.4,<0.5', the 'training' extra)"
+        )
     for loc in spec.submodule_search_locations:
         d = Path(loc) / LEXICON_SUBDIR
         if (d / "data.csv").is_file():
@@ -51,7 +54,14 @@ def read_lexicon(folder: Path | None = None) -> list[LexiconEntry]:
             if not rel or not p.is_file():
                 continue
             letter = (row.get("words") or row.get("glosses") or "").strip()
-            out.append(LexiconEntry(p, rel, row.get("signed_language", "").strip() or p.parent.name,
-                                    row.get("spoken_language", "").strip(), letter))
+            out.append(
+                LexiconEntry(
+                    p,
+                    rel,
+                    row.get("signed_language", "").strip() or p.parent.name,
+                    row.get("spoken_language", "").strip(),
+                    letter,
+                )
+            )
     out.sort(key=lambda e: (e.language, e.source))
     return out

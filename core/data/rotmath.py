@@ -1,4 +1,5 @@
 """Small batched rotation helpers for data synthesis: log / exp maps, SLERP resampling."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -9,6 +9,7 @@ next) is a piecewise quintic (minimum-jerk) curve in the tangent space at A, per
 - real high-frequency jitter (residuals of real IK'd clips) is added on top, so a smoothness
   threshold cannot tell transition frames from real ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ def quintic(p0, v0, p1, v1, s, h):
     """Quintic Hermite with zero end accelerations on s in [0, 1] (segment length h frames):
     the minimum-jerk curve between two positions with given velocities (per frame)."""
     s = s[:, None, None]
-    s3, s4, s5 = s ** 3, s ** 4, s ** 5
+    s3, s4, s5 = s**3, s**4, s**5
     h0 = 1 - 10 * s3 + 15 * s4 - 6 * s5
     h1 = s - 6 * s3 + 8 * s4 - 3 * s5
     h4 = -4 * s3 + 7 * s4 - 3 * s5
@@ -80,13 +81,13 @@ def jitter_residuals(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
     t = rot.shape[0]
     if t < 5:
         return np.zeros((0, rot.shape[1], 3))
-    centre = rot[2:t - 2]
+    centre = rot[2 : t - 2]
     w = {-2: 0.1, -1: 0.25, 1: 0.25, 2: 0.1}  # the centre itself weighs 0.3 (log 0)
     acc = np.zeros(centre.shape[:2] + (3,))
-    ok = valid[2:t - 2].copy()
+    ok = valid[2 : t - 2].copy()
     for k, wk in w.items():
-        acc += wk * log_rel(centre, rot[2 + k:t - 2 + k])
-        ok &= valid[2 + k:t - 2 + k]
+        acc += wk * log_rel(centre, rot[2 + k : t - 2 + k])
+        ok &= valid[2 + k : t - 2 + k]
     res = -acc  # the centre relative to the weighted mean of the window
     return np.where(ok[..., None], res, 0.0)
 
@@ -105,9 +106,17 @@ def build_jitter_bank(clips: list[tuple[np.ndarray, np.ndarray]]) -> JitterBank:
     return JitterBank(res, np.array(starts, int), np.array(lengths, int))
 
 
-def transition(a: np.ndarray, a_prev: np.ndarray, b: np.ndarray, b_next: np.ndarray, n: int,
-               rng: np.random.Generator, relaxed: np.ndarray, jitter: JitterBank | None = None,
-               overshoot_p: float = 0.3) -> np.ndarray:
+def transition(
+    a: np.ndarray,
+    a_prev: np.ndarray,
+    b: np.ndarray,
+    b_next: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    relaxed: np.ndarray,
+    jitter: JitterBank | None = None,
+    overshoot_p: float = 0.3,
+) -> np.ndarray:
     """(n, J, 3, 3) frames strictly between pose a (J, 3, 3) and pose b.
 
     a_prev / b_next: the frames before a and after b (for the end velocities; pass a / b for a

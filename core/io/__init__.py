@@ -1,4 +1,5 @@
 """File formats: ``read(path) -> Sequence`` and ``write(path, seq)`` chosen by extension."""
+
 from .errors import FormatError
 from .registry import FORMATS, format_for, read, write
 

@@ -1,11 +1,12 @@
 """Atomic file writes: write to a temporary file beside the target, then rename over it."""
+
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 # mkstemp creates 0600 files; exports should get the user's usual permissions. Read the umask
 # once here (os.umask is process-global, so not from worker threads).

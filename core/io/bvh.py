@@ -28,12 +28,13 @@ with the file's local rotations. Anything else is retargeted onto the template s
 rotations of matched joints are copied (after aligning rest bone directions), unmatched joints
 stay at rest and are marked not valid.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence as Seq
 
 import numpy as np
 
@@ -42,17 +43,35 @@ from ..model.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS, Skeleton
 from ..model.template import TEMPLATE
 from .atomic import atomic_path
 from .errors import FormatError
-from .export_prep import (UNITS, Progress, axis_matrix, axis_rotation, check_exportable, check_option,
-                          euler_degrees, report, resolve_orders, to_target)
+from .export_prep import (
+    UNITS,
+    Progress,
+    axis_matrix,
+    axis_rotation,
+    check_exportable,
+    check_option,
+    euler_degrees,
+    report,
+    resolve_orders,
+    to_target,
+)
 
 ROW_CHUNK = 2048  # frames formatted per chunk (progress granularity, bounded memory)
 
 
 # === writing ====================================================================================
 
-def write(path: str | Path, seq: Sequence, *, unit: str = "m", up: str = "y",
-          order: str | Seq[str] | dict = "ZXY", precision: int = 6,
-          progress: Progress | None = None) -> None:
+
+def write(
+    path: str | Path,
+    seq: Sequence,
+    *,
+    unit: str = "m",
+    up: str = "y",
+    order: str | Seq[str] | dict = "ZXY",
+    precision: int = 6,
+    progress: Progress | None = None,
+) -> None:
     """Write ``seq`` as BVH. Options: ``unit`` "m"|"cm", ``up`` "y"|"z", ``order`` (see module),
     ``precision`` decimals; ``progress(fraction)`` is called while frames are written."""
     path = Path(path)
@@ -98,8 +117,9 @@ def _leaf_tips(sk: Skeleton, offsets: np.ndarray, tips: np.ndarray) -> dict[int,
     return out
 
 
-def _hierarchy(sk: Skeleton, offsets: np.ndarray, orders: list[str], leaf_tip: dict[int, np.ndarray],
-               precision: int) -> tuple[str, list[int]]:
+def _hierarchy(
+    sk: Skeleton, offsets: np.ndarray, orders: list[str], leaf_tip: dict[int, np.ndarray], precision: int
+) -> tuple[str, list[int]]:
     """The HIERARCHY text and the depth-first joint order its channels follow."""
     num = f"%.{precision}f"
     lines = ["HIERARCHY"]
@@ -135,6 +155,7 @@ def _hierarchy(sk: Skeleton, offsets: np.ndarray, orders: list[str], leaf_tip: d
 
 
 # === reading ====================================================================================
+
 
 @dataclass
 class BvhJoint:
@@ -193,8 +214,11 @@ def parse(path: str | Path) -> BvhFile:
     counts = [len(r.split()) for r in rows]
     for i, c in enumerate(counts):
         if c != n_channels:
-            raise FormatError(path, f"motion row {i + 1} (line {first_row + 1 + i}) has {c} values, "
-                                    f"the hierarchy declares {n_channels} channels")
+            raise FormatError(
+                path,
+                f"motion row {i + 1} (line {first_row + 1 + i}) has {c} values, "
+                f"the hierarchy declares {n_channels} channels",
+            )
     try:
         motion = np.array(" ".join(rows).split(), dtype=np.float64).reshape(frames, n_channels)
     except ValueError as e:
@@ -357,6 +381,7 @@ def file_fk(bvh: BvhFile) -> tuple[np.ndarray, np.ndarray]:
 
 # --- joint naming schemes --------------------------------------------------------------------
 
+
 def _norm(name: str) -> str:
     name = name.split(":")[-1].split("|")[-1]
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -367,23 +392,51 @@ def _scheme_ours() -> dict[str, str]:
     for n in JOINT_NAMES:  # SMPL style: L_Wrist, R_Index1
         for side, short in (("left_", "l"), ("right_", "r")):
             if n.startswith(side):
-                m[short + _norm(n[len(side):])] = n
+                m[short + _norm(n[len(side) :])] = n
     return m
 
 
 def _scheme_humanik() -> dict[str, str]:
     """Mixamo / HumanIK / CMU-style names (mixamorig: prefix removed by ``_norm``)."""
-    m = {"hips": "pelvis", "spine": "spine1", "spine1": "spine2", "spine2": "spine3",
-         "chest": "spine2", "upperchest": "spine3", "neck": "neck", "neck1": "neck", "head": "head"}
-    fingers = {"index": "index", "middle": "middle", "ring": "ring", "pinky": "pinky", "little": "pinky",
-               "thumb": "thumb"}
+    m = {
+        "hips": "pelvis",
+        "spine": "spine1",
+        "spine1": "spine2",
+        "spine2": "spine3",
+        "chest": "spine2",
+        "upperchest": "spine3",
+        "neck": "neck",
+        "neck1": "neck",
+        "head": "head",
+    }
+    fingers = {
+        "index": "index",
+        "middle": "middle",
+        "ring": "ring",
+        "pinky": "pinky",
+        "little": "pinky",
+        "thumb": "thumb",
+    }
     for side in ("left", "right"):
-        m.update({f"{side}shoulder": f"{side}_collar", f"{side}arm": f"{side}_shoulder",
-                  f"{side}upperarm": f"{side}_shoulder", f"{side}forearm": f"{side}_elbow",
-                  f"{side}lowerarm": f"{side}_elbow", f"{side}hand": f"{side}_wrist",
-                  f"{side}upleg": f"{side}_hip", f"{side}upperleg": f"{side}_hip", f"{side}thigh": f"{side}_hip",
-                  f"{side}leg": f"{side}_knee", f"{side}lowerleg": f"{side}_knee", f"{side}shin": f"{side}_knee",
-                  f"{side}foot": f"{side}_ankle", f"{side}toebase": f"{side}_foot", f"{side}toes": f"{side}_foot"})
+        m.update(
+            {
+                f"{side}shoulder": f"{side}_collar",
+                f"{side}arm": f"{side}_shoulder",
+                f"{side}upperarm": f"{side}_shoulder",
+                f"{side}forearm": f"{side}_elbow",
+                f"{side}lowerarm": f"{side}_elbow",
+                f"{side}hand": f"{side}_wrist",
+                f"{side}upleg": f"{side}_hip",
+                f"{side}upperleg": f"{side}_hip",
+                f"{side}thigh": f"{side}_hip",
+                f"{side}leg": f"{side}_knee",
+                f"{side}lowerleg": f"{side}_knee",
+                f"{side}shin": f"{side}_knee",
+                f"{side}foot": f"{side}_ankle",
+                f"{side}toebase": f"{side}_foot",
+                f"{side}toes": f"{side}_foot",
+            }
+        )
         for k in (1, 2, 3):
             for theirs, ours in fingers.items():
                 m[f"{side}hand{theirs}{k}"] = f"{side}_{ours}{k}"
@@ -392,20 +445,34 @@ def _scheme_humanik() -> dict[str, str]:
 
 
 def _scheme_unreal() -> dict[str, str]:
-    m = {"pelvis": "pelvis", "spine01": "spine1", "spine02": "spine2", "spine03": "spine3",
-         "neck01": "neck", "head": "head"}
+    m = {
+        "pelvis": "pelvis",
+        "spine01": "spine1",
+        "spine02": "spine2",
+        "spine03": "spine3",
+        "neck01": "neck",
+        "head": "head",
+    }
     for s, side in (("l", "left"), ("r", "right")):
-        m.update({f"clavicle{s}": f"{side}_collar", f"upperarm{s}": f"{side}_shoulder",
-                  f"lowerarm{s}": f"{side}_elbow", f"hand{s}": f"{side}_wrist", f"thigh{s}": f"{side}_hip",
-                  f"calf{s}": f"{side}_knee", f"foot{s}": f"{side}_ankle", f"ball{s}": f"{side}_foot"})
+        m.update(
+            {
+                f"clavicle{s}": f"{side}_collar",
+                f"upperarm{s}": f"{side}_shoulder",
+                f"lowerarm{s}": f"{side}_elbow",
+                f"hand{s}": f"{side}_wrist",
+                f"thigh{s}": f"{side}_hip",
+                f"calf{s}": f"{side}_knee",
+                f"foot{s}": f"{side}_ankle",
+                f"ball{s}": f"{side}_foot",
+            }
+        )
         for f in ("index", "middle", "ring", "pinky", "thumb"):
             for k in (1, 2, 3):
                 m[f"{f}0{k}{s}"] = f"{side}_{f}{k}"
     return m
 
 
-SCHEMES: dict[str, dict[str, str]] = {"smplx": _scheme_ours(), "humanik": _scheme_humanik(),
-                                      "unreal": _scheme_unreal()}
+SCHEMES: dict[str, dict[str, str]] = {"smplx": _scheme_ours(), "humanik": _scheme_humanik(), "unreal": _scheme_unreal()}
 
 
 def match_joints(names: Seq[str]) -> tuple[str, dict[int, int]]:
@@ -423,6 +490,7 @@ def match_joints(names: Seq[str]) -> tuple[str, dict[int, int]]:
 
 
 # --- conversion to a Sequence ----------------------------------------------------------------
+
 
 def read(path: str | Path, *, unit: str = "auto", up: str = "auto") -> Sequence:
     """Read a BVH file into a Sequence on our skeleton.
@@ -447,8 +515,13 @@ def read(path: str | Path, *, unit: str = "auto", up: str = "auto") -> Sequence:
     wp = scale * wp @ c
     rest = scale * rest @ c
     ends = {i: scale * j.end_site @ c for i, j in enumerate(bvh.joints) if j.end_site is not None}
-    meta = {"source_format": "bvh", "bvh_scheme": scheme, "bvh_up": up_axis, "bvh_scale": scale,
-            "bvh_unmatched_joints": [n for j, n in enumerate(JOINT_NAMES) if j not in mapping]}
+    meta = {
+        "source_format": "bvh",
+        "bvh_scheme": scheme,
+        "bvh_up": up_axis,
+        "bvh_scale": scale,
+        "bvh_unmatched_joints": [n for j, n in enumerate(JOINT_NAMES) if j not in mapping],
+    }
     fps = _fps(bvh.frame_time)
     if _is_our_layout(bvh, mapping, rest):
         return _direct(bvh, mapping, wr, wp, rest, ends, fps, meta)
@@ -550,8 +623,15 @@ def _retarget(mapping, wr, wp, rest, fps, meta) -> Sequence:
     root = mapping.get(JOINT_INDEX["pelvis"])
     translation = np.zeros((t, 3)) if root is None else wp[:, root] - rest[root]
     meta["bvh_layout"] = "retargeted"
-    return new_sequence(rotations, fps, translation, skeleton=TEMPLATE, meta=meta,
-                        valid=np.broadcast_to(valid, (t, len(JOINT_NAMES))).copy(), check_rotations=False)
+    return new_sequence(
+        rotations,
+        fps,
+        translation,
+        skeleton=TEMPLATE,
+        meta=meta,
+        valid=np.broadcast_to(valid, (t, len(JOINT_NAMES))).copy(),
+        check_rotations=False,
+    )
 
 
 def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:

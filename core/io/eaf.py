@@ -16,16 +16,16 @@ Layout written:
 Reading maps times to the nearest frame boundary, so ms -> frames -> ms is exact for any fps
 below 1000.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..model.sequence import (Label, Segment, Sequence, glossed_segments, labels_from_segments,
-                              segments_from_labels)
+from ..model.sequence import Label, Segment, Sequence, glossed_segments, labels_from_segments, segments_from_labels
 from .atomic import atomic_path
 from .errors import FormatError
 
@@ -55,9 +55,16 @@ def _check(segments: Iterable[Segment], path: Path, what: str) -> list[Segment]:
     return segs
 
 
-def write_segments(path: str | Path, segments: Iterable[Segment], fps: float, *,
-                   left: Iterable[Segment] | None = None, right: Iterable[Segment] | None = None,
-                   author: str = "Signframe", media: str | None = None) -> None:
+def write_segments(
+    path: str | Path,
+    segments: Iterable[Segment],
+    fps: float,
+    *,
+    left: Iterable[Segment] | None = None,
+    right: Iterable[Segment] | None = None,
+    author: str = "Signframe",
+    media: str | None = None,
+) -> None:
     """Write sign segments (and per-hand segments where the hands differ) to an EAF 3.0 file."""
     import pympi
 
@@ -106,13 +113,22 @@ def write(path: str | Path, seq: Sequence, **options) -> None:
     path = Path(path)
     if seq.n_frames == 0:
         raise FormatError(path, "the sequence has no frames")
-    write_segments(path, sequence_segments(seq), seq.fps, left=_hand_segments(seq, "left"),
-                   right=_hand_segments(seq, "right"), **options)
+    write_segments(
+        path,
+        sequence_segments(seq),
+        seq.fps,
+        left=_hand_segments(seq, "left"),
+        right=_hand_segments(seq, "right"),
+        **options,
+    )
 
 
 def read(path: str | Path, **options) -> Sequence:
-    raise FormatError(path, "an ELAN .eaf file holds sign segments only, no motion: open the motion "
-                            "file, and read segments with core.io.eaf.read_segments")
+    raise FormatError(
+        path,
+        "an ELAN .eaf file holds sign segments only, no motion: open the motion "
+        "file, and read segments with core.io.eaf.read_segments",
+    )
 
 
 def _load(path: Path):
@@ -210,5 +226,15 @@ def read_labels(path: str | Path, n_frames: int, fps: float | None = None, tier:
     return labels
 
 
-__all__ = ["read", "write", "read_segments", "read_labels", "read_tiers", "write_segments",
-           "sequence_segments", "frame_to_ms", "ms_to_frame", "labels_from_segments"]
+__all__ = [
+    "read",
+    "write",
+    "read_segments",
+    "read_labels",
+    "read_tiers",
+    "write_segments",
+    "sequence_segments",
+    "frame_to_ms",
+    "ms_to_frame",
+    "labels_from_segments",
+]

@@ -1,4 +1,5 @@
 """The one error type readers and writers raise for bad input."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -11,10 +11,12 @@ R = Rz(a) @ Rx(b) @ Ry(c) (the BVH channel convention). Consecutive frames are k
 continuous: no 360-degree wraps and no flips to the equivalent triple, so curves interpolate
 cleanly in animation tools.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Sequence as Seq
 from pathlib import Path
-from typing import Callable, Sequence as Seq
 
 import numpy as np
 
@@ -35,8 +37,12 @@ def check_exportable(path: str | Path, seq: Sequence) -> None:
         raise FormatError(path, "the sequence has no frames; nothing to export")
     if not (np.isfinite(seq.fps) and seq.fps > 0):
         raise FormatError(path, f"frame rate must be positive, got {seq.fps}")
-    for name, a in (("rotations", seq.rotations), ("translation", seq.translation),
-                    ("skeleton offsets", seq.skeleton.offsets), ("skeleton tips", seq.skeleton.tips)):
+    for name, a in (
+        ("rotations", seq.rotations),
+        ("translation", seq.translation),
+        ("skeleton offsets", seq.skeleton.offsets),
+        ("skeleton tips", seq.skeleton.tips),
+    ):
         if not np.isfinite(a).all():
             raise FormatError(path, f"{name} contain NaN or infinite values; nothing was written")
     bad = ~is_rotation(seq.rotations, atol=1e-3)
@@ -80,6 +86,7 @@ def to_target(seq: Sequence, up: str, unit: str) -> tuple[np.ndarray, np.ndarray
 
 # --- Euler angles ------------------------------------------------------------------------------
 
+
 def axis_rotation(axis: int, angle: np.ndarray) -> np.ndarray:
     """(...) radians -> (..., 3, 3) rotation about axis 0/1/2."""
     c, s = np.cos(angle), np.sin(angle)
@@ -97,8 +104,9 @@ def euler_radians_exact(m: np.ndarray, order: str) -> np.ndarray:
     """(..., 3, 3) -> (..., 3) radians listed in ``order``: R = R_a @ R_b @ R_c, |b| <= pi/2.
 
     Not ``core.model.rotations.matrix_to_euler`` (degrees, scipy): exports need angles that
-    rebuild the matrix exactly even at gimbal lock. The first angle comes from the best-conditioned entries (a fixed choice at gimbal lock) and
-    the last is solved from what remains, so the three always rebuild ``m`` to input precision.
+    rebuild the matrix exactly even at gimbal lock. The first angle comes from the
+    best-conditioned entries (a fixed choice at gimbal lock) and the last is solved from what
+    remains, so the three always rebuild ``m`` to input precision.
     """
     m = np.asarray(m, dtype=np.float64)
     i, j, k = (AXES.index(a) for a in order.upper())
@@ -107,8 +115,7 @@ def euler_radians_exact(m: np.ndarray, order: str) -> np.ndarray:
     s = 1.0 if j == (i + 1) % 3 else -1.0
     b = np.arctan2(s * m[..., i, k], np.hypot(m[..., i, i], m[..., i, j]))
     locked = np.cos(b) < 1e-6
-    a = np.where(locked, np.arctan2(s * m[..., k, j], m[..., j, j]),
-                 np.arctan2(-s * m[..., j, k], m[..., k, k]))
+    a = np.where(locked, np.arctan2(s * m[..., k, j], m[..., j, j]), np.arctan2(-s * m[..., j, k], m[..., k, k]))
     rest = np.swapaxes(axis_rotation(i, a) @ axis_rotation(j, b), -1, -2) @ m
     k1, k2 = (k + 1) % 3, (k + 2) % 3
     c = np.arctan2(rest[..., k2, k1], rest[..., k1, k1])
@@ -155,8 +162,9 @@ def auto_orders(rotations: np.ndarray) -> list[str]:
     return [preference[b] for b in best]
 
 
-def resolve_orders(path: str | Path, order: str | Seq[str] | dict, names: Seq[str],
-                   rotations: np.ndarray, default: str = "ZXY") -> list[str]:
+def resolve_orders(
+    path: str | Path, order: str | Seq[str] | dict, names: Seq[str], rotations: np.ndarray, default: str = "ZXY"
+) -> list[str]:
     """One order per joint from ``order``: one of ORDERS, ``"auto"``, a list per joint or a
     {joint name: order} dict (others ``default``)."""
     if isinstance(order, str):

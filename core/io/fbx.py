@@ -25,10 +25,11 @@ lock for this clip. Default units are metres: Blender then imports at scale 1 (a
 arrives as an armature scaled 0.01), Unity's "Convert Units" gives scale 1, and Maya / Unreal
 convert to centimetres on import.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence as Seq
 from pathlib import Path
-from typing import Sequence as Seq
 
 import numpy as np
 
@@ -36,8 +37,17 @@ from ..model.sequence import Sequence
 from . import fbx_binary as fb
 from .atomic import atomic_path
 from .errors import FormatError
-from .export_prep import (ORDERS, UNITS, Progress, axis_matrix, check_exportable, check_option,
-                          euler_degrees, report, resolve_orders, to_target)
+from .export_prep import (
+    UNITS,
+    Progress,
+    axis_matrix,
+    check_exportable,
+    check_option,
+    euler_degrees,
+    report,
+    resolve_orders,
+    to_target,
+)
 from .fbx_binary import Node, object_name
 
 TICKS_PER_SECOND = 46_186_158_000
@@ -45,8 +55,18 @@ FBX_ORDER_ENUM = {"XYZ": 0, "XZY": 1, "YZX": 2, "YXZ": 3, "ZXY": 4, "ZYX": 5}
 # FbxTime::EMode for the whole rates that have one. Everything else, NTSC rates included, is
 # eCustom (14) + CustomFrameRate: readers take the NTSC modes as rounded values (ufbx: 29.97),
 # which would not give back our exact rate.
-TIME_MODES = ((120.0, 1), (100.0, 2), (60.0, 3), (50.0, 4), (48.0, 5), (30.0, 6), (25.0, 10), (24.0, 11),
-              (96.0, 15), (72.0, 16))
+TIME_MODES = (
+    (120.0, 1),
+    (100.0, 2),
+    (60.0, 3),
+    (50.0, 4),
+    (48.0, 5),
+    (30.0, 6),
+    (25.0, 10),
+    (24.0, 11),
+    (96.0, 15),
+    (72.0, 16),
+)
 # Linear interpolation (0x4) plus the tangent bits the FBX SDK sets by default.
 KEY_FLAGS_LINEAR = 0x6104
 # Default key data: slopes 0, tangent weights 1/3 (packed int 218434821), velocity 0.
@@ -58,8 +78,16 @@ AXIS_SETTINGS = {  # up -> (UpAxis, UpAxisSign, FrontAxis, FrontAxisSign, CoordA
 STACK_NAME = "Take 001"
 
 
-def write(path: str | Path, seq: Sequence, *, up: str = "y", unit: str = "m", mesh: bool = False,
-          order: str | Seq[str] | dict = "XYZ", progress: Progress | None = None) -> None:
+def write(
+    path: str | Path,
+    seq: Sequence,
+    *,
+    up: str = "y",
+    unit: str = "m",
+    mesh: bool = False,
+    order: str | Seq[str] | dict = "XYZ",
+    progress: Progress | None = None,
+) -> None:
     """Write ``seq`` as binary FBX 7.4 (atomically). See the module docstring for the options."""
     path = Path(path)
     check_option(path, "up", up, ("y", "z"))
@@ -116,8 +144,9 @@ def _matrix(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
     return m.T.reshape(16)
 
 
-def build(path: Path, seq: Sequence, *, up: str, unit: str, mesh: bool, order, progress: Progress | None = None
-          ) -> list[Node]:
+def build(
+    path: Path, seq: Sequence, *, up: str, unit: str, mesh: bool, order, progress: Progress | None = None
+) -> list[Node]:
     """The top-level FBX nodes for ``seq`` (no I/O)."""
     sk = seq.skeleton
     offsets, _, root_pos, rot = to_target(seq, up, unit)
@@ -231,10 +260,19 @@ def build(path: Path, seq: Sequence, *, up: str, unit: str, mesh: bool, order, p
         curve_node("R", model_ids[j], "Lcl Rotation", xyz)
     report(progress, 0.6)
 
-    return [_header(path), Node("FileId", [fb.raw(fb.FILE_ID)]),
-            Node("CreationTime", [fb.string(fb.CREATION_TIME)]), Node("Creator", [fb.string(_creator())]),
-            _global_settings(seq.fps, up, unit, stop), _documents(ids), Node("References"),
-            _definitions(counts), objects, conns, _takes(stop)]
+    return [
+        _header(path),
+        Node("FileId", [fb.raw(fb.FILE_ID)]),
+        Node("CreationTime", [fb.string(fb.CREATION_TIME)]),
+        Node("Creator", [fb.string(_creator())]),
+        _global_settings(seq.fps, up, unit, stop),
+        _documents(ids),
+        Node("References"),
+        _definitions(counts),
+        objects,
+        conns,
+        _takes(stop),
+    ]
 
 
 def _add_mesh(seq: Sequence, up: str, unit: str, obj, connect, ids, model_ids, rest_world) -> int:
@@ -328,8 +366,16 @@ def _header(path: Path) -> Node:
     h.add("FBXVersion", fb.VERSION)
     h.add("EncryptionType", 0)
     ts = h.add("CreationTimeStamp")
-    for name, v in (("Version", 1000), ("Year", 1970), ("Month", 1), ("Day", 1), ("Hour", 10),
-                    ("Minute", 0), ("Second", 0), ("Millisecond", 0)):
+    for name, v in (
+        ("Version", 1000),
+        ("Year", 1970),
+        ("Month", 1),
+        ("Day", 1),
+        ("Hour", 10),
+        ("Minute", 0),
+        ("Second", 0),
+        ("Millisecond", 0),
+    ):
         ts.add(name, v)
     h.add("Creator", _creator())
     info = h.add("SceneInfo", fb.string(object_name("GlobalInfo", "SceneInfo")), "UserData")
@@ -355,8 +401,9 @@ def _global_settings(fps: float, up: str, unit: str, stop: int) -> Node:
     g = Node("GlobalSettings")
     g.add("Version", 1000)
     props = g.add("Properties70")
-    for name, v in zip(("UpAxis", "UpAxisSign", "FrontAxis", "FrontAxisSign", "CoordAxis", "CoordAxisSign"),
-                       AXIS_SETTINGS[up]):
+    for name, v in zip(
+        ("UpAxis", "UpAxisSign", "FrontAxis", "FrontAxisSign", "CoordAxis", "CoordAxisSign"), AXIS_SETTINGS[up]
+    ):
         _p(props, name, "int", "Integer", "", v)
     _p(props, "OriginalUpAxis", "int", "Integer", "", AXIS_SETTINGS[up][0])
     _p(props, "OriginalUpAxisSign", "int", "Integer", "", 1)

@@ -16,12 +16,14 @@ The header ``FileId`` / ``CreationTime`` and the footer id are a matched set (th
 them against each other); we always write the set that Blender's exporter has used for years,
 whose files open in Maya, MotionBuilder, Unity and Unreal.
 """
+
 from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +37,13 @@ NULL_RECORD = b"\x00" * 13  # 3 uint32 + 1 uint8 (7.4; 25 bytes from 7.5)
 
 # Arrays above this many bytes are zlib-compressed (small ones are not worth the header).
 COMPRESS_MIN_BYTES = 128
-_ARRAY_CODES = {np.dtype(np.float32): b"f", np.dtype(np.float64): b"d", np.dtype(np.int64): b"l",
-                np.dtype(np.int32): b"i", np.dtype(np.bool_): b"b"}
+_ARRAY_CODES = {
+    np.dtype(np.float32): b"f",
+    np.dtype(np.float64): b"d",
+    np.dtype(np.int64): b"l",
+    np.dtype(np.int32): b"i",
+    np.dtype(np.bool_): b"b",
+}
 
 
 @dataclass(frozen=True)
@@ -112,10 +119,10 @@ class Node:
 
     name: str
     props: list[Prop] = field(default_factory=list)
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
     block: bool = False  # always close with a null record (the SDK expects it on some nodes)
 
-    def add(self, name: str, *values: Any) -> "Node":
+    def add(self, name: str, *values: Any) -> Node:
         """Append and return a child node with these property values."""
         child = Node(name, [_auto(v) for v in values])
         self.children.append(child)
@@ -165,7 +172,7 @@ def _encode_node(node: Node, offset: int, out: list[bytes], cache: dict) -> int:
     if node.children or not node.props or node.block:
         out.append(NULL_RECORD)
         pos += len(NULL_RECORD)
-    if pos >= 2 ** 32:
+    if pos >= 2**32:
         raise ValueError("FBX 7.4 file larger than 4 GiB")
     out[header_at] = struct.pack("<IIIB", pos, len(node.props), len(props), len(name))
     return pos
@@ -189,6 +196,7 @@ def encode(nodes: Iterable[Node], version: int = VERSION) -> bytes:
 
 # --- a small decoder, for tests and debugging (not a general FBX reader) ------------------------
 
+
 def decode(data: bytes) -> list[Node]:
     """Parse bytes written by :func:`encode` back into nodes (7.4 layout only)."""
     if not data.startswith(MAGIC):
@@ -207,7 +215,7 @@ def _decode_list(data: bytes, pos: int, end: int) -> tuple[list[Node], int]:
         if end_off == 0:  # null record
             return nodes, pos + 13
         pos += 13
-        name = data[pos:pos + name_len].decode("ascii")
+        name = data[pos : pos + name_len].decode("ascii")
         pos += name_len
         props = []
         for _ in range(n_props):
@@ -226,17 +234,17 @@ _DTYPES = {b"f": "<f4", b"d": "<f8", b"l": "<i8", b"i": "<i4", b"b": "?"}
 
 
 def _decode_prop(data: bytes, pos: int) -> tuple[Prop, int]:
-    code = data[pos:pos + 1]
+    code = data[pos : pos + 1]
     pos += 1
     if code in _PACK_SCALAR:
         fmt = _PACK_SCALAR[code]
         return Prop(code, struct.unpack_from(fmt, data, pos)[0]), pos + struct.calcsize(fmt)
     if code in (b"S", b"R"):
         (n,) = struct.unpack_from("<I", data, pos)
-        return Prop(code, data[pos + 4:pos + 4 + n]), pos + 4 + n
+        return Prop(code, data[pos + 4 : pos + 4 + n]), pos + 4 + n
     if code in _DTYPES:
         count, encoding, n = struct.unpack_from("<III", data, pos)
-        blob = data[pos + 12:pos + 12 + n]
+        blob = data[pos + 12 : pos + 12 + n]
         if encoding == 1:
             blob = zlib.decompress(blob)
         a = np.frombuffer(blob, dtype=_DTYPES[code])

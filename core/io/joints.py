@@ -5,6 +5,7 @@ kinematics of the sequence's skeleton; ``joint_names`` (J,) unicode SMPL-X names
 ``neck``, ``left_wrist``, ``right_index1``, ...); ``parents`` (J,) int64 (-1 for the root);
 ``fps`` 0-d float64. No pickle is needed to read it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,13 +3,14 @@
 Never unpickles (``allow_pickle=False``); every failure (not a zip, truncated, an object array,
 a corrupt member) becomes a one-line ``FormatError`` naming the file and the key.
 """
+
 from __future__ import annotations
 
 import contextlib
 import zipfile
 import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 
@@ -23,7 +24,7 @@ _LOAD_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zli
 class NpzReader:
     """Key access to an open npz archive with errors that name the file."""
 
-    def __init__(self, path: Path, npz: "np.lib.npyio.NpzFile") -> None:
+    def __init__(self, path: Path, npz: np.lib.npyio.NpzFile) -> None:
         self.path = path
         self._npz = npz
         self.keys: frozenset[str] = frozenset(npz.files)
@@ -78,7 +79,9 @@ def open_npz(path: str | Path) -> Iterator[NpzReader]:
     except FileNotFoundError:
         raise FormatError(path, "no such file") from None
     except _LOAD_ERRORS as e:
-        raise FormatError(path, f"not a readable .npz archive, damaged or truncated ({type(e).__name__}: {e})") from None
+        raise FormatError(
+            path, f"not a readable .npz archive, damaged or truncated ({type(e).__name__}: {e})"
+        ) from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise FormatError(path, "a single .npy array, not an .npz archive")
     try:

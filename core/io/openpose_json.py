@@ -5,21 +5,24 @@ OpenPose writes one JSON file per video frame, ``{"people": [{"pose_keypoints_2d
 How2Sign and many sign-language corpora distribute their keypoints this way. Opening any frame
 file reads the whole clip: every ``<clip>_<number>_keypoints.json`` beside it, in frame order.
 
-- Body: BODY_25 or COCO-18 (told apart by their length); the points we use are named below. Hands: 21 points in MediaPipe's order. Face: the 70-point layout's jaw ends, chin, nose
-  tip and mouth corners.
+- Body: BODY_25 or COCO-18 (told apart by their length); the points we use are named below.
+  Hands: 21 points in MediaPipe's order. Face: the 70-point layout's jaw ends, chin, nose tip and
+  mouth corners.
 - One signer per clip: in each frame the person with the most confident body.
 - Points with confidence <= ``min_confidence`` or written as (0, 0, 0) count as not observed.
 - 2-D only: depth is lifted to plausible 3-D (``core.kinematics.lift``); frame rate is not in
   the files, so 25 fps is assumed and said in ``meta["fps_assumed"]``.
 Never raises anything but ``FormatError`` for a bad file.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,11 +33,30 @@ from .pose_file import check_min_confidence, solve_landmarks
 
 # BODY_25 index of each of our body points (mouth corners come from the face); COCO-18 shares
 # the first eight and then drops BODY_25's mid-hip
-BODY_INDEX = {"nose": 0, "right_shoulder": 2, "right_elbow": 3, "right_wrist": 4, "left_shoulder": 5,
-              "left_elbow": 6, "left_wrist": 7, "right_hip": 9, "left_hip": 12, "right_eye": 15, "left_eye": 16,
-              "right_ear": 17, "left_ear": 18}
-COCO18_INDEX = {**BODY_INDEX, "right_hip": 8, "left_hip": 11, "right_eye": 14, "left_eye": 15,
-                "right_ear": 16, "left_ear": 17}
+BODY_INDEX = {
+    "nose": 0,
+    "right_shoulder": 2,
+    "right_elbow": 3,
+    "right_wrist": 4,
+    "left_shoulder": 5,
+    "left_elbow": 6,
+    "left_wrist": 7,
+    "right_hip": 9,
+    "left_hip": 12,
+    "right_eye": 15,
+    "left_eye": 16,
+    "right_ear": 17,
+    "left_ear": 18,
+}
+COCO18_INDEX = {
+    **BODY_INDEX,
+    "right_hip": 8,
+    "left_hip": 11,
+    "right_eye": 14,
+    "left_eye": 15,
+    "right_ear": 16,
+    "left_ear": 17,
+}
 # 70-point face: jaw ends (0 on the signer's right), chin, nose tip; mouth corners for the body
 FACE_INDEX = {"face_right": 0, "face_left": 16, "chin": 8, "nose_tip": 30}
 MOUTH_INDEX = {"mouth_right": 48, "mouth_left": 54}
@@ -107,9 +129,13 @@ def _frame(path: Path) -> _Person | None:
         if conf > best_conf:
             best_conf = conf
             coco = len(person.get("pose_keypoints_2d") or []) == 18 * 3
-            best = _Person(body, _points(person, "hand_left_keypoints_2d", 21, path),
-                           _points(person, "hand_right_keypoints_2d", 21, path),
-                           _points(person, "face_keypoints_2d", 70, path), COCO18_INDEX if coco else BODY_INDEX)
+            best = _Person(
+                body,
+                _points(person, "hand_left_keypoints_2d", 21, path),
+                _points(person, "hand_right_keypoints_2d", 21, path),
+                _points(person, "face_keypoints_2d", 70, path),
+                COCO18_INDEX if coco else BODY_INDEX,
+            )
     return best
 
 
@@ -122,7 +148,7 @@ def read_landmarks(path: str | Path, *, min_confidence: float = 0.0) -> Landmark
     body, body_ok, hands, hands_ok, face, face_ok = empty_tracks(t).values()
 
     def seen(p: np.ndarray) -> np.ndarray:
-        return (np.isfinite(p).all(-1) & (p[..., 2] > min_confidence) & (np.abs(p[..., :2]).sum(-1) > 0))
+        return np.isfinite(p).all(-1) & (p[..., 2] > min_confidence) & (np.abs(p[..., :2]).sum(-1) > 0)
 
     for i, f in enumerate(frames):
         if f is None:
@@ -140,20 +166,38 @@ def read_landmarks(path: str | Path, *, min_confidence: float = 0.0) -> Landmark
             face[i, k, :2], face_ok[i, k] = f.face[j, :2], seen(f.face[j])
     if not (body_ok.any() or hands_ok.any()):
         raise FormatError(path, f"no body or hand keypoints in {t} frame file(s)")
-    meta: dict[str, Any] = {"has_z": False, "frame_files": t, "fps_assumed": True,
-                            "components": ["pose_keypoints_2d", "hand_left_keypoints_2d",
-                                           "hand_right_keypoints_2d", "face_keypoints_2d"]}
+    meta: dict[str, Any] = {
+        "has_z": False,
+        "frame_files": t,
+        "fps_assumed": True,
+        "components": ["pose_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"],
+    }
     return LandmarkSet(body, body_ok, hands, hands_ok, face, face_ok, ASSUMED_FPS, 0.0, 0.0, meta)
 
 
-def read(path: str | Path, *, smooth: bool = True, min_confidence: float = 0.0, fit_skeleton: bool = True,
-         twist_limit_deg: float | None = None, lift_depth: bool = True, **_: Any) -> Sequence:
+def read(
+    path: str | Path,
+    *,
+    smooth: bool = True,
+    min_confidence: float = 0.0,
+    fit_skeleton: bool = True,
+    twist_limit_deg: float | None = None,
+    lift_depth: bool = True,
+    **_: Any,
+) -> Sequence:
     """Read the clip of an OpenPose ``*_keypoints.json`` file and solve it like a ``.pose`` file
     (``core.io.pose_file.solve_landmarks``)."""
     path = Path(path)
     lm = read_landmarks(path, min_confidence=min_confidence)
-    return solve_landmarks(path, lm, "openpose_json", smooth=smooth, fit_skeleton=fit_skeleton,
-                           twist_limit_deg=twist_limit_deg, lift_depth=lift_depth)
+    return solve_landmarks(
+        path,
+        lm,
+        "openpose_json",
+        smooth=smooth,
+        fit_skeleton=fit_skeleton,
+        twist_limit_deg=twist_limit_deg,
+        lift_depth=lift_depth,
+    )
 
 
 def write_frames(folder: str | Path, clip: str, lm: LandmarkSet) -> list[Path]:
@@ -175,10 +219,13 @@ def write_frames(folder: str | Path, clip: str, lm: LandmarkSet) -> list[Path]:
             k = FACE_POINTS.index(name)
             face[j] = (*lm.face[i, k, :2], float(lm.face_ok[i, k]))
         hands = [np.concatenate([lm.hands[i, k, :, :2], lm.hands_ok[i, k, :, None]], -1) for k in range(2)]
-        person = {"person_id": [-1], "pose_keypoints_2d": pose.ravel().tolist(),
-                  "face_keypoints_2d": face.ravel().tolist(),
-                  "hand_left_keypoints_2d": hands[0].ravel().tolist(),
-                  "hand_right_keypoints_2d": hands[1].ravel().tolist()}
+        person = {
+            "person_id": [-1],
+            "pose_keypoints_2d": pose.ravel().tolist(),
+            "face_keypoints_2d": face.ravel().tolist(),
+            "hand_left_keypoints_2d": hands[0].ravel().tolist(),
+            "hand_right_keypoints_2d": hands[1].ravel().tolist(),
+        }
         p = folder / f"{clip}_{i:012d}_keypoints.json"
         p.write_text(json.dumps({"version": 1.3, "people": [person]}))
         out.append(p)

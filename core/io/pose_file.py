@@ -20,6 +20,7 @@ The sequence carries a skeleton fitted to the signer (``core.kinematics.skeleton
 joint positions it gives (e.g. ``convert X.pose X.joints.npz``) follow the landmarks.
 Never raises anything but ``FormatError`` for a bad file.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,14 +29,23 @@ from typing import Any
 
 import numpy as np
 
-from ..kinematics.landmarks import BODY_POINTS, FACE_MESH_INDEX, FACE_POINTS, HAND_POINTS, LandmarkSet, empty_tracks
+from ..kinematics.landmarks import BODY_POINTS, FACE_MESH_INDEX, HAND_POINTS, LandmarkSet, empty_tracks
 from ..model.sequence import Sequence
 from .errors import FormatError
 
 _OPENPOSE_BODY = {
-    "nose": "nose", "leye": "left_eye", "reye": "right_eye", "lear": "left_ear", "rear": "right_ear",
-    "lshoulder": "left_shoulder", "rshoulder": "right_shoulder", "lelbow": "left_elbow",
-    "relbow": "right_elbow", "lwrist": "left_wrist", "rwrist": "right_wrist", "lhip": "left_hip",
+    "nose": "nose",
+    "leye": "left_eye",
+    "reye": "right_eye",
+    "lear": "left_ear",
+    "rear": "right_ear",
+    "lshoulder": "left_shoulder",
+    "rshoulder": "right_shoulder",
+    "lelbow": "left_elbow",
+    "relbow": "right_elbow",
+    "lwrist": "left_wrist",
+    "rwrist": "right_wrist",
+    "lhip": "left_hip",
     "rhip": "right_hip",
 }
 _BODY_SET = set(BODY_POINTS)
@@ -99,8 +109,9 @@ def _components(header) -> list[tuple[str, int, int, list[str]]]:
     return out
 
 
-def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None = None,
-                        min_confidence: float = 0.0) -> LandmarkSet:
+def landmarks_from_pose(
+    pose, path: Path | str = "<pose>", *, person: int | None = None, min_confidence: float = 0.0
+) -> LandmarkSet:
     """A pose-format ``Pose`` -> LandmarkSet (image coordinates). Raises FormatError."""
     header, body = pose.header, pose.body
     try:
@@ -155,10 +166,11 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
         if side is not None and n == 21:
             k = 0 if side == "left" else 1
             names = [_hand_name(p) for p in points]
-            order = ([HAND_POINTS.index(x) for x in names] if all(names) and len(set(names)) == 21
-                     else list(range(21)))  # unnamed (OpenPose) hands: MediaPipe order
-            hands[:, k, order] = xyz[:, start:start + 21]
-            hands_ok[:, k, order] = ok[:, start:start + 21]
+            order = (
+                [HAND_POINTS.index(x) for x in names] if all(names) and len(set(names)) == 21 else list(range(21))
+            )  # unnamed (OpenPose) hands: MediaPipe order
+            hands[:, k, order] = xyz[:, start : start + 21]
+            hands_ok[:, k, order] = ok[:, start : start + 21]
             found.append(name)
             continue
         if "face" in uname:
@@ -184,8 +196,13 @@ def landmarks_from_pose(pose, path: Path | str = "<pose>", *, person: int | None
         names = ", ".join(c[0] for c in comps) or "none"
         raise FormatError(path, f"no body, hand or face landmarks in a known layout (components: {names})")
     fps = float(body.fps) if np.isfinite(body.fps) and body.fps > 0 else 0.0
-    meta: dict[str, Any] = {"components": [c[0] for c in comps], "people": people, "person": person,
-                            "has_z": dims >= 3, "normalised_coordinates": normalised}
+    meta: dict[str, Any] = {
+        "components": [c[0] for c in comps],
+        "people": people,
+        "person": person,
+        "has_z": dims >= 3,
+        "normalised_coordinates": normalised,
+    }
     if fps <= 0:
         meta["fps_assumed"] = True
         fps = 25.0
@@ -203,20 +220,42 @@ def read_landmarks(path: str | Path, **options: Any) -> LandmarkSet:
     return landmarks_from_pose(_read_pose(path), path, **options)
 
 
-def read(path: str | Path, *, smooth: bool = True, person: int | None = None,
-         min_confidence: float = 0.0, fit_skeleton: bool = True, twist_limit_deg: float | None = None,
-         lift_depth: bool = True, **_: Any) -> Sequence:
+def read(
+    path: str | Path,
+    *,
+    smooth: bool = True,
+    person: int | None = None,
+    min_confidence: float = 0.0,
+    fit_skeleton: bool = True,
+    twist_limit_deg: float | None = None,
+    lift_depth: bool = True,
+    **_: Any,
+) -> Sequence:
     """Read a .pose file and solve it (``solve_landmarks``). ``min_confidence``: points at or
     below it count as not observed (only the joints they drive are filled)."""
     path = Path(path)
     lm = read_landmarks(path, person=person, min_confidence=min_confidence)
-    return solve_landmarks(path, lm, "pose", smooth=smooth, fit_skeleton=fit_skeleton,
-                           twist_limit_deg=twist_limit_deg, lift_depth=lift_depth)
+    return solve_landmarks(
+        path,
+        lm,
+        "pose",
+        smooth=smooth,
+        fit_skeleton=fit_skeleton,
+        twist_limit_deg=twist_limit_deg,
+        lift_depth=lift_depth,
+    )
 
 
-def solve_landmarks(path: Path, lm: LandmarkSet, source_format: str, *, smooth: bool = True,
-                    fit_skeleton: bool = True, twist_limit_deg: float | None = None,
-                    lift_depth: bool = True) -> Sequence:
+def solve_landmarks(
+    path: Path,
+    lm: LandmarkSet,
+    source_format: str,
+    *,
+    smooth: bool = True,
+    fit_skeleton: bool = True,
+    twist_limit_deg: float | None = None,
+    lift_depth: bool = True,
+) -> Sequence:
     """Landmarks read from ``path`` -> a Sequence, by IK (``core.kinematics.ik``) onto a skeleton
     fitted to the signer (``fit_skeleton=False``: the template skeleton); ``twist_limit_deg``
     bounds the fingers' MCP twist (None: free, the default). Each component's depth is checked
@@ -225,23 +264,56 @@ def solve_landmarks(path: Path, lm: LandmarkSet, source_format: str, *, smooth: 
     ``meta["depth"]``, the lifted components in ``meta["lifted"]``. Raises FormatError."""
     from ..kinematics.ik import landmarks_to_sequence
 
-    meta = {"source_format": source_format, "source_file": path.name, "width": lm.width, "height": lm.height,
-            **dict(lm.meta)}
+    meta = {
+        "source_format": source_format,
+        "source_file": path.name,
+        "width": lm.width,
+        "height": lm.height,
+        **dict(lm.meta),
+    }
     limit = None if twist_limit_deg is None else float(np.radians(twist_limit_deg))
     try:
-        return landmarks_to_sequence(lm, smooth=smooth, meta=meta, fit=fit_skeleton, finger_twist_limit=limit,
-                                     lift_depth=lift_depth)
+        return landmarks_to_sequence(
+            lm, smooth=smooth, meta=meta, fit=fit_skeleton, finger_twist_limit=limit, lift_depth=lift_depth
+        )
     except (ValueError, FloatingPointError) as e:
         raise FormatError(path, f"cannot solve the landmarks ({e})") from None
 
 
 MEDIAPIPE_POSE_NAMES: tuple[str, ...] = (
-    "NOSE", "LEFT_EYE_INNER", "LEFT_EYE", "LEFT_EYE_OUTER", "RIGHT_EYE_INNER", "RIGHT_EYE",
-    "RIGHT_EYE_OUTER", "LEFT_EAR", "RIGHT_EAR", "MOUTH_LEFT", "MOUTH_RIGHT", "LEFT_SHOULDER",
-    "RIGHT_SHOULDER", "LEFT_ELBOW", "RIGHT_ELBOW", "LEFT_WRIST", "RIGHT_WRIST", "LEFT_PINKY",
-    "RIGHT_PINKY", "LEFT_INDEX", "RIGHT_INDEX", "LEFT_THUMB", "RIGHT_THUMB", "LEFT_HIP", "RIGHT_HIP",
-    "LEFT_KNEE", "RIGHT_KNEE", "LEFT_ANKLE", "RIGHT_ANKLE", "LEFT_HEEL", "RIGHT_HEEL",
-    "LEFT_FOOT_INDEX", "RIGHT_FOOT_INDEX",
+    "NOSE",
+    "LEFT_EYE_INNER",
+    "LEFT_EYE",
+    "LEFT_EYE_OUTER",
+    "RIGHT_EYE_INNER",
+    "RIGHT_EYE",
+    "RIGHT_EYE_OUTER",
+    "LEFT_EAR",
+    "RIGHT_EAR",
+    "MOUTH_LEFT",
+    "MOUTH_RIGHT",
+    "LEFT_SHOULDER",
+    "RIGHT_SHOULDER",
+    "LEFT_ELBOW",
+    "RIGHT_ELBOW",
+    "LEFT_WRIST",
+    "RIGHT_WRIST",
+    "LEFT_PINKY",
+    "RIGHT_PINKY",
+    "LEFT_INDEX",
+    "RIGHT_INDEX",
+    "LEFT_THUMB",
+    "RIGHT_THUMB",
+    "LEFT_HIP",
+    "RIGHT_HIP",
+    "LEFT_KNEE",
+    "RIGHT_KNEE",
+    "LEFT_ANKLE",
+    "RIGHT_ANKLE",
+    "LEFT_HEEL",
+    "RIGHT_HEEL",
+    "LEFT_FOOT_INDEX",
+    "RIGHT_FOOT_INDEX",
 )
 MEDIAPIPE_HAND_NAMES: tuple[str, ...] = tuple(
     n.upper().replace("INDEX_", "INDEX_FINGER_").replace("MIDDLE_", "MIDDLE_FINGER_").replace("RING_", "RING_FINGER_")
@@ -267,12 +339,17 @@ def write_landmarks(path: str | Path, lm: LandmarkSet) -> None:
     for i, name in enumerate(BODY_POINTS):
         j = MEDIAPIPE_POSE_NAMES.index(name.upper())
         pose_xyz[:, j], pose_c[:, j] = lm.body[:, i], lm.body_ok[:, i]
-    comps = [("POSE_LANDMARKS", list(MEDIAPIPE_POSE_NAMES), pose_xyz, pose_c),
-             ("FACE_LANDMARKS", [str(i) for i in FACE_MESH_INDEX], lm.face, lm.face_ok.astype(float)),
-             ("LEFT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), lm.hands[:, 0], lm.hands_ok[:, 0].astype(float)),
-             ("RIGHT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), lm.hands[:, 1], lm.hands_ok[:, 1].astype(float))]
-    header = PoseHeader(0.2, PoseHeaderDimensions(int(lm.width or 1), int(lm.height or 1), 0),
-                        [PoseHeaderComponent(n, pts, [], [(255, 255, 255)], "XYZC") for n, pts, _, _ in comps])
+    comps = [
+        ("POSE_LANDMARKS", list(MEDIAPIPE_POSE_NAMES), pose_xyz, pose_c),
+        ("FACE_LANDMARKS", [str(i) for i in FACE_MESH_INDEX], lm.face, lm.face_ok.astype(float)),
+        ("LEFT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), lm.hands[:, 0], lm.hands_ok[:, 0].astype(float)),
+        ("RIGHT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), lm.hands[:, 1], lm.hands_ok[:, 1].astype(float)),
+    ]
+    header = PoseHeader(
+        0.2,
+        PoseHeaderDimensions(int(lm.width or 1), int(lm.height or 1), 0),
+        [PoseHeaderComponent(n, pts, [], [(255, 255, 255)], "XYZC") for n, pts, _, _ in comps],
+    )
     data = np.concatenate([c[2] for c in comps], axis=1)[:, None].astype(np.float32)
     conf = np.concatenate([c[3] for c in comps], axis=1)[:, None].astype(np.float32)
     data = np.where(conf[..., None] > 0, data, 0.0)

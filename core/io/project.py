@@ -21,14 +21,16 @@ an identity warp and no corrections. 2 adds ``warp``, ``offsets`` and ``source_v
 No pickle anywhere (``allow_pickle=False``); writes are atomic (temp file + rename).
 A file written by a newer Signframe (higher ``version``) is refused with a clear message.
 """
+
 from __future__ import annotations
 
 import io
 import json
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -63,8 +65,12 @@ def _to_json(x: Any) -> Any:
 
 
 def _skeleton_json(sk: Skeleton) -> dict[str, Any]:
-    return {"names": list(sk.names), "parents": list(sk.parents),
-            "offsets": sk.offsets.tolist(), "tips": sk.tips.tolist()}
+    return {
+        "names": list(sk.names),
+        "parents": list(sk.parents),
+        "offsets": sk.offsets.tolist(),
+        "tips": sk.tips.tolist(),
+    }
 
 
 def _encode_arrays(seq: Sequence) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -95,18 +101,22 @@ def _encode_arrays(seq: Sequence) -> tuple[dict[str, Any], dict[str, np.ndarray]
 
 def _document(seq: Sequence, editor: Mapping[str, Any] | None, manifest: dict[str, Any]) -> dict[str, Any]:
     return {
-        "format": FORMAT_NAME, "version": VERSION,
-        "fps": seq.fps, "n_frames": seq.n_frames, "text": seq.text, "language": seq.language,
+        "format": FORMAT_NAME,
+        "version": VERSION,
+        "fps": seq.fps,
+        "n_frames": seq.n_frames,
+        "text": seq.text,
+        "language": seq.language,
         "skeleton": _skeleton_json(seq.skeleton),
         "keyframes": [{"frame": k.frame, "kind": KeyKind(k.kind).value} for k in seq.keyframes],
         "glosses": [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in seq.glosses],
-        "meta": _to_json(dict(seq.meta)), "editor": _to_json(dict(editor or {})),
+        "meta": _to_json(dict(seq.meta)),
+        "editor": _to_json(dict(editor or {})),
         "arrays": manifest,
     }
 
 
-def write(path: str | Path, seq: Sequence, editor: Mapping[str, Any] | None = None, *,
-          compress: bool = False) -> None:
+def write(path: str | Path, seq: Sequence, editor: Mapping[str, Any] | None = None, *, compress: bool = False) -> None:
     """Write the project atomically.
 
     ``compress=False`` (the default) stores the members uncompressed, because autosave must be
@@ -148,8 +158,11 @@ def _load_json(path: Path, z: zipfile.ZipFile) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _fail(path, f"bad project version {version!r}")
     if version > VERSION:
-        raise _fail(path, f"written by a newer Signframe (project version {version}; this build reads "
-                          f"up to version {VERSION}): update Signframe to open it")
+        raise _fail(
+            path,
+            f"written by a newer Signframe (project version {version}; this build reads "
+            f"up to version {VERSION}): update Signframe to open it",
+        )
     return doc
 
 
@@ -191,17 +204,20 @@ def _load_arrays(path: Path, z: zipfile.ZipFile, manifest: Mapping[str, Any], t:
                 if base is None or base.shape != shape:
                     raise _fail(path, f"array {name!r} refers to missing or mismatched {e.get('diff_of')!r}")
                 frames, values = member(name, e["frames"]), member(name, e["values"])
-                if frames.ndim != 1 or frames.dtype.kind not in "iu" or values.shape != (len(frames),) + shape[1:] \
-                        or values.dtype != base.dtype \
-                        or (frames.size and (frames.min() < 0 or frames.max() >= t)):
+                if (
+                    frames.ndim != 1
+                    or frames.dtype.kind not in "iu"
+                    or values.shape != (len(frames),) + shape[1:]
+                    or values.dtype != base.dtype
+                    or (frames.size and (frames.min() < 0 or frames.max() >= t))
+                ):
                     raise _fail(path, f"array {name!r}: inconsistent frame differences")
                 a = base.copy()
                 a[frames] = values
             else:
                 values = a = member(name, e["member"])
             if a.shape != shape or a.dtype.str != e["dtype"]:
-                raise _fail(path, f"array {name!r} is {a.dtype.str} {a.shape}, the manifest says "
-                                  f"{e['dtype']} {shape}")
+                raise _fail(path, f"array {name!r} is {a.dtype.str} {a.shape}, the manifest says {e['dtype']} {shape}")
             if a.dtype.kind == "f" and not np.isfinite(values).all():
                 raise _fail(path, f"array {name!r} contains NaN or infinite values")
             # only what was stored needs checking: diff arrays share the rest with their base
@@ -222,8 +238,11 @@ def _all_rotations(m: np.ndarray, atol: float = 1e-4) -> bool:
     if np.abs(gram - np.eye(3, dtype=m.dtype)).max(initial=0.0) > atol:
         return False
     r = [[m[..., i, j] for j in range(3)] for i in range(3)]
-    det = (r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1]) - r[0][1] * (r[1][0] * r[2][2] - r[1][2] * r[2][0])
-           + r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]))
+    det = (
+        r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1])
+        - r[0][1] * (r[1][0] * r[2][2] - r[1][2] * r[2][0])
+        + r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0])
+    )
     return bool(np.abs(det - 1.0).max(initial=0.0) <= atol)
 
 
@@ -231,8 +250,12 @@ def _skeleton(path: Path, s: Any) -> Skeleton:
     try:
         names, parents = tuple(s["names"]), tuple(int(p) for p in s["parents"])
         offsets, tips = np.asarray(s["offsets"], np.float64), np.asarray(s["tips"], np.float64)
-        if (names == TEMPLATE.names and parents == TEMPLATE.parents
-                and np.array_equal(offsets, TEMPLATE.offsets) and np.array_equal(tips, TEMPLATE.tips)):
+        if (
+            names == TEMPLATE.names
+            and parents == TEMPLATE.parents
+            and np.array_equal(offsets, TEMPLATE.offsets)
+            and np.array_equal(tips, TEMPLATE.tips)
+        ):
             return TEMPLATE
         if not (np.isfinite(offsets).all() and np.isfinite(tips).all()):
             raise ValueError("offsets contain NaN")
@@ -271,9 +294,17 @@ def read_project(path: str | Path) -> tuple[Sequence, dict[str, Any]]:
         unknown = set(base) - set(FRAME_FIELDS)
         if unknown:
             raise ValueError(f"unknown per-frame arrays {sorted(unknown)}")
-        seq = Sequence(fps=fps, keyframes=keys, glosses=glosses, text=str(doc.get("text", "")),
-                       language=str(doc.get("language", "")), skeleton=skeleton, extra_frames=extra,
-                       meta=dict(doc.get("meta") or {}), **base)
+        seq = Sequence(
+            fps=fps,
+            keyframes=keys,
+            glosses=glosses,
+            text=str(doc.get("text", "")),
+            language=str(doc.get("language", "")),
+            skeleton=skeleton,
+            extra_frames=extra,
+            meta=dict(doc.get("meta") or {}),
+            **base,
+        )
     except FormatError:
         raise
     except (KeyError, TypeError, ValueError, SequenceError) as e:

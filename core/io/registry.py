@@ -5,6 +5,7 @@ Each format module defines ``read(path, **options) -> Sequence`` and/or
 ``write(path, seq, **options) -> None`` and raises ``FormatError`` for bad input.
 ``.npz`` files are sniffed: several formats share that extension.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,7 +20,7 @@ from .errors import FormatError
 @dataclass(frozen=True)
 class Format:
     name: str
-    module: str            # "core.io.<module>"
+    module: str  # "core.io.<module>"
     extensions: tuple[str, ...]
     readable: bool = True
     writable: bool = True
@@ -31,13 +32,31 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("project", "core.io.project", (".signframe",), description="Signframe project (zip of JSON + npz)"),
-    Format("joints", "core.io.joints", (".joints.npz",), readable=False,
-           description="world joint positions (T, J, 3), for evaluation"),
+    Format(
+        "joints",
+        "core.io.joints",
+        (".joints.npz",),
+        readable=False,
+        description="world joint positions (T, J, 3), for evaluation",
+    ),
     Format("signspark", "core.io.signspark_record", (".signspark.npz",), description="SignSparK per-clip record"),
-    Format("smplx", "core.io.smplx_npz", (".npz", ".smplx.npz"), description="SMPL-X parameters (AMASS or per-part layout)"),
-    Format("pose", "core.io.pose_file", (".pose",), writable=False, description="pose-format landmarks (MediaPipe Holistic)"),
-    Format("openpose", "core.io.openpose_json", ("_keypoints.json",), writable=False,
-           description="OpenPose JSON keypoints, one file per frame (the clip is read whole)"),
+    Format(
+        "smplx", "core.io.smplx_npz", (".npz", ".smplx.npz"), description="SMPL-X parameters (AMASS or per-part layout)"
+    ),
+    Format(
+        "pose",
+        "core.io.pose_file",
+        (".pose",),
+        writable=False,
+        description="pose-format landmarks (MediaPipe Holistic)",
+    ),
+    Format(
+        "openpose",
+        "core.io.openpose_json",
+        ("_keypoints.json",),
+        writable=False,
+        description="OpenPose JSON keypoints, one file per frame (the clip is read whole)",
+    ),
     Format("bvh", "core.io.bvh", (".bvh",), description="Biovision hierarchy"),
     Format("fbx", "core.io.fbx", (".fbx",), readable=False, description="Autodesk FBX 7.4 binary"),
     Format("eaf", "core.io.eaf", (".eaf",), description="ELAN annotation (segments only)"),

@@ -18,6 +18,7 @@ of the local SMPL-X rotation matrix, joint-major):
 
 Any of the feature keys may be missing (those joints are then marked not valid), but not all.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,8 @@ from .errors import FormatError
 from .npzfile import NpzReader, open_npz, write_npz
 
 DEFAULT_FPS = 25.0
-HAND_DIMS = 6 * N_HAND          # 90
-BODY_DIMS = 6 * (N_BODY - 1)    # 126: body_pose joints 1..21
+HAND_DIMS = 6 * N_HAND  # 90
+BODY_DIMS = 6 * (N_BODY - 1)  # 126: body_pose joints 1..21
 N_EXPRESSION = 50
 FEATURE_KEYS = ("left_features", "right_features", "body_features", "face_features")
 TEXT_KEYS = ("translation", "language", "gloss")
@@ -69,10 +70,16 @@ def read(path: str | Path, *, default_fps: float = DEFAULT_FPS) -> Sequence:
         present = [k for k in FEATURE_KEYS[:3] if r.has(k)]
         if not present:
             raise r.fail("no SignSparK features (expected left_features, right_features, body_features)")
-        feats = {k: _features(r, k, *w) for k, w in (("left_features", (HAND_DIMS,)),
-                                                      ("right_features", (HAND_DIMS,)),
-                                                      ("body_features", (BODY_DIMS, True)),
-                                                      ("face_features", (6,))) if r.has(k)}
+        feats = {
+            k: _features(r, k, *w)
+            for k, w in (
+                ("left_features", (HAND_DIMS,)),
+                ("right_features", (HAND_DIMS,)),
+                ("body_features", (BODY_DIMS, True)),
+                ("face_features", (6,)),
+            )
+            if r.has(k)
+        }
         lengths = {k: v.shape[0] for k, v in feats.items()}
         t = lengths[present[0]]
         if len(set(lengths.values())) != 1:
@@ -116,17 +123,25 @@ def read(path: str | Path, *, default_fps: float = DEFAULT_FPS) -> Sequence:
         if r.has("gloss"):
             g = r.array("gloss")
             if g.dtype.kind in "US" and g.size > 1:  # one gloss per sign: kept as a list
-                meta["gloss"] = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                                 for v in g.reshape(-1).tolist()]
+                meta["gloss"] = [
+                    v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in g.reshape(-1).tolist()
+                ]
             else:
                 meta["gloss"] = r.text("gloss")
         others = sorted(r.keys - KNOWN_KEYS)
         if others:
             meta["skipped_keys"] = others
         try:
-            return new_sequence(rot.astype(np.float32), fps, valid=valid, labels=labels,
-                                text=r.text("translation"), language=r.text("language"),
-                                extra_frames=extra, meta=meta)
+            return new_sequence(
+                rot.astype(np.float32),
+                fps,
+                valid=valid,
+                labels=labels,
+                text=r.text("translation"),
+                language=r.text("language"),
+                extra_frames=extra,
+                meta=meta,
+            )
         except SequenceError as e:
             raise FormatError(path, str(e)) from None
 
@@ -210,7 +225,7 @@ def model_features(seq: Sequence) -> dict[str, np.ndarray]:
     return {
         "hand": np.ascontiguousarray(np.stack([left.T, right.T]), dtype=np.float32),
         "body": np.ascontiguousarray(body.T, dtype=np.float32),
-        "face": np.ascontiguousarray(_face(seq)[:, :6 + N_EXPRESSION].T, dtype=np.float32),
+        "face": np.ascontiguousarray(_face(seq)[:, : 6 + N_EXPRESSION].T, dtype=np.float32),
     }
 
 

@@ -47,13 +47,13 @@ zeros when the sequence has none; ``expression`` only when it has one. ``up_axis
 ``"z"``; default ``meta["up_axis_source"]``, else ``"y"``) is the axis the file is written in, so
 an AMASS file read and written back keeps its Z-up values; it is also stored as the ``up_axis`` key.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from scipy.spatial.transform import Rotation
 
 from ..model.rotations import axis_angle_to_matrix, is_rotation, matrix_to_axis_angle, orthonormalize
@@ -66,22 +66,42 @@ from .npzfile import NpzReader, open_npz, write_npz
 N_SMPLX = 55
 # SMPL-X joint ranges of each part.
 PARTS: dict[str, slice] = {
-    "global_orient": slice(0, 1), "body_pose": slice(1, 22), "jaw_pose": slice(22, 23),
-    "leye_pose": slice(23, 24), "reye_pose": slice(24, 25),
-    "left_hand_pose": slice(25, 40), "right_hand_pose": slice(40, 55),
+    "global_orient": slice(0, 1),
+    "body_pose": slice(1, 22),
+    "jaw_pose": slice(22, 23),
+    "leye_pose": slice(23, 24),
+    "reye_pose": slice(24, 25),
+    "left_hand_pose": slice(25, 40),
+    "right_hand_pose": slice(40, 55),
 }
 # Extra channels (T, 3, 3) holding the SMPL-X joints our skeleton lacks.
 EXTRA_JOINTS: dict[str, int] = {"jaw": 22, "left_eye": 23, "right_eye": 24}
 # SMPL+H joint order (52): exactly ours.
 _SMPLH_TO_SMPLX = SMPLX_INDEX
 AMASS_SPLIT: dict[str, tuple[int, ...]] = {
-    "root_orient": (0,), "pose_body": tuple(range(1, 22)), "pose_hand": tuple(range(25, 55)),
-    "pose_jaw": (22,), "pose_eye": (23, 24),
+    "root_orient": (0,),
+    "pose_body": tuple(range(1, 22)),
+    "pose_hand": tuple(range(25, 55)),
+    "pose_jaw": (22,),
+    "pose_eye": (23, 24),
 }
 FPS_KEYS = ("mocap_frame_rate", "mocap_framerate", "fps")
-KNOWN_KEYS = frozenset(set(PARTS) | set(AMASS_SPLIT) | set(FPS_KEYS) | {
-    "poses", "trans", "transl", "betas", "expression", "gender", "surface_model_type",
-    "mocap_time_length", "up_axis"})
+KNOWN_KEYS = frozenset(
+    set(PARTS)
+    | set(AMASS_SPLIT)
+    | set(FPS_KEYS)
+    | {
+        "poses",
+        "trans",
+        "transl",
+        "betas",
+        "expression",
+        "gender",
+        "surface_model_type",
+        "mocap_time_length",
+        "up_axis",
+    }
+)
 MAX_EXTRA_WIDTH = 256
 DEFAULT_FPS = 30.0
 UP_AXES = ("auto", "y", "z")
@@ -169,8 +189,7 @@ def _pose_keys(r: NpzReader) -> tuple[str, np.ndarray, np.ndarray]:
         layout, keys = "parts", {k: tuple(range(s.start, s.stop)) for k, s in PARTS.items()}
         first = "body_pose"
     else:
-        raise r.fail("no SMPL-X pose keys (expected 'poses', 'root_orient'/'pose_body' or "
-                     "'global_orient'/'body_pose')")
+        raise r.fail("no SMPL-X pose keys (expected 'poses', 'root_orient'/'pose_body' or 'global_orient'/'body_pose')")
     if not r.has(first):
         raise r.fail(f"missing key {first!r}")
     full = None
@@ -203,7 +222,7 @@ def _jsonable(a: np.ndarray) -> Any:
 
 
 def detect_up_axis(root: np.ndarray) -> str:
-    """"z" when the pelvis stands along +Z in most frames, else "y".
+    """ "z" when the pelvis stands along +Z in most frames, else "y".
 
     root: (T, 3, 3) root (global) orientations. The rest pose's up is +Y, so column 1 of each
     root rotation is the pelvis' up axis in the file's world.
@@ -219,8 +238,9 @@ def _up_axis(r: NpzReader, up_axis: str, root: np.ndarray) -> str:
     if r.has("up_axis"):
         stored = r.text("up_axis").strip().lower()
         if stored not in ("y", "z"):
-            raise r.fail(f"key 'up_axis' is {stored!r}, expected 'y' or 'z' "
-                         "(read with an explicit up axis to ignore it)")
+            raise r.fail(
+                f"key 'up_axis' is {stored!r}, expected 'y' or 'z' (read with an explicit up axis to ignore it)"
+            )
         return stored
     return detect_up_axis(root)
 
@@ -232,8 +252,7 @@ def _root_offset(skeleton) -> np.ndarray:
     return np.asarray(skeleton.offsets[0], np.float64)
 
 
-def _rotate_body(root: np.ndarray, trans: np.ndarray, rot: np.ndarray, j0: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _rotate_body(root: np.ndarray, trans: np.ndarray, rot: np.ndarray, j0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Turn the whole body by ``rot`` (3, 3) about the root joint: (T, 3, 3) root orientations,
     (T, 3) translations -> rot @ root, rot @ (trans + j0) - j0 (float64)."""
     return rot @ root, (np.asarray(trans, np.float64) + j0) @ rot.T - j0
@@ -260,8 +279,7 @@ def read(path: str | Path, *, default_fps: float = DEFAULT_FPS, up_axis: str = "
         if source_axis == "z":
             full[:, 0], trans = _rotate_body(full[:, 0], trans, Z_TO_Y, _root_offset(TEMPLATE))
         extra: dict[str, np.ndarray] = {}
-        meta: dict[str, Any] = {"source_format": "smplx", "smplx_layout": layout,
-                                "up_axis_source": source_axis}
+        meta: dict[str, Any] = {"source_format": "smplx", "smplx_layout": layout, "up_axis_source": source_axis}
         if assumed:
             meta["fps_assumed"] = True
         for name, j in EXTRA_JOINTS.items():
@@ -295,8 +313,14 @@ def read(path: str | Path, *, default_fps: float = DEFAULT_FPS, up_axis: str = "
             except FormatError:
                 skipped.append(key)
                 continue
-            if a.dtype.kind in "iuf" and a.ndim >= 1 and a.shape[0] == t and t > 1 \
-                    and a[0].size <= MAX_EXTRA_WIDTH and np.isfinite(a).all():
+            if (
+                a.dtype.kind in "iuf"
+                and a.ndim >= 1
+                and a.shape[0] == t
+                and t > 1
+                and a[0].size <= MAX_EXTRA_WIDTH
+                and np.isfinite(a).all()
+            ):
                 extra[f"npz:{key}"] = a
             elif a.dtype.kind in "iufbUS" and a.size <= 64 and (a.dtype.kind not in "f" or np.isfinite(a).all()):
                 others[key] = _jsonable(a)

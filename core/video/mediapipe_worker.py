@@ -10,6 +10,7 @@ z on MediaPipe's own depth scale): ``pose`` (T, 33, 3) and ``pose_conf`` (T, 33)
 ``face`` (T, 478, 3), ``left_hand`` / ``right_hand`` (T, 21, 3), ``*_seen`` (T,) bool,
 ``fps``, ``width``, ``height``. Progress lines "frame i/n" go to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("video")
     ap.add_argument("out")
-    ap.add_argument("--complexity", type=int, default=1, choices=(0, 1, 2),
-                    help="1 works offline (the wheel bundles it); 0 and 2 download their model")
+    ap.add_argument(
+        "--complexity",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="1 works offline (the wheel bundles it); 0 and 2 download their model",
+    )
     args = ap.parse_args(argv)
     import cv2
     import mediapipe as mp
@@ -35,16 +41,29 @@ def main(argv=None) -> int:
     n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
     height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
-    out = {k: [] for k in ("pose", "pose_conf", "face", "left_hand", "right_hand",
-                           "pose_seen", "face_seen", "left_hand_seen", "right_hand_seen")}
+    out = {
+        k: []
+        for k in (
+            "pose",
+            "pose_conf",
+            "face",
+            "left_hand",
+            "right_hand",
+            "pose_seen",
+            "face_seen",
+            "left_hand_seen",
+            "right_hand_seen",
+        )
+    }
 
     def points(lms, count):
         if lms is None:
             return np.zeros((count, 3), np.float32), False
         return np.array([[p.x, p.y, p.z] for p in lms.landmark], np.float32)[:count], True
 
-    with mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=args.complexity,
-                                        refine_face_landmarks=True) as holistic:
+    with mp.solutions.holistic.Holistic(
+        static_image_mode=False, model_complexity=args.complexity, refine_face_landmarks=True
+    ) as holistic:
         i = 0
         while True:
             ok, frame = cap.read()
@@ -71,8 +90,13 @@ def main(argv=None) -> int:
     if i == 0:
         print(f"{args.video}: no frames could be decoded", file=sys.stderr)
         return 2
-    np.savez(args.out, fps=np.float64(fps), width=np.int64(width), height=np.int64(height),
-             **{k: np.stack(v) for k, v in out.items()})
+    np.savez(
+        args.out,
+        fps=np.float64(fps),
+        width=np.int64(width),
+        height=np.int64(height),
+        **{k: np.stack(v) for k, v in out.items()},
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Coordinates follow pose-format's holistic convention: x * width, y * height (pix
 MediaPipe gives it; confidence is the body's visibility, 1 for detected hands and faces, 0 for
 what was not detected.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,15 +33,32 @@ def worker_npz_to_pose(src: str | Path, out: str | Path) -> int:
         raise FormatError(src, "the tracker found no frames")
     w, h = float(d["width"]) or 1.0, float(d["height"]) or 1.0
     scale = np.array([w, h, 1.0], np.float32)
-    parts = [("POSE_LANDMARKS", list(MEDIAPIPE_POSE_NAMES), d["pose"], d["pose_conf"] * d["pose_seen"][:, None]),
-             ("FACE_LANDMARKS", [str(i) for i in range(d["face"].shape[1])], d["face"],
-              np.repeat(d["face_seen"][:, None], d["face"].shape[1], 1).astype(np.float32)),
-             ("LEFT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), d["left_hand"],
-              np.repeat(d["left_hand_seen"][:, None], 21, 1).astype(np.float32)),
-             ("RIGHT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), d["right_hand"],
-              np.repeat(d["right_hand_seen"][:, None], 21, 1).astype(np.float32))]
-    header = PoseHeader(0.2, PoseHeaderDimensions(int(w), int(h), 0),
-                        [PoseHeaderComponent(n, pts, [], [(255, 255, 255)], "XYZC") for n, pts, _, _ in parts])
+    parts = [
+        ("POSE_LANDMARKS", list(MEDIAPIPE_POSE_NAMES), d["pose"], d["pose_conf"] * d["pose_seen"][:, None]),
+        (
+            "FACE_LANDMARKS",
+            [str(i) for i in range(d["face"].shape[1])],
+            d["face"],
+            np.repeat(d["face_seen"][:, None], d["face"].shape[1], 1).astype(np.float32),
+        ),
+        (
+            "LEFT_HAND_LANDMARKS",
+            list(MEDIAPIPE_HAND_NAMES),
+            d["left_hand"],
+            np.repeat(d["left_hand_seen"][:, None], 21, 1).astype(np.float32),
+        ),
+        (
+            "RIGHT_HAND_LANDMARKS",
+            list(MEDIAPIPE_HAND_NAMES),
+            d["right_hand"],
+            np.repeat(d["right_hand_seen"][:, None], 21, 1).astype(np.float32),
+        ),
+    ]
+    header = PoseHeader(
+        0.2,
+        PoseHeaderDimensions(int(w), int(h), 0),
+        [PoseHeaderComponent(n, pts, [], [(255, 255, 255)], "XYZC") for n, pts, _, _ in parts],
+    )
     data = np.concatenate([p[2] * scale for p in parts], axis=1)[:, None].astype(np.float32)
     conf = np.concatenate([p[3] for p in parts], axis=1)[:, None].astype(np.float32)
     data = np.where(conf[..., None] > 0, data, 0.0)

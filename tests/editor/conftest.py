@@ -1,4 +1,5 @@
 """A real main window under Xvfb (pytest-xvfb starts it), with private settings and recovery folders."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,9 +43,14 @@ def make_window(qtbot, settings, tmp_path):
         from editor.demo import demo_sequence
         from editor.main_window import MainWindow
 
-        w = MainWindow(seq if seq is not None else demo_sequence(), path, settings=settings,
-                       error_reporter=errors if errors is not None else Errors(),
-                       recovery_dir=tmp_path / "recovery", **kw)
+        w = MainWindow(
+            seq if seq is not None else demo_sequence(),
+            path,
+            settings=settings,
+            error_reporter=errors if errors is not None else Errors(),
+            recovery_dir=tmp_path / "recovery",
+            **kw,
+        )
         w.ask_save = lambda: "discard"
         qtbot.addWidget(w)
         w.resize(1280, 860)

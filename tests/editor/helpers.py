@@ -1,4 +1,5 @@
 """Helpers shared by the editor tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,9 @@ import numpy as np
 
 def settle(qtbot, win, timeout=10000) -> None:
     """Wait until every edit has been in-betweened and applied on the GUI thread."""
-    qtbot.waitUntil(lambda: not win.doc.pending and not win.bridge.running and not win.bridge.service.busy,
-                    timeout=timeout)
+    qtbot.waitUntil(
+        lambda: not win.doc.pending and not win.bridge.running and not win.bridge.service.busy, timeout=timeout
+    )
     qtbot.wait(20)
 
 

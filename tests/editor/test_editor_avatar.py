@@ -1,4 +1,5 @@
 """The bodies the viewport draws: core.avatar's signer, an SMPL-X model folder, the mannequin."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Files: open a sample, a corrupt file, save, autosave and recovery, export, recent files, drop."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,8 +91,8 @@ def test_autosave_writes_a_recovery_file_and_saving_removes_it(qtbot, make_windo
 
 
 def test_recovery_is_offered_at_the_next_start(qtbot, make_window, tmp_path, demo):
-    from editor import app as app_module
     from core.model.edits import insert_key
+    from editor import app as app_module
 
     # a session that died: its recovery file is still there
     rec_dir = tmp_path / "recovery"
@@ -136,8 +137,9 @@ def test_export_writes_the_selected_range(qtbot, window, tmp_path, ext):
 def test_drop_a_file_opens_it(qtbot, window, sample):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(sample))])
-    ev = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                    Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     with qtbot.waitSignal(window.fileOpened, timeout=10000):
         window.dropEvent(ev)
     assert window.doc.path == sample
@@ -163,6 +165,12 @@ def test_help_lists_the_blender_shortcuts():
     from editor.actions import shortcut_rows
 
     rows = {(text, keys) for _, text, keys in shortcut_rows()}
-    for text, key in [("Play / pause", "Space"), ("Insert key", "I"), ("Delete keys", "X, Delete"),
-                      ("Grab (move in time)", "G"), ("Scale around playhead", "S"), ("Undo", "Ctrl+Z")]:
+    for text, key in [
+        ("Play / pause", "Space"),
+        ("Insert key", "I"),
+        ("Delete keys", "X, Delete"),
+        ("Grab (move in time)", "G"),
+        ("Scale around playhead", "S"),
+        ("Undo", "Ctrl+Z"),
+    ]:
         assert (text, key) in rows

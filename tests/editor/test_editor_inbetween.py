@@ -1,4 +1,5 @@
 """Live in-betweening in the window: model choice, reroll, stale results, FAST proposals as one step."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import numpy as np
 from core.jobs import InbetweenResult
 from core.jobs.requests import FramePatch
 from core.kinematics.slerp import inbetween_baseline
-from core.model.sequence import FrameState, Keyframe, KeyKind, labels_from_segments, Segment
+from core.model.sequence import FrameState, Keyframe, KeyKind, Segment, labels_from_segments
 from editor.commands import ApplyProposals, push
 from tests.editor.helpers import baseline, settle
 
@@ -45,8 +46,7 @@ def test_a_stale_result_is_dropped(qtbot, window):
     before = doc.sequence
     t = before.n_frames
     junk = np.broadcast_to(np.eye(3, dtype=np.float32), (t,) + before.rotations.shape[1:]).copy()
-    stale = InbetweenResult(doc.generation - 1, "eased", "cpu",
-                            (FramePatch(0, junk, np.zeros((t, 3), np.float32)),))
+    stale = InbetweenResult(doc.generation - 1, "eased", "cpu", (FramePatch(0, junk, np.zeros((t, 3), np.float32)),))
     assert doc.apply_generated(stale) is False
     assert doc.sequence is before
     fresh = InbetweenResult(doc.generation, "eased", "cpu", (FramePatch(0, junk, np.zeros((t, 3), np.float32)),))
@@ -64,14 +64,22 @@ def test_accepting_proposals_replaces_labels_and_keys_in_the_range_as_one_step(q
     lo, hi = 60, 130
     segs = [Segment(70, 90), Segment(100, 125)]
     labels = labels_from_segments(segs, before.n_frames)[lo:hi]
-    keys = [Keyframe(70, KeyKind.ONSET), Keyframe(80, KeyKind.MID), Keyframe(90, KeyKind.OFFSET),
-            Keyframe(100, KeyKind.ONSET), Keyframe(112, KeyKind.MID), Keyframe(125, KeyKind.OFFSET)]
+    keys = [
+        Keyframe(70, KeyKind.ONSET),
+        Keyframe(80, KeyKind.MID),
+        Keyframe(90, KeyKind.OFFSET),
+        Keyframe(100, KeyKind.ONSET),
+        Keyframe(112, KeyKind.MID),
+        Keyframe(125, KeyKind.OFFSET),
+    ]
     assert push(doc, ApplyProposals(doc, lo, hi, labels, keys)) is None
     settle(qtbot, window)
     seq = doc.sequence
     in_range = [k for k in seq.keyframes if lo <= k.frame < hi]
     assert in_range == keys
-    assert [k for k in seq.keyframes if not lo <= k.frame < hi] == [k for k in before.keyframes if not lo <= k.frame < hi]
+    assert [k for k in seq.keyframes if not lo <= k.frame < hi] == [
+        k for k in before.keyframes if not lo <= k.frame < hi
+    ]
     np.testing.assert_array_equal(seq.labels[lo:hi], labels)
     np.testing.assert_array_equal(seq.labels[:lo], before.labels[:lo])
     assert doc.undo_stack.count() == 1

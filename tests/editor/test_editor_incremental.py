@@ -1,5 +1,6 @@
 """What the editor redoes per drag step only in part (lanes, drag steps, painting) must equal
 what redoing it all gives."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,8 @@ from scipy.spatial.transform import Rotation
 from core.jobs import FramePatch, InbetweenResult
 from core.model import edits
 from core.model.sequence import FrameState, Label
-from editor.commands import ApplyProposals, RetimeKeys, SetJointRotations, end_drag, new_drag_id, push
 from editor.bench import tiled_demo
+from editor.commands import ApplyProposals, RetimeKeys, SetJointRotations, end_drag, new_drag_id, push
 from tests.editor.helpers import settle
 
 

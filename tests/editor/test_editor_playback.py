@@ -1,4 +1,5 @@
 """Playback: Space plays at the sequence's frame rate (frames dropped, never drifting), stepping keys."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Correcting a pose at a key: finger sliders, reset, copy / paste, mirror; undo and redo."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,7 +69,7 @@ def test_edit_a_finger_at_a_key_regenerates_the_neighbours(qtbot, window):
     changed = np.abs(seq.rotations[gen, j] - before.rotations[gen, j]).max(axis=(1, 2))
     assert (changed > 1e-3).mean() > 0.9  # the finger moves differently all through the gap
     np.testing.assert_array_equal(seq.rotations[:lo], before.rotations[:lo])
-    np.testing.assert_array_equal(seq.rotations[hi + 1:], before.rotations[hi + 1:])
+    np.testing.assert_array_equal(seq.rotations[hi + 1 :], before.rotations[hi + 1 :])
     # the slider is bounded by the anatomical limits
     insp.flex.slider.setValue(int(200 * 10))
     settle(qtbot, window)
@@ -119,8 +120,9 @@ def test_reset_copy_paste_and_mirror(qtbot, window):
     insp.buttons["reset_hand"].click()
     np.testing.assert_allclose(doc.sequence.rotations[dst, left], np.broadcast_to(np.eye(3), (15, 3, 3)), atol=1e-7)
     insp.buttons["mirror_rl"].click()
-    np.testing.assert_allclose(doc.sequence.rotations[dst, left], flip_hand(doc.sequence.rotations[dst, right]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        doc.sequence.rotations[dst, left], flip_hand(doc.sequence.rotations[dst, right]), atol=1e-6
+    )
     doc.set_joint(JOINT_INDEX["right_elbow"])
     assert insp.angles[0].isVisible() and not insp.flex.isVisible()
     insp.buttons["reset_joint"].click()
@@ -140,7 +142,7 @@ def test_click_a_joint_in_the_viewport_selects_it(qtbot, window):
     doc.set_current_frame(97)
     vp.draw_now()
     j = JOINT_INDEX["left_elbow"]
-    x, y = vp.project(vp._positions[j:j + 1])[0]
+    x, y = vp.project(vp._positions[j : j + 1])[0]
     native = vp.display  # the widget showing the canvas image
     ratio = vp.canvas.pixel_scale
     from PySide6.QtCore import QPoint

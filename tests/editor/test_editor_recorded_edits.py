@@ -1,6 +1,7 @@
 """The editing model in the window (DESIGN.md section 2): dragging a key re-times the recorded
 motion, a pose change blends into it, the states band shows key / recorded / warped / generated,
 and only what has no record goes to the in-betweener."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +25,7 @@ def test_drag_a_recorded_key_warps_the_recording_and_needs_no_in_betweening(qtbo
     before = doc.sequence
     key = next(k.frame for k in before.keyframes if k.kind == KeyKind.MID)  # HELLO: recorded
     lo, hi = neighbours(before, key)
-    assert (before.states[lo + 1:hi] == FrameState.SOURCE).sum() == hi - lo - 2
+    assert (before.states[lo + 1 : hi] == FrameState.SOURCE).sum() == hi - lo - 2
     applied = window.bridge.results_applied
     drag(qtbot, tl, key, key + 4)
     settle(qtbot, window)
@@ -35,8 +36,8 @@ def test_drag_a_recorded_key_warps_the_recording_and_needs_no_in_betweening(qtbo
     np.testing.assert_array_equal(seq.rotations, want.rotations)
     between = np.setdiff1d(np.arange(lo + 1, hi), [key + 4])
     assert (seq.states[between] == FrameState.WARPED).all()
-    assert not (seq.states == FrameState.GENERATED)[lo:hi + 1].any()
-    np.testing.assert_array_equal(seq.rotations[:lo + 1], before.rotations[:lo + 1])
+    assert not (seq.states == FrameState.GENERATED)[lo : hi + 1].any()
+    np.testing.assert_array_equal(seq.rotations[: lo + 1], before.rotations[: lo + 1])
     np.testing.assert_array_equal(seq.rotations[hi:], before.rotations[hi:])
     # nothing for the in-betweener: the answers carried no frames
     assert window.bridge.results_applied > applied and window.bridge.last_result.patches == ()
@@ -56,20 +57,21 @@ def test_a_pose_correction_blends_into_the_recording_and_undoes_exactly(qtbot, w
     key = next(k.frame for k in before.keyframes if k.kind == KeyKind.MID)
     lo, hi = neighbours(before, key)
     j = before.skeleton.names.index("right_elbow")
-    target = (before.rotations[key, j].astype(np.float64)
-              @ Rotation.from_euler("z", 20, degrees=True).as_matrix()).astype(np.float32)
+    target = (
+        before.rotations[key, j].astype(np.float64) @ Rotation.from_euler("z", 20, degrees=True).as_matrix()
+    ).astype(np.float32)
     assert push(doc, SetJointRotations(doc, key, [j], target[None])) is None
     settle(qtbot, window)
     seq = doc.sequence
     np.testing.assert_array_equal(seq.rotations[key, j], target)
     outside = np.ones(seq.n_frames, bool)
-    outside[lo + 1:hi] = False
+    outside[lo + 1 : hi] = False
     np.testing.assert_array_equal(seq.rotations[outside], before.rotations[outside])
     around = np.setdiff1d(np.arange(lo + 1, hi), [key])
     assert (seq.states[around] == FrameState.WARPED).all()
     # the recording's own motion is still there: frame-to-frame changes stay close to the record's
-    d_rec = np.abs(np.diff(before.rotations[lo:hi + 1, j], axis=0)).max()
-    d_new = np.abs(np.diff(seq.rotations[lo:hi + 1, j], axis=0)).max()
+    d_rec = np.abs(np.diff(before.rotations[lo : hi + 1, j], axis=0)).max()
+    d_new = np.abs(np.diff(seq.rotations[lo : hi + 1, j], axis=0)).max()
     assert d_new < d_rec + 0.2
     doc.undo_stack.undo()
     settle(qtbot, window)
@@ -88,13 +90,13 @@ def test_regenerate_from_keys_then_keep_recording(qtbot, window):
     doc.set_range((lo + 1, key + 2))
     window.keys.act_regenerate()
     settle(qtbot, window)
-    assert (doc.sequence.states[lo + 1:key + 3] == FrameState.GENERATED).all()
-    assert not np.array_equal(doc.sequence.rotations[lo + 1:key + 3], warped.rotations[lo + 1:key + 3])
+    assert (doc.sequence.states[lo + 1 : key + 3] == FrameState.GENERATED).all()
+    assert not np.array_equal(doc.sequence.rotations[lo + 1 : key + 3], warped.rotations[lo + 1 : key + 3])
     window.keys.act_keep_source()
     settle(qtbot, window)
     # the re-timed recording is back, exactly
     np.testing.assert_array_equal(doc.sequence.rotations, warped.rotations)
-    assert (doc.sequence.states[lo + 1:key + 3] == FrameState.WARPED).all()
+    assert (doc.sequence.states[lo + 1 : key + 3] == FrameState.WARPED).all()
 
 
 def test_the_states_band_has_a_legend(qtbot, window):
@@ -115,8 +117,8 @@ def test_insert_and_delete_frames_from_the_key_menu(qtbot, window):
     settle(qtbot, window)
     seq = doc.sequence
     assert seq.n_frames == before.n_frames + 6 and doc.undo_stack.count() == 1
-    assert (seq.base_states[at:at + 6] == FrameState.GENERATED).all()
-    assert np.isfinite(seq.rotations[at:at + 6]).all()
+    assert (seq.base_states[at : at + 6] == FrameState.GENERATED).all()
+    assert np.isfinite(seq.rotations[at : at + 6]).all()
     later = [k.frame for k in before.keyframes if k.frame >= at]
     assert [k.frame for k in seq.keyframes if k.frame >= at + 6] == [f + 6 for f in later]
     doc.undo_stack.undo()
@@ -128,8 +130,9 @@ def test_insert_and_delete_frames_from_the_key_menu(qtbot, window):
     settle(qtbot, window)
     seq = doc.sequence
     assert seq.n_frames == before.n_frames - 10 and doc.range is None
-    assert [k.frame for k in seq.keyframes if k.frame >= at] == [k.frame - 10 for k in before.keyframes
-                                                                  if k.frame > at + 9]
+    assert [k.frame for k in seq.keyframes if k.frame >= at] == [
+        k.frame - 10 for k in before.keyframes if k.frame > at + 9
+    ]
     doc.undo_stack.undo()
     settle(qtbot, window)
     assert doc.sequence.n_frames == before.n_frames

@@ -1,4 +1,5 @@
 """The one drag throttle: the newest step wins, at most one per interval, flush applies at once."""
+
 from __future__ import annotations
 
 from editor.throttle import DragThrottle

@@ -1,5 +1,6 @@
 """Timeline gestures with real mouse and keyboard events, checked on the document, the undo stack
 and the regenerated frames."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,9 @@ from editor.timeline import CURVE_Y, SEG_Y, STATE_Y
 from tests.editor.helpers import baseline, generated_between, settle
 
 
-def drag(qtbot, tl, x0: float, x1: float, y: float | None = None, steps: int = 8, modifier=Qt.KeyboardModifier.NoModifier):
+def drag(
+    qtbot, tl, x0: float, x1: float, y: float | None = None, steps: int = 8, modifier=Qt.KeyboardModifier.NoModifier
+):
     """Press at frame x0, move in steps to frame x1, release (on the key lane unless ``y``)."""
     vp = tl.plot.viewport()
     pt = (lambda f: tl.frame_x(f)) if y is None else (lambda f: tl.lane_point(f, y))
@@ -50,7 +53,7 @@ def test_drag_a_key_retimes_it_as_one_undo_step_and_regenerates_the_gap(qtbot, w
     assert not np.allclose(seq.rotations[gen], before.rotations[gen], atol=1e-4)
     # frames outside the neighbours are untouched
     np.testing.assert_array_equal(seq.rotations[:lo], before.rotations[:lo])
-    np.testing.assert_array_equal(seq.rotations[hi + 1:], before.rotations[hi + 1:])
+    np.testing.assert_array_equal(seq.rotations[hi + 1 :], before.rotations[hi + 1 :])
 
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     settle(qtbot, window)
@@ -197,12 +200,20 @@ def test_wheel_zooms_time_and_right_drag_pans(qtbot, window):
     vp = tl.plot.viewport()
     (x0, x1), (y0, y1) = tl.vb.viewRange()
     pos = QPointF(tl.frame_x(125))
-    ev = QWheelEvent(pos, QPointF(vp.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 240),
-                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        QPointF(vp.mapToGlobal(pos.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(vp, ev)
     (a0, a1), (b0, b1) = tl.vb.viewRange()
     assert a1 - a0 < 0.8 * (x1 - x0)  # zoomed in on time
-    assert (b0, b1) == (y0, y1)       # lanes never scale
+    assert (b0, b1) == (y0, y1)  # lanes never scale
     vpos = tl.frame_x(125)
     qtbot.mousePress(vp, Qt.MouseButton.RightButton, pos=vpos)
     for dx in range(10, 110, 20):

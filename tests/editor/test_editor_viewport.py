@@ -1,4 +1,5 @@
 """The 3D view: onion skin, overlay toggles, camera presets, generated-frame tint, redraws."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ def test_onion_skin_shows_the_previous_and_next_key(qtbot, window):
     vp.draw_now()
     seq = doc.sequence
     for ghost, key in zip(vp.ghosts, (40, 60)):
-        r, p = forward_kinematics(seq.skeleton, seq.rotations[key:key + 1], seq.translation[key:key + 1])
+        r, p = forward_kinematics(seq.skeleton, seq.rotations[key : key + 1], seq.translation[key : key + 1])
         want, _ = vp.avatar.pose(r[0], p[0], seq.rotations[key])
         np.testing.assert_allclose(ghost._bounds[:, 0], want.min(0), atol=1e-5)
         np.testing.assert_allclose(ghost._bounds[:, 1], want.max(0), atol=1e-5)
