@@ -1,4 +1,5 @@
 """Signframe: ``python main.py [FILE] [--screenshot OUT.png] [--smplx DIR]`` (see editor/app.py)."""
+
 import sys
 
 from editor.app import run

@@ -2,4 +2,5 @@
 
 Never imports Qt, vispy or pyqtgraph; torch only inside the modules that run models.
 """
+
 __version__ = "0.1.0"

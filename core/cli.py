@@ -4,6 +4,7 @@ Each command lives in ``core/commands/<name>.py`` with ``add_arguments(parser)``
 ``run(args) -> int``; modules are imported only when their command runs, so ``info`` never
 imports torch. User mistakes print one line on stderr and exit 2, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@
 - ``LoadError``: a model or checkpoint that cannot be used (missing, unreadable, wrong layout).
 - ``Cancelled``: a running job was asked to stop (a newer request arrived).
 """
+
 from __future__ import annotations
 
 

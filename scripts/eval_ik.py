@@ -13,6 +13,7 @@ finger bone direction error (degrees), hand joint position error (hands scaled t
 wrist and shoulder position errors (cm, each arm placed at its shoulder). Means over clips.
 Needs the ``training`` extra (spoken-to-signed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,12 +38,23 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "limit30_raw": ("fitted skeleton, twist +-30, smoothing off", {"finger_twist_limit": LIMIT30, "smooth": False}),
     "limit60_raw": ("fitted skeleton, twist +-60, smoothing off", {"finger_twist_limit": LIMIT60, "smooth": False}),
     "symmetric": ("fitted skeleton with symmetric arms, free twist, smoothing on", {"symmetric_arms": True}),
-    "template": ("template skeleton, twist +-30, smoothing on (the previous default)",
-                 {"fit": False, "finger_twist_limit": LIMIT30}),
+    "template": (
+        "template skeleton, twist +-30, smoothing on (the previous default)",
+        {"fit": False, "finger_twist_limit": LIMIT30},
+    ),
     "template_raw": ("template skeleton, free twist, smoothing off", {"fit": False, "smooth": False}),
 }
-METRICS = ("finger_dir_deg", "hand_pos_cm", "elbow_cm", "wrist_cm", "shoulder_cm", "upper_arm_deg", "forearm_deg",
-           "finger_dir_deg_vs_input", "hand_pos_cm_vs_input")
+METRICS = (
+    "finger_dir_deg",
+    "hand_pos_cm",
+    "elbow_cm",
+    "wrist_cm",
+    "shoulder_cm",
+    "upper_arm_deg",
+    "forearm_deg",
+    "finger_dir_deg_vs_input",
+    "hand_pos_cm_vs_input",
+)
 
 
 def evaluate(configs: list[str], n_clips: int | None, progress: bool = True) -> dict:
@@ -76,8 +88,11 @@ def evaluate(configs: list[str], n_clips: int | None, progress: bool = True) -> 
             seq = landmarks_to_sequence(lm, **CONFIGS[c][1])
             seconds[c] += time.perf_counter() - t0
             ik = seq.meta["ik"]
-            kw = dict(scales={**ik["depth_scales"], "metres_per_pixel": ik["metres_per_pixel"]},
-                      skeleton=seq.skeleton, translation=seq.translation)
+            kw = dict(
+                scales={**ik["depth_scales"], "metres_per_pixel": ik["metres_per_pixel"]},
+                skeleton=seq.skeleton,
+                translation=seq.translation,
+            )
             err = ik_errors(lm, seq.rotations, **kw)
             # against what the solver was given (the smoothed landmarks): the IK's own fidelity
             given = ik_errors(smooth_landmarks(lm), seq.rotations, **kw) if ik["smoothed"] else err
@@ -85,8 +100,7 @@ def evaluate(configs: list[str], n_clips: int | None, progress: bool = True) -> 
             rows[c].append({"source": e.source, **err})
         if progress and (i + 1) % 50 == 0:
             print(f"  {i + 1}/{len(entries)} clips", file=sys.stderr, flush=True)
-    out = {"clips": len(next(iter(rows.values()))) if rows else 0, "frames": frames, "dropped": dropped,
-           "configs": {}}
+    out = {"clips": len(next(iter(rows.values()))) if rows else 0, "frames": frames, "dropped": dropped, "configs": {}}
     for c in configs:
         means = {m: float(np.nanmean([r[m] for r in rows[c]])) for m in METRICS} if rows[c] else {}
         # solver speed: seconds of IK per 10 s of 25 fps landmarks
@@ -96,7 +110,9 @@ def evaluate(configs: list[str], n_clips: int | None, progress: bool = True) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, from {', '.join(CONFIGS)}")
     ap.add_argument("--clips", type=int, default=None, help="evaluate an even subset of this many lexicon clips")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -107,14 +123,24 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown configuration(s): {', '.join(bad)}")
     res = evaluate(configs, args.clips)
     print(f"{res['clips']} usable clips, {res['frames']} frames; dropped: {res['dropped']}")
-    head = ("config", "finger deg", "hand cm", "elbow cm", "wrist cm", "shoulder cm",
-            "finger deg / hand cm vs solver input", "s/10s")
+    head = (
+        "config",
+        "finger deg",
+        "hand cm",
+        "elbow cm",
+        "wrist cm",
+        "shoulder cm",
+        "finger deg / hand cm vs solver input",
+        "s/10s",
+    )
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for c, m in res["configs"].items():
-        print(f"| {c}: {m['description']} | {m['finger_dir_deg']:.2f} | {m['hand_pos_cm']:.2f} | {m['elbow_cm']:.2f} | "
-              f"{m['wrist_cm']:.2f} | {m['shoulder_cm']:.2f} | {m['finger_dir_deg_vs_input']:.2f} / "
-              f"{m['hand_pos_cm_vs_input']:.2f} | {m['ik_seconds_per_10s_clip']:.3f} |")
+        print(
+            f"| {c}: {m['description']} | {m['finger_dir_deg']:.2f} | {m['hand_pos_cm']:.2f} | {m['elbow_cm']:.2f} | "
+            f"{m['wrist_cm']:.2f} | {m['shoulder_cm']:.2f} | {m['finger_dir_deg_vs_input']:.2f} / "
+            f"{m['hand_pos_cm_vs_input']:.2f} | {m['ik_seconds_per_10s_clip']:.3f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -11,6 +11,7 @@ copy, with the sign's segment, B/I/O labels and onset/mid/offset keys from its s
 with synthesised transitions (GENERATED frames) between them. The motion is deterministic (fixed
 clips, fixed seed); the zip containers carry write timestamps.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,13 @@ from core.data.lexicon import lexicon_dir, read_lexicon  # noqa: E402
 from core.data.transitions import build_jitter_bank  # noqa: E402
 from core.io import pose_file, project  # noqa: E402
 from core.kinematics.landmarks import FACE_MESH_INDEX  # noqa: E402
-from core.model.sequence import (FrameState, Segment, keyframes_from_segments,  # noqa: E402
-                                 labels_from_segments, new_sequence)
+from core.model.sequence import (  # noqa: E402
+    FrameState,
+    Segment,
+    keyframes_from_segments,
+    labels_from_segments,
+    new_sequence,
+)
 
 OUT = ROOT / "assets" / "samples"
 SINGLE = (
@@ -70,9 +76,14 @@ def single(entries, name: str, language: str, letter: str, note: str) -> str:
     dom = dominant_side(seq.valid)
     s, t = signing_core(seq.rotations, seq.valid, dom)
     seg = Segment(s, t, letter)
-    seq = seq.replace(labels=labels_from_segments([seg], seq.n_frames), glosses=(seg,),
-                      keyframes=tuple(keyframes_from_segments([seg])), language=language, text=letter,
-                      meta={**seq.meta, "sample": note, "lexicon_source": e.source})
+    seq = seq.replace(
+        labels=labels_from_segments([seg], seq.n_frames),
+        glosses=(seg,),
+        keyframes=tuple(keyframes_from_segments([seg])),
+        language=language,
+        text=letter,
+        meta={**seq.meta, "sample": note, "lexicon_source": e.source},
+    )
     project.write(OUT / f"{name}.signframe", seq)
     return f"| `{name}.signframe`, `{name}.pose` | `{e.source}` | {language} | {letter} | {note} |"
 
@@ -94,17 +105,30 @@ def word(entries) -> str:
     jitter = build_jitter_bank([(c.rotations, c.valid) for c in clips])
     ch = make_chain(clips, rng, jitter, [], order=[letters.index(x) for x in text], mirror_p=0.0, rest_p=1.0)
     glosses = [Segment(s, e, text[k]) for k, (s, e) in enumerate(ch.segments_exact)]
-    seq = new_sequence(ch.rotations, FPS, valid=ch.valid, labels=ch.labels_exact,
-                       keyframes=keyframes_from_segments(glosses), glosses=glosses, text=text, language=language,
-                       meta={"sample": f"{text} fingerspelled in ASL: real letter clips, synthesised transitions",
-                             "lexicon_sources": sources, "seed": SEED,
-                             "generated_frames": "transitions between letters (core.data.transitions)"})
+    seq = new_sequence(
+        ch.rotations,
+        FPS,
+        valid=ch.valid,
+        labels=ch.labels_exact,
+        keyframes=keyframes_from_segments(glosses),
+        glosses=glosses,
+        text=text,
+        language=language,
+        meta={
+            "sample": f"{text} fingerspelled in ASL: real letter clips, synthesised transitions",
+            "lexicon_sources": sources,
+            "seed": SEED,
+            "generated_frames": "transitions between letters (core.data.transitions)",
+        },
+    )
     states = np.where(ch.real, FrameState.SOURCE, FrameState.GENERATED).astype(np.uint8)
     seq = seq.replace(base_states=states)
     project.write(OUT / "default.signframe", seq)
-    return (f"| `default.signframe` | {', '.join(f'`{s}`' for s in sources)} | {language} | {text} | "
-            f"{seq.n_frames} frames at {FPS:g} fps; letters are real clips (SOURCE), the movements between "
-            f"them are synthesised (GENERATED) |")
+    return (
+        f"| `default.signframe` | {', '.join(f'`{s}`' for s in sources)} | {language} | {text} | "
+        f"{seq.n_frames} frames at {FPS:g} fps; letters are real clips (SOURCE), the movements between "
+        f"them are synthesised (GENERATED) |"
+    )
 
 
 def main() -> int:
@@ -115,8 +139,9 @@ def main() -> int:
     import importlib.metadata as md
 
     version = md.version("spoken-to-signed")
-    (OUT / "SOURCES.md").write_text(SOURCES_TEMPLATE.format(version=version, rows="\n".join(rows),
-                                                            lexicon=lexicon_dir().name), encoding="utf-8")
+    (OUT / "SOURCES.md").write_text(
+        SOURCES_TEMPLATE.format(version=version, rows="\n".join(rows), lexicon=lexicon_dir().name), encoding="utf-8"
+    )
     print(f"wrote {len(rows)} samples to {OUT}")
     return 0
 
@@ -141,8 +166,9 @@ Regenerate with `.venv/bin/python scripts/make_samples.py` (needs the `training`
 - `*.pose`: the original clip reduced with pose-format's `get_components` to the body
   (`POSE_LANDMARKS`), both hands and the face-mesh points 10, 152, 234, 454 and 1 (so the
   bundled file exercises the reduced-layout path); `tests/core/test_ik.py` measures the IK on them.
-- `*.signframe`: `python -m core convert X.pose X.signframe --template-skeleton` (IK with smoothing, on the template skeleton so every bundled avatar has the same proportions), plus the sign's
-  segment (its signing core), B/I/O labels and onset / mid / offset keyframes.
+- `*.signframe`: `python -m core convert X.pose X.signframe --template-skeleton` (IK with
+  smoothing, on the template skeleton so every bundled avatar has the same proportions), plus the
+  sign's segment (its signing core), B/I/O labels and onset / mid / offset keyframes.
 """
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ SRC is a folder of the official reference outputs (produced by running the offic
 see docs/official-checkpoints.md). Each copied file is checked against MANIFEST.sha256, so a changed
 reference is noticed; ``--write-manifest`` records the hashes of what SRC holds instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,15 @@ from pathlib import Path
 DEST = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "official"
 # the tiny checkpoints and their outputs, the data pipeline, the key list, and one full-size
 # checkpoint (18 MB: pool views) whose text-encoder placeholders the default suite loads
-FILES = ("hand_tiny_random.pt", "body_tiny_random.pt", "hand_tiny_reference.npz", "body_tiny_reference.npz",
-         "data_reference.npz", "state_dict_keys.json", "hand_unet_large_random.pt")
+FILES = (
+    "hand_tiny_random.pt",
+    "body_tiny_random.pt",
+    "hand_tiny_reference.npz",
+    "body_tiny_reference.npz",
+    "data_reference.npz",
+    "state_dict_keys.json",
+    "hand_unet_large_random.pt",
+)
 MANIFEST = DEST / "MANIFEST.sha256"
 
 

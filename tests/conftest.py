@@ -4,6 +4,7 @@ The small official fixtures the default suite needs live in ``tests/fixtures/off
 docs/official-checkpoints.md); the full-size ones (``-m slow``) are read from a reference folder
 beside the checkout when there is one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

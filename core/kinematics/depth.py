@@ -16,10 +16,11 @@ file shows depth: every format we read writes all of its z the same way (on 181 
 clips, 7 bodies that barely turn in depth would otherwise be lifted although their hands, from
 the same export, carry real z).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -55,16 +56,23 @@ class DepthCheck:
 
     def as_dict(self) -> dict:
         r = lambda x: None if not np.isfinite(x) else round(float(x), 3)  # noqa: E731
-        return {"kind": self.kind, "scale": round(float(self.scale), 6), "evidence": r(self.evidence),
-                "smoothness": r(self.smoothness), "points": self.points}
+        return {
+            "kind": self.kind,
+            "scale": round(float(self.scale), 6),
+            "evidence": r(self.evidence),
+            "smoothness": r(self.smoothness),
+            "points": self.points,
+        }
 
 
 def components(lm: LandmarkSet) -> dict[str, tuple[np.ndarray, np.ndarray, tuple]]:
     """name -> (points (T, N, 3), ok (T, N), bones) for body, hands (both, 42 points) and face."""
     t = lm.n_frames
-    return {"body": (lm.body, lm.body_ok, BODY_BONES),
-            "hands": (lm.hands.reshape(t, 42, 3), lm.hands_ok.reshape(t, 42), HAND_PAIR_BONES),
-            "face": (lm.face, lm.face_ok, FACE_BONES)}
+    return {
+        "body": (lm.body, lm.body_ok, BODY_BONES),
+        "hands": (lm.hands.reshape(t, 42, 3), lm.hands_ok.reshape(t, 42), HAND_PAIR_BONES),
+        "face": (lm.face, lm.face_ok, FACE_BONES),
+    }
 
 
 def _gain(points: np.ndarray, ok: np.ndarray, bones) -> tuple[float, float]:

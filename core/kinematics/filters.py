@@ -13,6 +13,7 @@ Against the raw landmarks, any smoothing moves the result by about the jitter it
 the IK's settings the mean finger bone direction error rises by about 0.5 degree while the
 frame-to-frame jitter in holds falls by about a third (``core.kinematics.ik``, ``scripts/eval_ik.py``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,8 +64,9 @@ def _alpha(cutoff: np.ndarray, fps: float) -> np.ndarray:
     return 1.0 / (1.0 + tau * fps)
 
 
-def _one_euro_pass(x: np.ndarray, fps: float, min_cutoff: float, beta: float, d_cutoff: float,
-                   scale: np.ndarray) -> np.ndarray:
+def _one_euro_pass(
+    x: np.ndarray, fps: float, min_cutoff: float, beta: float, d_cutoff: float, scale: np.ndarray
+) -> np.ndarray:
     """One causal One-Euro pass over (n, P, D) (Casiez et al., CHI 2012): a low-pass whose
     cutoff rises with the speed, so holds are smoothed and fast moves pass through."""
     out = np.empty_like(x)
@@ -81,9 +83,16 @@ def _one_euro_pass(x: np.ndarray, fps: float, min_cutoff: float, beta: float, d_
     return out
 
 
-def one_euro_tracks(x: np.ndarray, ok: np.ndarray, fps: float, *, min_cutoff: float = 2.0,
-                    beta: float = 4.0, d_cutoff: float = 2.0, scale: float | np.ndarray = 1.0
-                    ) -> np.ndarray:
+def one_euro_tracks(
+    x: np.ndarray,
+    ok: np.ndarray,
+    fps: float,
+    *,
+    min_cutoff: float = 2.0,
+    beta: float = 4.0,
+    d_cutoff: float = 2.0,
+    scale: float | np.ndarray = 1.0,
+) -> np.ndarray:
     """Zero-phase One-Euro smoothing of point tracks, run by run of observed frames.
 
     x: (T, N, D) positions; ok: (T, N) bool; ``scale``: the size (scalar or (N,)) that speeds

@@ -1,4 +1,5 @@
 """Forward kinematics: local rotations -> world joint transforms, batched over frames (numpy)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,9 @@ import numpy as np
 from ..model.skeleton import Skeleton
 
 
-def forward_kinematics(skeleton: Skeleton, rotations: np.ndarray, translation: np.ndarray | None = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def forward_kinematics(
+    skeleton: Skeleton, rotations: np.ndarray, translation: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """World rotations and positions of every joint.
 
     rotations: (T, J, 3, 3) local; translation: (T, 3) added to the root (SMPL-X ``transl``).

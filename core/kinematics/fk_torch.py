@@ -1,4 +1,5 @@
 """Differentiable forward kinematics in torch (for training losses through joint positions)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,7 @@ class TorchFK(torch.nn.Module):
         self.levels = [np.nonzero(depth == d)[0] for d in range(depth.max() + 1)]
         self.parents = parents
 
-    def forward(self, rotations: torch.Tensor, translation: torch.Tensor | None = None,
-                return_rotations: bool = False):
+    def forward(self, rotations: torch.Tensor, translation: torch.Tensor | None = None, return_rotations: bool = False):
         lead = rotations.shape[:-3]
         j = rotations.shape[-3]
         off = self.offsets.to(rotations.dtype)

@@ -22,24 +22,35 @@ Pipeline (vectorised over frames, numpy only):
 
 Accuracy on the spoken-to-signed lexicon, and how to measure it: ``scripts/eval_ik.py``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from ..model.sequence import FrameState, Sequence, new_sequence
 from ..model.skeleton import JOINT_INDEX, LEFT_HAND, N_JOINTS, RIGHT_HAND, Skeleton
 from ..model.template import TEMPLATE
+from .depth import DepthCheck, check_depth
 from .filters import one_euro_tracks
 from .fk import forward_kinematics
 from .ik_body import solve_body
 from .ik_hand import DEFAULT_TWIST_LIMIT, hand_points, relaxed_hand, solve_hand
-from .depth import DepthCheck, check_depth
+from .landmarks import (
+    BODY_BONES,
+    FACE_BONES,
+    FINGER_CHAINS,
+    HAND_BONES,
+    PALM_POINTS,
+    B,
+    LandmarkSet,
+    estimate_depth_scale,
+    to_world,
+)
 from .lift import lift
-from .landmarks import (B, BODY_BONES, FACE_BONES, FINGER_CHAINS, HAND_BONES, PALM_POINTS,
-                        LandmarkSet, estimate_depth_scale, to_world)
 from .skeleton_fit import fit_skeleton, hand_size
 from .slerp import slerp_fill
 
@@ -88,8 +99,11 @@ def depth_scales(lm: LandmarkSet) -> dict[str, float]:
 def _template_lengths() -> dict[str, float]:
     rest = TEMPLATE.rest_positions()
     d = lambda a, b: float(np.linalg.norm(rest[JOINT_INDEX[a]] - rest[JOINT_INDEX[b]]))  # noqa: E731
-    return {"shoulders": d("left_shoulder", "right_shoulder"),
-            "upper_arm": d("left_shoulder", "left_elbow"), "forearm": d("left_elbow", "left_wrist")}
+    return {
+        "shoulders": d("left_shoulder", "right_shoulder"),
+        "upper_arm": d("left_shoulder", "left_elbow"),
+        "forearm": d("left_elbow", "left_wrist"),
+    }
 
 
 def metric_scale(body_w: np.ndarray, body_ok: np.ndarray) -> float:
@@ -98,8 +112,10 @@ def metric_scale(body_w: np.ndarray, body_ok: np.ndarray) -> float:
     tl = _template_lengths()
     pairs = [("left_shoulder", "right_shoulder", tl["shoulders"])]
     for side in ("left", "right"):
-        pairs += [(f"{side}_shoulder", f"{side}_elbow", tl["upper_arm"]),
-                  (f"{side}_elbow", f"{side}_wrist", tl["forearm"])]
+        pairs += [
+            (f"{side}_shoulder", f"{side}_elbow", tl["upper_arm"]),
+            (f"{side}_elbow", f"{side}_wrist", tl["forearm"]),
+        ]
     num = den = 0.0
     for a, b, target in pairs:
         ok = body_ok[:, B[a]] & body_ok[:, B[b]]
@@ -133,18 +149,30 @@ def smooth_landmarks(lm: LandmarkSet) -> LandmarkSet:
     image-plane wrist -> middle MCP distance, shoulder width, face width)."""
     t = lm.n_frames
     hand_size = np.array([[_median_distance(lm.hands[:, k], lm.hands_ok[:, k], 0, 9)] * 21 for k in range(2)])
-    hands = one_euro_tracks(lm.hands.reshape(t, 42, 3), lm.hands_ok.reshape(t, 42), lm.fps,
-                            scale=hand_size.reshape(42), **HAND_SMOOTHING).reshape(t, 2, 21, 3)
-    body = one_euro_tracks(lm.body, lm.body_ok, lm.fps,
-                           scale=_median_distance(lm.body, lm.body_ok, B["left_shoulder"], B["right_shoulder"]))
+    hands = one_euro_tracks(
+        lm.hands.reshape(t, 42, 3), lm.hands_ok.reshape(t, 42), lm.fps, scale=hand_size.reshape(42), **HAND_SMOOTHING
+    ).reshape(t, 2, 21, 3)
+    body = one_euro_tracks(
+        lm.body,
+        lm.body_ok,
+        lm.fps,
+        scale=_median_distance(lm.body, lm.body_ok, B["left_shoulder"], B["right_shoulder"]),
+    )
     face = one_euro_tracks(lm.face, lm.face_ok, lm.fps, scale=_median_distance(lm.face, lm.face_ok, 2, 3))
     return LandmarkSet(body, lm.body_ok, hands, lm.hands_ok, face, lm.face_ok, lm.fps, lm.width, lm.height, lm.meta)
 
 
-def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] | None = None,
-          finger_twist_limit: float | None = DEFAULT_TWIST_LIMIT, fit: bool = True,
-          symmetric_arms: bool = False, depth: Mapping[str, DepthCheck] | None = None,
-          lift_depth: bool = True) -> IKResult:
+def solve(
+    lm: LandmarkSet,
+    *,
+    smooth: bool = True,
+    scales: Mapping[str, float] | None = None,
+    finger_twist_limit: float | None = DEFAULT_TWIST_LIMIT,
+    fit: bool = True,
+    symmetric_arms: bool = False,
+    depth: Mapping[str, DepthCheck] | None = None,
+    lift_depth: bool = True,
+) -> IKResult:
     """Landmarks -> local rotations on a skeleton fitted to them (``fit=False``: on TEMPLATE;
     ``symmetric_arms``: one length per arm segment for both sides, see ``fit_skeleton``).
     ``scales`` overrides the estimated depth scales; ``finger_twist_limit`` (radians, None =
@@ -169,13 +197,22 @@ def solve(lm: LandmarkSet, *, smooth: bool = True, scales: Mapping[str, float] |
     face_w = to_world(face, ds["face"])
 
     palm_ok, finger_ok = _hand_ok(lm)
-    info: dict[str, Any] = {"smoothed": bool(smooth), "depth": {k: c.as_dict() for k, c in checks.items()},
-                            "lifted": lifted, **({"warnings": warnings} if warnings else {})}
+    info: dict[str, Any] = {
+        "smoothed": bool(smooth),
+        "depth": {k: c.as_dict() for k, c in checks.items()},
+        "lifted": lifted,
+        **({"warnings": warnings} if warnings else {}),
+    }
     skeleton = TEMPLATE
     if fit:
-        skeleton, info["skeleton"] = fit_skeleton(body_m, lm.body_ok, hands_w * (mpp if mpp > 0 else 1.0),
-                                                  finger_ok.all(axis=-1), metric=mpp > 0,
-                                                  symmetric=symmetric_arms)
+        skeleton, info["skeleton"] = fit_skeleton(
+            body_m,
+            lm.body_ok,
+            hands_w * (mpp if mpp > 0 else 1.0),
+            finger_ok.all(axis=-1),
+            metric=mpp > 0,
+            symmetric=symmetric_arms,
+        )
     hand_wrist = np.tile(np.eye(3), (t, 2, 1, 1))
     rot_hands = np.zeros((t, 2, 15, 3, 3))
     rot_hands[:] = np.eye(3)
@@ -204,7 +241,7 @@ def _fill(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
     fingers). Non-finite values never survive."""
     rot = np.where(np.isfinite(rot).all(axis=(-1, -2), keepdims=True), rot, np.eye(3))
     never = ~valid.any(axis=0)
-    for k, (sl, side) in enumerate(zip(_HAND_SLICES, ("left", "right"))):
+    for sl, side in zip(_HAND_SLICES, ("left", "right")):
         relaxed = relaxed_hand(side)
         idx = np.arange(sl.start, sl.stop)
         rot[:, idx[never[idx]]] = relaxed[never[idx]]
@@ -229,18 +266,42 @@ def _sway(rot: np.ndarray, body_m: np.ndarray, body_ok: np.ndarray, skeleton: Sk
     return out
 
 
-def landmarks_to_sequence(lm: LandmarkSet, *, smooth: bool = True, meta: Mapping[str, Any] | None = None,
-                          text: str = "", language: str = "", **options: Any) -> Sequence:
+def landmarks_to_sequence(
+    lm: LandmarkSet,
+    *,
+    smooth: bool = True,
+    meta: Mapping[str, Any] | None = None,
+    text: str = "",
+    language: str = "",
+    **options: Any,
+) -> Sequence:
     """Solve and wrap as a Sequence on the solved skeleton: valid (T, 52) from the solver,
     GENERATED where a frame saw nothing at all. ``options`` go to ``solve``."""
     res = solve(lm, smooth=smooth, **options)
     m = dict(meta or {})
-    m.update({"depth": res.info["depth"], "lifted": res.info["lifted"],
-              **({"warnings": res.info["warnings"]} if "warnings" in res.info else {}),
-              "ik": {"depth_scales": dict(res.depth_scales), "metres_per_pixel": res.metres_per_pixel,
-                     "smoothed": bool(smooth), **({"skeleton": res.info["skeleton"]} if "skeleton" in res.info else {})}})
-    seq = new_sequence(res.rotations.astype(np.float32), lm.fps, res.translation.astype(np.float32),
-                       skeleton=res.skeleton, valid=res.valid, meta=m, text=text, language=language)
+    m.update(
+        {
+            "depth": res.info["depth"],
+            "lifted": res.info["lifted"],
+            **({"warnings": res.info["warnings"]} if "warnings" in res.info else {}),
+            "ik": {
+                "depth_scales": dict(res.depth_scales),
+                "metres_per_pixel": res.metres_per_pixel,
+                "smoothed": bool(smooth),
+                **({"skeleton": res.info["skeleton"]} if "skeleton" in res.info else {}),
+            },
+        }
+    )
+    seq = new_sequence(
+        res.rotations.astype(np.float32),
+        lm.fps,
+        res.translation.astype(np.float32),
+        skeleton=res.skeleton,
+        valid=res.valid,
+        meta=m,
+        text=text,
+        language=language,
+    )
     if not res.frame_seen.all():
         states = np.where(res.frame_seen, FrameState.SOURCE, FrameState.GENERATED).astype(np.uint8)
         seq = seq.replace(base_states=states)
@@ -249,8 +310,10 @@ def landmarks_to_sequence(lm: LandmarkSet, *, smooth: bool = True, meta: Mapping
 
 # --- error report ----------------------------------------------------------------------------
 
-def fk_hand_points(rotations: np.ndarray, translation: np.ndarray | None = None,
-                   skeleton: Skeleton = TEMPLATE) -> np.ndarray:
+
+def fk_hand_points(
+    rotations: np.ndarray, translation: np.ndarray | None = None, skeleton: Skeleton = TEMPLATE
+) -> np.ndarray:
     """(T, 52, 3, 3) -> (T, 2, 21, 3) world positions of our hands' landmark equivalents, metres."""
     wr, wp = forward_kinematics(skeleton, rotations, translation)
     tips = wp + np.einsum("tjab,jb->tja", wr, skeleton.tips)
@@ -270,8 +333,14 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(c, -1, 1)))
 
 
-def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, float],
-              skeleton: Skeleton = TEMPLATE, translation: np.ndarray | None = None) -> dict[str, float]:
+def ik_errors(
+    lm: LandmarkSet,
+    rotations: np.ndarray,
+    *,
+    scales: Mapping[str, float],
+    skeleton: Skeleton = TEMPLATE,
+    translation: np.ndarray | None = None,
+) -> dict[str, float]:
     """How well a motion on ``skeleton`` reproduces the landmarks (raw, unsmoothed) it was solved
     from: the joint positions FK gives (what a ``.joints.npz`` holds) against the landmarks.
 
@@ -306,8 +375,10 @@ def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, fl
         rel_o = (o - o[:, :1]) * so[:, None, None]
         rel_m = (m - m[:, :1]) * sm[:, None, None]
         pos_err.append(np.linalg.norm(rel_o[:, 1:] - rel_m[:, 1:], axis=-1).ravel())
-    out = {"finger_dir_deg": float(np.mean(np.concatenate(dir_err))) if dir_err else float("nan"),
-           "hand_pos_cm": 100 * float(np.mean(np.concatenate(pos_err))) if pos_err else float("nan")}
+    out = {
+        "finger_dir_deg": float(np.mean(np.concatenate(dir_err))) if dir_err else float("nan"),
+        "hand_pos_cm": 100 * float(np.mean(np.concatenate(pos_err))) if pos_err else float("nan"),
+    }
     body = to_world(lm.body, scales["body"]) * scales["metres_per_pixel"]
     _, wp = forward_kinematics(skeleton, rotations, translation)
     J = lambda n: skeleton.index(n)  # noqa: E731
@@ -318,8 +389,9 @@ def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, fl
             ia, ib = B[f"{side}_{a}"], B[f"{side}_{b}"]
             ok = lm.body_ok[:, ia] & lm.body_ok[:, ib] & both
             if ok.any():
-                errs.append(_angle_deg(body[ok, ib] - body[ok, ia],
-                                       wp[ok, J(f"{side}_{b}")] - wp[ok, J(f"{side}_{a}")]))
+                errs.append(
+                    _angle_deg(body[ok, ib] - body[ok, ia], wp[ok, J(f"{side}_{b}")] - wp[ok, J(f"{side}_{a}")])
+                )
         out[f"{seg}_deg"] = float(np.mean(np.concatenate(errs))) if errs else float("nan")
     for joint in ("elbow", "wrist"):
         errs = []
@@ -334,8 +406,10 @@ def ik_errors(lm: LandmarkSet, rotations: np.ndarray, *, scales: Mapping[str, fl
     if both.any():
         mid_o = 0.5 * (body[both, B["left_shoulder"]] + body[both, B["right_shoulder"]])
         mid_m = 0.5 * (wp[both, J("left_shoulder")] + wp[both, J("right_shoulder")])
-        errs = [np.linalg.norm((body[both, B[f"{s}_shoulder"]] - mid_o) - (wp[both, J(f"{s}_shoulder")] - mid_m), axis=-1)
-                for s in ("left", "right")]
+        errs = [
+            np.linalg.norm((body[both, B[f"{s}_shoulder"]] - mid_o) - (wp[both, J(f"{s}_shoulder")] - mid_m), axis=-1)
+            for s in ("left", "right")
+        ]
         out["shoulder_cm"] = 100 * float(np.mean(np.concatenate(errs)))
     else:
         out["shoulder_cm"] = float("nan")

@@ -11,6 +11,7 @@
   relative to the chest equally.
 Collars stay at rest (no landmark sees the clavicle). All arrays are frame-first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,10 @@ def arm_rest_dirs(skeleton: Skeleton) -> tuple[dict[str, np.ndarray], dict[str, 
     template; a fitted skeleton keeps the template's)."""
     rest = skeleton.rest_positions()
     d = lambda a, b: normalize(rest[skeleton.index(b)] - rest[skeleton.index(a)])  # noqa: E731
-    return ({s: d(f"{s}_shoulder", f"{s}_elbow") for s in ("left", "right")},
-            {s: d(f"{s}_elbow", f"{s}_wrist") for s in ("left", "right")})
+    return (
+        {s: d(f"{s}_shoulder", f"{s}_elbow") for s in ("left", "right")},
+        {s: d(f"{s}_elbow", f"{s}_wrist") for s in ("left", "right")},
+    )
 
 
 UPPER_ARM_DIR, FOREARM_DIR = arm_rest_dirs(TEMPLATE)
@@ -78,8 +81,15 @@ class BodySolution:
     chest: np.ndarray
 
 
-def solve_body(body: np.ndarray, body_ok: np.ndarray, face: np.ndarray, face_ok: np.ndarray,
-               hand_wrist: np.ndarray, hand_ok: np.ndarray, skeleton: Skeleton = TEMPLATE) -> BodySolution:
+def solve_body(
+    body: np.ndarray,
+    body_ok: np.ndarray,
+    face: np.ndarray,
+    face_ok: np.ndarray,
+    hand_wrist: np.ndarray,
+    hand_ok: np.ndarray,
+    skeleton: Skeleton = TEMPLATE,
+) -> BodySolution:
     """body: (T, 15, 3) world positions (BODY_POINTS order); face: (T, 5, 3) world (FACE_POINTS);
     hand_wrist: (T, 2, 3, 3) world rotations of the left / right wrist from the hand IK, used
     where hand_ok (T, 2) is True. Any length unit: only directions are used (the skeleton gives the

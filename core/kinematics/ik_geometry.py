@@ -2,6 +2,7 @@
 
 All functions work on frame-first arrays ``(..., 3)`` / ``(..., 3, 3)`` (numpy, float64).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,11 +20,14 @@ def axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
     c, s = np.cos(angle), np.sin(angle)
     t = 1.0 - c
-    return np.stack([
-        np.stack([t * x * x + c, t * x * y - s * z, t * x * z + s * y], -1),
-        np.stack([t * x * y + s * z, t * y * y + c, t * y * z - s * x], -1),
-        np.stack([t * x * z - s * y, t * y * z + s * x, t * z * z + c], -1),
-    ], -2)
+    return np.stack(
+        [
+            np.stack([t * x * x + c, t * x * y - s * z, t * x * z + s * y], -1),
+            np.stack([t * x * y + s * z, t * y * y + c, t * y * z - s * x], -1),
+            np.stack([t * x * z - s * y, t * y * z + s * x, t * z * z + c], -1),
+        ],
+        -2,
+    )
 
 
 def swing(e: np.ndarray, v: np.ndarray, fallback_axis: np.ndarray) -> np.ndarray:
@@ -37,8 +41,9 @@ def swing(e: np.ndarray, v: np.ndarray, fallback_axis: np.ndarray) -> np.ndarray
     c = np.sum(e * v, axis=-1)
     sk = np.linalg.norm(k, axis=-1)
     angle = np.arctan2(sk, c)
-    axis = np.where((sk > 1e-9)[..., None], k / np.maximum(sk, 1e-12)[..., None],
-                    np.broadcast_to(fallback_axis, k.shape))
+    axis = np.where(
+        (sk > 1e-9)[..., None], k / np.maximum(sk, 1e-12)[..., None], np.broadcast_to(fallback_axis, k.shape)
+    )
     return axis_angle(axis, angle)
 
 
@@ -63,10 +68,18 @@ def gimbal(e: np.ndarray, h: np.ndarray, v: np.ndarray) -> np.ndarray:
     return axis_angle(np.broadcast_to(h, v.shape), flex) @ axis_angle(np.broadcast_to(f, v.shape), abd)
 
 
-def hinge_chain(bones: list[np.ndarray], e: np.ndarray, h: np.ndarray, *, mode: str,
-                twist_limit: float | None = None, full_bend: float = np.sin(np.radians(20.0)),
-                reference: str = "swing", twist_center: float = 0.0,
-                rest_dirs: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def hinge_chain(
+    bones: list[np.ndarray],
+    e: np.ndarray,
+    h: np.ndarray,
+    *,
+    mode: str,
+    twist_limit: float | None = None,
+    full_bend: float = np.sin(np.radians(20.0)),
+    reference: str = "swing",
+    twist_center: float = 0.0,
+    rest_dirs: list[np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """A base joint with swing and twist, followed by hinges, fitted to observed bone directions.
 
     bones: [v1, v2, ...] unit bone directions (..., 3) in the base joint's parent frame.
@@ -106,7 +119,7 @@ def hinge_chain(bones: list[np.ndarray], e: np.ndarray, h: np.ndarray, *, mode: 
         m11 = sum(np.sum(d * g, -1) ** 2 for d in rest)
         m01 = sum(np.sum(d * f_s, -1) * np.sum(d * g, -1) for d in rest)
         alpha = 0.5 * np.arctan2(2.0 * m01, m00 - m11)  # principal direction, within +-90 deg
-        lam = 0.5 * (m00 + m11) + np.sqrt(0.25 * (m00 - m11) ** 2 + m01 ** 2)
+        lam = 0.5 * (m00 + m11) + np.sqrt(0.25 * (m00 - m11) ** 2 + m01**2)
         strength = np.sqrt(lam / len(rest))
         w = np.clip(strength / full_bend, 0.0, 1.0)
         twist = w * alpha

@@ -28,6 +28,7 @@ tenth of the spread; the twist does not follow the tilt of the fitted knuckle li
 spreading the clamped plane's error over all three phalanges (least squares) gives 3.5.
 So the limit is an option for anatomical plausibility, not the default.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -99,8 +100,9 @@ def kabsch(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) 
 PALM_WEIGHTS = np.array([2.0, 1.0, 1.0, 1.0, 1.0])
 
 
-def solve_right_hand(points: np.ndarray, twist_limit: float | None = DEFAULT_TWIST_LIMIT,
-                     layout: np.ndarray = TEMPLATE_RIGHT_HAND) -> HandSolution:
+def solve_right_hand(
+    points: np.ndarray, twist_limit: float | None = DEFAULT_TWIST_LIMIT, layout: np.ndarray = TEMPLATE_RIGHT_HAND
+) -> HandSolution:
     """points: (T, 21, 3) world positions of a right hand's landmarks (any unit).
     twist_limit: the fingers' MCP twist limit around their neutral twist, radians (None: free).
     layout: (21, 3) the skeleton's right-hand rest landmarks relative to the wrist
@@ -114,10 +116,15 @@ def solve_right_hand(points: np.ndarray, twist_limit: float | None = DEFAULT_TWI
         bones = [normalize(local_pts[:, chain[k + 1]] - local_pts[:, chain[k]]) for k in range(3)]
         thumb = f == 4
         e, h = (THUMB_DIR, THUMB_HINGE) if thumb else (FINGER_DIR, FINGER_HINGE)
-        base, angles = hinge_chain(bones, e, h, mode="plane",
-                                   twist_limit=None if thumb else twist_limit,
-                                   reference="swing" if thumb else "gimbal",
-                                   twist_center=0.0 if thumb else float(FINGER_TWIST_CENTER[f]))
+        base, angles = hinge_chain(
+            bones,
+            e,
+            h,
+            mode="plane",
+            twist_limit=None if thumb else twist_limit,
+            reference="swing" if thumb else "gimbal",
+            twist_center=0.0 if thumb else float(FINGER_TWIST_CENTER[f]),
+        )
         fingers[:, 3 * f] = base
         fingers[:, 3 * f + 1] = axis_angle(h, angles[:, 0])
         fingers[:, 3 * f + 2] = axis_angle(h, angles[:, 1])
@@ -127,8 +134,9 @@ def solve_right_hand(points: np.ndarray, twist_limit: float | None = DEFAULT_TWI
 MIRROR_X = np.array([-1.0, 1.0, 1.0])
 
 
-def solve_hand(points: np.ndarray, side: str, twist_limit: float | None = DEFAULT_TWIST_LIMIT,
-               layout: np.ndarray | None = None) -> HandSolution:
+def solve_hand(
+    points: np.ndarray, side: str, twist_limit: float | None = DEFAULT_TWIST_LIMIT, layout: np.ndarray | None = None
+) -> HandSolution:
     """points: (T, 21, 3) world landmark positions of the signer's ``side`` ("left"/"right") hand;
     layout: (21, 3) that hand's rest landmarks on the skeleton (``hand_points(skeleton, side)``;
     None: the template's)."""
@@ -142,8 +150,9 @@ def solve_hand(points: np.ndarray, side: str, twist_limit: float | None = DEFAUL
     return HandSolution(flip_hand(sol.wrist), flip_hand(sol.fingers))
 
 
-def hand_landmarks_from_pose(wrist: np.ndarray, fingers: np.ndarray, side: str,
-                             layout: np.ndarray | None = None) -> np.ndarray:
+def hand_landmarks_from_pose(
+    wrist: np.ndarray, fingers: np.ndarray, side: str, layout: np.ndarray | None = None
+) -> np.ndarray:
     """Forward model of the solver: (T, 21, 3) landmark positions relative to the wrist, metres,
     for wrist world rotations (T, 3, 3) and local finger rotations (T, 15, 3, 3); ``layout`` as
     for ``solve_hand``."""

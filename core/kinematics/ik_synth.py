@@ -5,9 +5,10 @@ write test ``.pose`` files. Face points sit at fixed offsets in the head frame, 
 an upright head gives the face frame ``ik_body`` expects; hand z is relative to the wrist and
 face z to the nose, as MediaPipe writes them.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -39,16 +40,29 @@ _FACE_MESH = {
     "nose_tip": 0.12 * _FWD + 0.02 * _UP,
 }
 _JOINT_POINTS = {
-    "left_shoulder": "left_shoulder", "right_shoulder": "right_shoulder", "left_elbow": "left_elbow",
-    "right_elbow": "right_elbow", "left_wrist": "left_wrist", "right_wrist": "right_wrist",
-    "left_hip": "left_hip", "right_hip": "right_hip",
+    "left_shoulder": "left_shoulder",
+    "right_shoulder": "right_shoulder",
+    "left_elbow": "left_elbow",
+    "right_elbow": "right_elbow",
+    "left_wrist": "left_wrist",
+    "right_wrist": "right_wrist",
+    "left_hip": "left_hip",
+    "right_hip": "right_hip",
 }
 DEFAULT_DEPTH = {"body": 120.0, "hands": 700.0, "face": 300.0}
 
 
-def synthesize(rotations: np.ndarray, translation: np.ndarray | None = None, fps: float = 25.0, *,
-               metres_per_pixel: float = 0.0015, depth: Mapping[str, float] = DEFAULT_DEPTH,
-               width: float = 500.0, height: float = 500.0, skeleton: Skeleton = TEMPLATE) -> LandmarkSet:
+def synthesize(
+    rotations: np.ndarray,
+    translation: np.ndarray | None = None,
+    fps: float = 25.0,
+    *,
+    metres_per_pixel: float = 0.0015,
+    depth: Mapping[str, float] = DEFAULT_DEPTH,
+    width: float = 500.0,
+    height: float = 500.0,
+    skeleton: Skeleton = TEMPLATE,
+) -> LandmarkSet:
     """(T, 52, 3, 3) local rotations on ``skeleton`` -> a LandmarkSet with every point observed.
 
     Image x = X / mpp + width/2, y = -Y / mpp + a little below the top, z = -Z / (mpp * depth)
@@ -80,5 +94,14 @@ def synthesize(rotations: np.ndarray, translation: np.ndarray | None = None, fps
     body_i = image(body, depth["body"], hip_mid[:, None, 2])
     hands_i = image(hands, depth["hands"], hands[:, :, :1, 2])
     face_i = image(face, depth["face"], face[:, 4:5, 2])
-    return LandmarkSet(body_i, np.ones(body_i.shape[:2], bool), hands_i, np.ones(hands_i.shape[:3], bool),
-                       face_i, np.ones(face_i.shape[:2], bool), fps, width, height)
+    return LandmarkSet(
+        body_i,
+        np.ones(body_i.shape[:2], bool),
+        hands_i,
+        np.ones(hands_i.shape[:3], bool),
+        face_i,
+        np.ones(face_i.shape[:2], bool),
+        fps,
+        width,
+        height,
+    )

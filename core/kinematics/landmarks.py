@@ -11,39 +11,79 @@ is the signer's left (+X), image down is -Y and "farther from the camera" is -Z:
 Depth scales are estimated from the data (``estimate_depth_scale``): the factor on z that makes
 the bone lengths of a component most constant over the clip.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 # Body points we use, a subset of MediaPipe's 33 POSE_LANDMARKS (same names, lower case).
 BODY_POINTS: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
 )
 B = {n: i for i, n in enumerate(BODY_POINTS)}
 
 # MediaPipe hand landmarks (OpenPose hands use the same order).
 HAND_POINTS: tuple[str, ...] = (
-    "wrist", "thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip",
-    "index_mcp", "index_pip", "index_dip", "index_tip",
-    "middle_mcp", "middle_pip", "middle_dip", "middle_tip",
-    "ring_mcp", "ring_pip", "ring_dip", "ring_tip",
-    "pinky_mcp", "pinky_pip", "pinky_dip", "pinky_tip",
+    "wrist",
+    "thumb_cmc",
+    "thumb_mcp",
+    "thumb_ip",
+    "thumb_tip",
+    "index_mcp",
+    "index_pip",
+    "index_dip",
+    "index_tip",
+    "middle_mcp",
+    "middle_pip",
+    "middle_dip",
+    "middle_tip",
+    "ring_mcp",
+    "ring_pip",
+    "ring_dip",
+    "ring_tip",
+    "pinky_mcp",
+    "pinky_pip",
+    "pinky_dip",
+    "pinky_tip",
 )
 H = {n: i for i, n in enumerate(HAND_POINTS)}
 # Per finger in OUR order (index, middle, pinky, ring, thumb): the 4 landmarks of its chain,
 # base joint first (MCP, or the thumb's CMC) and tip last.
 FINGER_CHAINS: tuple[tuple[int, int, int, int], ...] = (
-    (5, 6, 7, 8), (9, 10, 11, 12), (17, 18, 19, 20), (13, 14, 15, 16), (1, 2, 3, 4),
+    (5, 6, 7, 8),
+    (9, 10, 11, 12),
+    (17, 18, 19, 20),
+    (13, 14, 15, 16),
+    (1, 2, 3, 4),
 )
 PALM_POINTS: tuple[int, ...] = (0, 5, 9, 13, 17)  # wrist and the four MCPs
-HAND_BONES: tuple[tuple[int, int], ...] = (
-    tuple((c[k], c[k + 1]) for c in FINGER_CHAINS for k in range(3))
-    + ((0, 1), (0, 5), (0, 9), (0, 13), (0, 17), (5, 9), (9, 13), (13, 17))
+HAND_BONES: tuple[tuple[int, int], ...] = tuple((c[k], c[k + 1]) for c in FINGER_CHAINS for k in range(3)) + (
+    (0, 1),
+    (0, 5),
+    (0, 9),
+    (0, 13),
+    (0, 17),
+    (5, 9),
+    (9, 13),
+    (13, 17),
 )
 
 # Face mesh points (MediaPipe FaceMesh indices, kept by pose-format's reduced layout too).
@@ -52,10 +92,16 @@ FACE_MESH_INDEX: tuple[int, ...] = (10, 152, 234, 454, 1)
 FACE_BONES: tuple[tuple[int, int], ...] = ((0, 1), (2, 3), (0, 2), (0, 3), (1, 2), (1, 3), (4, 0), (4, 1))
 
 BODY_BONES: tuple[tuple[int, int], ...] = tuple(
-    (B[a], B[b]) for a, b in (
-        ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"),
-        ("right_shoulder", "right_elbow"), ("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"),
-        ("left_hip", "right_hip"), ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
+    (B[a], B[b])
+    for a, b in (
+        ("left_shoulder", "right_shoulder"),
+        ("left_shoulder", "left_elbow"),
+        ("right_shoulder", "right_elbow"),
+        ("left_elbow", "left_wrist"),
+        ("right_elbow", "right_wrist"),
+        ("left_hip", "right_hip"),
+        ("left_shoulder", "left_hip"),
+        ("right_shoulder", "right_hip"),
     )
 )
 
@@ -85,9 +131,14 @@ class LandmarkSet:
 
     def __post_init__(self) -> None:
         t = self.body.shape[0]
-        shapes = {"body": (t, len(BODY_POINTS), 3), "body_ok": (t, len(BODY_POINTS)),
-                  "hands": (t, 2, 21, 3), "hands_ok": (t, 2, 21),
-                  "face": (t, len(FACE_POINTS), 3), "face_ok": (t, len(FACE_POINTS))}
+        shapes = {
+            "body": (t, len(BODY_POINTS), 3),
+            "body_ok": (t, len(BODY_POINTS)),
+            "hands": (t, 2, 21, 3),
+            "hands_ok": (t, 2, 21),
+            "face": (t, len(FACE_POINTS), 3),
+            "face_ok": (t, len(FACE_POINTS)),
+        }
         for name, shape in shapes.items():
             a = np.asarray(getattr(self, name), dtype=bool if name.endswith("_ok") else np.float64)
             if a.shape != shape:
@@ -103,18 +154,33 @@ class LandmarkSet:
     def n_frames(self) -> int:
         return int(self.body.shape[0])
 
-    def slice(self, start: int, stop: int) -> "LandmarkSet":
+    def slice(self, start: int, stop: int) -> LandmarkSet:
         sl = slice(start, stop)
-        return LandmarkSet(self.body[sl], self.body_ok[sl], self.hands[sl], self.hands_ok[sl],
-                           self.face[sl], self.face_ok[sl], self.fps, self.width, self.height, self.meta)
+        return LandmarkSet(
+            self.body[sl],
+            self.body_ok[sl],
+            self.hands[sl],
+            self.hands_ok[sl],
+            self.face[sl],
+            self.face_ok[sl],
+            self.fps,
+            self.width,
+            self.height,
+            self.meta,
+        )
 
 
 def empty_tracks(t: int) -> dict[str, np.ndarray]:
     """Zeroed, unobserved arrays for ``t`` frames, keyed as ``LandmarkSet``'s fields, for readers
     to fill."""
-    return {"body": np.zeros((t, len(BODY_POINTS), 3)), "body_ok": np.zeros((t, len(BODY_POINTS)), bool),
-            "hands": np.zeros((t, 2, 21, 3)), "hands_ok": np.zeros((t, 2, 21), bool),
-            "face": np.zeros((t, len(FACE_POINTS), 3)), "face_ok": np.zeros((t, len(FACE_POINTS)), bool)}
+    return {
+        "body": np.zeros((t, len(BODY_POINTS), 3)),
+        "body_ok": np.zeros((t, len(BODY_POINTS)), bool),
+        "hands": np.zeros((t, 2, 21, 3)),
+        "hands_ok": np.zeros((t, 2, 21), bool),
+        "face": np.zeros((t, len(FACE_POINTS), 3)),
+        "face_ok": np.zeros((t, len(FACE_POINTS)), bool),
+    }
 
 
 def to_world(points: np.ndarray, depth_scale: float) -> np.ndarray:

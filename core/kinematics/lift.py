@@ -27,9 +27,10 @@ the image plane often) against a floor from the template's proportions.
 Output: the same landmarks with z replaced (image convention: larger z = farther), on the x / y
 scale, so the IK reads them with depth scale 1. Frame-first arrays throughout.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from ..model.skeleton import Skeleton
 from ..model.template import TEMPLATE
 from .depth import DepthCheck
 from .ik_hand import hand_points
-from .landmarks import B, FINGER_CHAINS, LandmarkSet
+from .landmarks import FINGER_CHAINS, B, LandmarkSet
 
 # 80th percentile: on PHOENIX skeletons (true 3-D) within 2-4 % of the median 3-D length; higher
 # percentiles pick up noise and perspective and push the hands forward (``eval import``)
@@ -118,17 +119,25 @@ def lift_body(body: np.ndarray, ok: np.ndarray) -> np.ndarray:
         ok1, ok2 = ok[:, s] & ok[:, e], ok[:, e] & ok[:, w]
         l1 = _length(d1, ok1, r_upper * width * ARM_FLOOR)
         l2 = _length(d2, ok2, r_fore * width * ARM_FLOOR)
-        dz1 = np.where(ok1, np.sqrt(np.maximum(l1 ** 2 - d1 ** 2, 0.0)), 0.0)
-        dz2 = np.where(ok2, np.sqrt(np.maximum(l2 ** 2 - d2 ** 2, 0.0)), 0.0)
+        dz1 = np.where(ok1, np.sqrt(np.maximum(l1**2 - d1**2, 0.0)), 0.0)
+        dz2 = np.where(ok2, np.sqrt(np.maximum(l2**2 - d2**2, 0.0)), 0.0)
         signs = np.array([(1, 1), (1, -1), (-1, 1), (-1, -1)], float)  # (elbow, wrist) per state
         f_e = dz1[:, None] * signs[None, :, 0]  # (T, 4)
         f_w = f_e + dz2[:, None] * signs[None, :, 1]
-        over_torso = (np.abs(xy[:, w, 0] - mid_x) < 0.5 * width) & (xy[:, w, 1] > sh_y - 0.1 * width) \
-            & (xy[:, w, 1] < hip_y)
+        over_torso = (
+            (np.abs(xy[:, w, 0] - mid_x) < 0.5 * width) & (xy[:, w, 1] > sh_y - 0.1 * width) & (xy[:, w, 1] < hip_y)
+        )
         margin = np.where(over_torso, CHEST_FRONT, WRIST_MARGIN)[:, None] * width
-        unary = (W_WRIST * np.maximum(margin - f_w, 0.0) + W_ELBOW * np.maximum(-ELBOW_BEHIND * width - f_e, 0.0)
-                 + W_ELBOW_FRONT * np.maximum(-f_e, 0.0)) / width
-        pair = W_SMOOTH * (np.abs(f_e[1:, None, :] - f_e[:-1, :, None]) + np.abs(f_w[1:, None, :] - f_w[:-1, :, None])) / width
+        unary = (
+            W_WRIST * np.maximum(margin - f_w, 0.0)
+            + W_ELBOW * np.maximum(-ELBOW_BEHIND * width - f_e, 0.0)
+            + W_ELBOW_FRONT * np.maximum(-f_e, 0.0)
+        ) / width
+        pair = (
+            W_SMOOTH
+            * (np.abs(f_e[1:, None, :] - f_e[:-1, :, None]) + np.abs(f_w[1:, None, :] - f_w[:-1, :, None]))
+            / width
+        )
         path = _viterbi(unary, pair)
         idx = np.arange(t)
         fe, fw = f_e[idx, path], f_w[idx, path]
@@ -176,8 +185,9 @@ def _palm_poses(obs: np.ndarray, model: np.ndarray, basis: np.ndarray, normal: n
     return rots, s, good
 
 
-def lift_hands(hands: np.ndarray, ok: np.ndarray, forearm: np.ndarray | None = None,
-               skeleton: Skeleton = TEMPLATE) -> np.ndarray:
+def lift_hands(
+    hands: np.ndarray, ok: np.ndarray, forearm: np.ndarray | None = None, skeleton: Skeleton = TEMPLATE
+) -> np.ndarray:
     """Image-plane hand points -> forward depth relative to each wrist, same units.
 
     hands: (T, 2, 21, 3) image coordinates (left, right; x, y used); ok: (T, 2, 21); forearm:
@@ -204,7 +214,9 @@ def lift_hands(hands: np.ndarray, ok: np.ndarray, forearm: np.ndarray | None = N
         pred = np.einsum("tsij,pj->tspi", rots, model)[..., :2] * scale[:, None, None, None]
         obs = world[:, k][:, fit_idx] - world[:, k][:, palm_idx].mean(1, keepdims=True)
         fit_ok = ok[:, k][:, fit_idx]
-        resid = (np.linalg.norm(pred - obs[:, None], axis=-1) * fit_ok[:, None]).sum(-1) / np.maximum(fit_ok.sum(-1), 1)[:, None]
+        resid = (np.linalg.norm(pred - obs[:, None], axis=-1) * fit_ok[:, None]).sum(-1) / np.maximum(
+            fit_ok.sum(-1), 1
+        )[:, None]
         size = scale * float(np.linalg.norm(pts[9]))
         unary = W_PALM_FIT * resid / np.maximum(size, 1e-9)[:, None]
         if forearm is not None:
@@ -227,8 +239,9 @@ def lift_hands(hands: np.ndarray, ok: np.ndarray, forearm: np.ndarray | None = N
     return fwd
 
 
-def lift(lm: LandmarkSet, checks: Mapping[str, DepthCheck],
-         skeleton: Skeleton = TEMPLATE) -> tuple[LandmarkSet, list[str], list[str]]:
+def lift(
+    lm: LandmarkSet, checks: Mapping[str, DepthCheck], skeleton: Skeleton = TEMPLATE
+) -> tuple[LandmarkSet, list[str], list[str]]:
     """Replace the z of every flat / 2-D component by lifted depth (see the module docstring).
 
     Returns the new landmarks (lifted components on the x / y scale, image convention), the
@@ -252,7 +265,9 @@ def lift(lm: LandmarkSet, checks: Mapping[str, DepthCheck],
     if "hands" in flat:
         if checks["body"].has_depth or "body" in flat:
             # forearm directions in world axes (x, -y, forward) for the palm's mirror choice
-            bw = np.stack([body[..., 0], -body[..., 1], -body[..., 2] * (checks["body"].scale if "body" not in flat else 1.0)], -1)
+            bw = np.stack(
+                [body[..., 0], -body[..., 1], -body[..., 2] * (checks["body"].scale if "body" not in flat else 1.0)], -1
+            )
             forearm = np.zeros((lm.n_frames, 2, 3))
             for k, side in enumerate(("left", "right")):
                 elbow, wrist = B[f"{side}_elbow"], B[f"{side}_wrist"]
@@ -268,5 +283,8 @@ def lift(lm: LandmarkSet, checks: Mapping[str, DepthCheck],
     if "face" in flat:
         face[..., 2] = 0.0  # one plane, facing the camera
         lifted.append("face")
-    return LandmarkSet(body, lm.body_ok, hands, lm.hands_ok, face, lm.face_ok, lm.fps, lm.width, lm.height,
-                       lm.meta), lifted, warnings
+    return (
+        LandmarkSet(body, lm.body_ok, hands, lm.hands_ok, face, lm.face_ok, lm.fps, lm.width, lm.height, lm.meta),
+        lifted,
+        warnings,
+    )

@@ -6,6 +6,7 @@ translation and float channels interpolated linearly, states / validity / intege
 from the nearest old frame. Keys move to the nearest new frame and keep their exact pose; B/I/O
 labels are nearest too, but every B (a sign onset, one frame long) survives downsampling.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,11 @@ def crop(seq: Sequence, start: int | None = None, end: int | None = None) -> Seq
         raise ValueError(f"empty frame range {start}:{end} of a {t}-frame sequence")
     arrays = {k: v[lo:hi] for k, v in seq.frame_arrays().items()}
     keys = tuple(Keyframe(k.frame - lo, k.kind) for k in seq.keyframes if lo <= k.frame < hi)
-    glosses = tuple(Segment(max(g.start, lo) - lo, min(g.end, hi - 1) - lo, g.gloss)
-                    for g in seq.glosses if g.end >= lo and g.start < hi)
+    glosses = tuple(
+        Segment(max(g.start, lo) - lo, min(g.end, hi - 1) - lo, g.gloss)
+        for g in seq.glosses
+        if g.end >= lo and g.start < hi
+    )
     return seq.with_frame_arrays(arrays, keyframes=keys, glosses=glosses)
 
 
@@ -53,7 +57,7 @@ def resample(seq: Sequence, fps: float) -> Sequence:
     t = seq.n_frames
     ratio = fps / seq.fps
     t_new = int(np.floor((t - 1) * ratio + 1e-9)) + 1
-    x = np.arange(t_new) / ratio                        # old-frame coordinate of each new frame
+    x = np.arange(t_new) / ratio  # old-frame coordinate of each new frame
     x = np.minimum(x, t - 1)
     i0 = np.floor(x + 1e-9).astype(np.int64)
     i0 = np.minimum(i0, t - 1)
@@ -96,6 +100,7 @@ def resample(seq: Sequence, fps: float) -> Sequence:
             # a key keeps its exact pose
             out["rotations"][f] = seq.rotations[k.frame]
             out["translation"][f] = seq.translation[k.frame]
-    glosses = tuple(Segment(new_frame(g.start), max(new_frame(g.start), new_frame(g.end)), g.gloss)
-                    for g in seq.glosses)
+    glosses = tuple(
+        Segment(new_frame(g.start), max(new_frame(g.start), new_frame(g.end)), g.gloss) for g in seq.glosses
+    )
     return seq.with_frame_arrays(out, fps=fps, keyframes=tuple(keys.values()), glosses=glosses)

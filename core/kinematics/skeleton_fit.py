@@ -24,6 +24,7 @@ Parts seen too little keep the template (a hand seen too little takes the other 
 image when that one was fitted); a length beyond 0.6-1.6 times the (scaled) template's, or a
 hand outside 0.7-1.4 times its size, is a tracking failure and is clamped.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,7 +35,7 @@ from ..model.skeleton import FINGERS, JOINT_NAMES, PARENTS, Skeleton
 from ..model.template import TEMPLATE
 from .ik_geometry import normalize
 from .ik_hand import FINGER_DIR, MIRROR_X, PALM_WEIGHTS, THUMB_DIR, hand_points, kabsch
-from .landmarks import B, FINGER_CHAINS, PALM_POINTS
+from .landmarks import FINGER_CHAINS, PALM_POINTS, B
 
 MIN_FRAMES = 5
 # A fitted length outside this ratio of the (scaled) template's is a tracking failure: clamp.
@@ -46,8 +47,9 @@ _HAND_CHAIN = (0, 9, 10, 11, 12)  # wrist -> middle MCP -> ... -> tip: the hand'
 
 def hand_size(points: np.ndarray) -> np.ndarray:
     """(..., 21, 3) -> (...) path length wrist -> middle MCP -> PIP -> DIP -> tip."""
-    return sum(np.linalg.norm(points[..., b, :] - points[..., a, :], axis=-1)
-               for a, b in zip(_HAND_CHAIN, _HAND_CHAIN[1:]))
+    return sum(
+        np.linalg.norm(points[..., b, :] - points[..., a, :], axis=-1) for a, b in zip(_HAND_CHAIN, _HAND_CHAIN[1:])
+    )
 
 
 def _median_length(p: np.ndarray, ok: np.ndarray, pairs, min_frames: int) -> float | None:
@@ -90,8 +92,7 @@ def fit_hand_layout(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return out
 
 
-def _hand_from_layout(layout: np.ndarray, wrist: np.ndarray, side: str, pos: np.ndarray,
-                      tips: np.ndarray) -> None:
+def _hand_from_layout(layout: np.ndarray, wrist: np.ndarray, side: str, pos: np.ndarray, tips: np.ndarray) -> None:
     """Write a hand (layout relative to the wrist, world axes, this side) into rest positions and
     tips (J, 3), in place."""
     for f, chain in zip(FINGERS, FINGER_CHAINS):
@@ -100,9 +101,17 @@ def _hand_from_layout(layout: np.ndarray, wrist: np.ndarray, side: str, pos: np.
         tips[JOINT_NAMES.index(f"{side}_{f}3")] = layout[chain[3]] - layout[chain[2]]
 
 
-def fit_skeleton(body: np.ndarray, body_ok: np.ndarray, hands: np.ndarray, hands_ok: np.ndarray, *,
-                 metric: bool = True, symmetric: bool = False, min_frames: int = MIN_FRAMES,
-                 template: Skeleton = TEMPLATE) -> tuple[Skeleton, dict[str, Any]]:
+def fit_skeleton(
+    body: np.ndarray,
+    body_ok: np.ndarray,
+    hands: np.ndarray,
+    hands_ok: np.ndarray,
+    *,
+    metric: bool = True,
+    symmetric: bool = False,
+    min_frames: int = MIN_FRAMES,
+    template: Skeleton = TEMPLATE,
+) -> tuple[Skeleton, dict[str, Any]]:
     """The skeleton of one sequence, from its landmarks in world axes.
 
     body: (T, 15, 3) metres (BODY_POINTS order), body_ok: (T, 15); hands: (T, 2, 21, 3) (left,
@@ -115,9 +124,11 @@ def fit_skeleton(body: np.ndarray, body_ok: np.ndarray, hands: np.ndarray, hands
     rest, tips = template.rest_positions().copy(), template.tips.copy()
     J = {n: i for i, n in enumerate(JOINT_NAMES)}
     tr = template.rest_positions()
-    tl = {"shoulders": float(np.linalg.norm(tr[J["left_shoulder"]] - tr[J["right_shoulder"]])),
-          "upper_arm": float(np.linalg.norm(tr[J["left_elbow"]] - tr[J["left_shoulder"]])),
-          "forearm": float(np.linalg.norm(tr[J["left_wrist"]] - tr[J["left_elbow"]]))}
+    tl = {
+        "shoulders": float(np.linalg.norm(tr[J["left_shoulder"]] - tr[J["right_shoulder"]])),
+        "upper_arm": float(np.linalg.norm(tr[J["left_elbow"]] - tr[J["left_shoulder"]])),
+        "forearm": float(np.linalg.norm(tr[J["left_wrist"]] - tr[J["left_elbow"]])),
+    }
     sides = ("left", "right")
     fitted: dict[str, float] = {}
     if metric:
@@ -136,13 +147,17 @@ def fit_skeleton(body: np.ndarray, body_ok: np.ndarray, hands: np.ndarray, hands
             for s, o in zip(sides, sides[::-1]):
                 if f"{s}_{seg}" not in fitted and f"{o}_{seg}" in fitted:
                     fitted[f"{s}_{seg}"] = fitted[f"{o}_{seg}"]
-    base = {k: tl[k.split("_", 1)[1] if k.startswith(sides) else k] for k in
-            ("shoulders", "left_upper_arm", "right_upper_arm", "left_forearm", "right_forearm")}
+    base = {
+        k: tl[k.split("_", 1)[1] if k.startswith(sides) else k]
+        for k in ("shoulders", "left_upper_arm", "right_upper_arm", "left_forearm", "right_forearm")
+    }
     span = sum(base[k] for k in fitted)
     scale = sum(fitted.values()) / span if fitted else 1.0
     scale = float(np.clip(scale, *LENGTH_RATIO))
-    lengths = {k: float(np.clip(fitted.get(k, scale * v), LENGTH_RATIO[0] * scale * v, LENGTH_RATIO[1] * scale * v))
-               for k, v in base.items()}
+    lengths = {
+        k: float(np.clip(fitted.get(k, scale * v), LENGTH_RATIO[0] * scale * v, LENGTH_RATIO[1] * scale * v))
+        for k, v in base.items()
+    }
     rest = rest * scale
     tips = tips * scale
     report: dict[str, Any] = {"body_scale": scale, "fitted": sorted(fitted), **lengths}

@@ -19,11 +19,13 @@ the document since the last step (no in-betweening result), the next step starts
 pre-drag state the last one was computed from instead of applying the inverse patch again (a
 28 MB copy of the rotations per mouse move at 10 minutes).
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Callable, Hashable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -124,8 +126,7 @@ class DocumentModel:
         # the request for this generation carried every pending span (each new one bumps it)
         self.pending = []
         if result.patches:
-            self.events.frames_generated.emit(min(p.start for p in result.patches),
-                                              max(p.stop for p in result.patches))
+            self.events.frames_generated.emit(min(p.start for p in result.patches), max(p.stop for p in result.patches))
         return True
 
     def replace_sequence(self, seq: Sequence, path: str | Path | None) -> None:
@@ -220,8 +221,16 @@ class EditStep:
         and joints). noop: the parameters change nothing (a drag that came back to its start).
     """
 
-    def __init__(self, doc: DocumentModel, compute: Callable[[Sequence], Change], *, kind: Hashable,
-                 drag_id: int | None = None, merge_key: Hashable = None, noop: bool = False) -> None:
+    def __init__(
+        self,
+        doc: DocumentModel,
+        compute: Callable[[Sequence], Change],
+        *,
+        kind: Hashable,
+        drag_id: int | None = None,
+        merge_key: Hashable = None,
+        noop: bool = False,
+    ) -> None:
         self.doc = doc
         self.compute = compute
         self.kind = kind
@@ -283,8 +292,12 @@ class EditStep:
 
     def can_absorb(self, later: EditStep) -> bool:
         """``later`` is a further step of this step's drag."""
-        return (self.drag_id is not None and later.drag_id == self.drag_id and later.kind == self.kind
-                and later.merge_key == self.merge_key)
+        return (
+            self.drag_id is not None
+            and later.drag_id == self.drag_id
+            and later.kind == self.kind
+            and later.merge_key == self.merge_key
+        )
 
     def absorb(self, later: EditStep) -> None:
         """Become the drag's newest step (``later`` was applied already): its parameters, inverse
@@ -311,7 +324,7 @@ class History:
         except EditError as e:
             return str(e)
         step.redo()
-        del self.steps[self.index:]
+        del self.steps[self.index :]
         top = self.steps[-1] if self.steps else None
         if top is not None and top.can_absorb(step):
             top.absorb(step)

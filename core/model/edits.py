@@ -14,10 +14,12 @@ Versions share what an edit leaves alone: a new sequence takes the unchanged (re
 of the old one as they are, and a patch carries only the channels it changes, so an edit of a
 10-minute document copies the channels it touches, not the whole document.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence as Seq
 
 import numpy as np
 
@@ -103,9 +105,13 @@ def _change(old: Sequence, new: Sequence, lo: int, hi: int, dirty: tuple[int, in
     The inverse carries the channels the edit replaced, plus those in-betweening rewrites."""
     lo, hi = max(0, lo), min(old.n_frames, hi)
     after = new.frame_arrays()
-    inverse = Patch(lo, hi - lo, {k: v[lo:hi].copy() for k, v in old.frame_arrays().items()
-                                  if after[k] is not v or k in GENERATED_CHANNELS},
-                    old.keyframes, old.glosses)
+    inverse = Patch(
+        lo,
+        hi - lo,
+        {k: v[lo:hi].copy() for k, v in old.frame_arrays().items() if after[k] is not v or k in GENERATED_CHANNELS},
+        old.keyframes,
+        old.glosses,
+    )
     return Change(new, inverse, dirty if dirty is not None else (lo, hi))
 
 
@@ -115,9 +121,15 @@ def _generate_between(states: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return freeze(s)
 
 
-def _recompose(seq: Sequence, lo: int, hi: int, joints: Seq[int] | None = None,
-               rotations: np.ndarray | None = None, translation: np.ndarray | None = None,
-               losses_follow: bool = False) -> Sequence:
+def _recompose(
+    seq: Sequence,
+    lo: int,
+    hi: int,
+    joints: Seq[int] | None = None,
+    rotations: np.ndarray | None = None,
+    translation: np.ndarray | None = None,
+    losses_follow: bool = False,
+) -> Sequence:
     """``seq`` with frames [lo, hi) rebuilt from its layers (``layers.compose_span``).
 
     rotations / translation: writable full-length arrays already holding the edit's other
@@ -134,8 +146,11 @@ def _recompose(seq: Sequence, lo: int, hi: int, joints: Seq[int] | None = None,
             base = base.copy()
             base[sl][lost] = FrameState.SOURCE
             seq = seq.replace(base_states=freeze(base))
-    out = (seq.rotations.copy() if rotations is None else rotations,
-           seq.translation.copy() if translation is None else translation, seq.valid.copy())
+    out = (
+        seq.rotations.copy() if rotations is None else rotations,
+        seq.translation.copy() if translation is None else translation,
+        seq.valid.copy(),
+    )
     rot, tr, valid = layers.compose_span(seq, lo, hi, joints, out=out)
     # every value comes from validated arrays or checked rotations: no NaN scan of 28 MB
     changes: dict = {"rotations": freeze(rot, finite=True), "translation": freeze(tr, finite=True)}
@@ -250,8 +265,10 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
         if x.size < 2 or np.any(np.diff(y) < 0):
             raise EditError("keys cannot change their order in the recording")
         frames = np.arange(a, b + 1)
-        warp[a:b + 1] = layers.warp_times(x, y, frames, slope_at(a) if x[0] == a else None,
-                                          slope_at(b) if x[-1] == b else None) - frames
+        warp[a : b + 1] = (
+            layers.warp_times(x, y, frames, slope_at(a) if x[0] == a else None, slope_at(b) if x[-1] == b else None)
+            - frames
+        )
         lo, hi = min(lo, a), max(hi, b + 1)
     frames = np.arange(lo, hi)
 
@@ -267,7 +284,9 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
         off[dst] = seq.offsets[src]
         freeze(off, finite=True)
     kinds = {k.frame: k.kind for k in seq.keyframes}
-    keys = [k for k in seq.keyframes if k.frame not in moved] + [Keyframe(int(d), kinds[int(s)]) for s, d in zip(src, dst)]
+    keys = [k for k in seq.keyframes if k.frame not in moved] + [
+        Keyframe(int(d), kinds[int(s)]) for s, d in zip(src, dst)
+    ]
 
     # piecewise-linear warp new-frame -> old-frame through the anchors, to carry labels/glosses
     still = bounds[(bounds >= lo) & (bounds <= hi - 1)]
@@ -282,9 +301,11 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     fwd = lambda f: int(np.clip(np.rint(np.interp(f, ao[np.argsort(ao)], an[np.argsort(ao)])), 0, t - 1))  # noqa: E731
     glosses = tuple(
         Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss) if lo <= g.start < hi or lo <= g.end < hi else g
-        for g in seq.glosses)
-    layered = seq.replace(keyframes=tuple(keys), labels=labels, glosses=glosses,
-                          warp=freeze(warp, finite=True), offsets=off)
+        for g in seq.glosses
+    )
+    layered = seq.replace(
+        keyframes=tuple(keys), labels=labels, glosses=glosses, warp=freeze(warp, finite=True), offsets=off
+    )
     new = _recompose(layered, lo, hi, rotations=rot, translation=tr, losses_follow=True)
     return _change(seq, new, lo, hi)
 
@@ -354,8 +375,7 @@ def reset_joints(seq: Sequence, frame: int, joints: Seq[int]) -> Change:
     return set_joint_rotations(seq, frame, joints, identity((len(joints),)))
 
 
-def insert_key(seq: Sequence, frame: int, kind: KeyKind = KeyKind.USER,
-               pose: np.ndarray | None = None) -> Change:
+def insert_key(seq: Sequence, frame: int, kind: KeyKind = KeyKind.USER, pose: np.ndarray | None = None) -> Change:
     """Pin ``frame`` as a key, with its current pose or ``pose`` (J, 3, 3).
 
     Pinning the pose a frame already shows keeps the motion: the new key takes the blended
@@ -440,9 +460,13 @@ def resize(seq: Sequence, n_frames: int) -> Change:
     arrays = seq.frame_arrays()
     if n_frames < t:
         tail = {k: v[n_frames:n_frames] for k, v in arrays.items()}
-        patch = Patch(n_frames, t - n_frames, tail,
-                      tuple(k for k in seq.keyframes if k.frame < n_frames),
-                      tuple(Segment(g.start, min(g.end, n_frames - 1), g.gloss) for g in seq.glosses if g.start < n_frames))
+        patch = Patch(
+            n_frames,
+            t - n_frames,
+            tail,
+            tuple(k for k in seq.keyframes if k.frame < n_frames),
+            tuple(Segment(g.start, min(g.end, n_frames - 1), g.gloss) for g in seq.glosses if g.start < n_frames),
+        )
     else:
         extra = n_frames - t
         tail = {k: np.repeat(v[-1:], extra, axis=0) for k, v in arrays.items()}
@@ -459,8 +483,7 @@ def resize(seq: Sequence, n_frames: int) -> Change:
 
 def _whole(old: Sequence, new: Sequence, dirty: tuple[int, int]) -> Change:
     """Change to ``new`` of another length, undone by restoring every channel of ``old``."""
-    inverse = Patch(0, new.n_frames, {k: v.copy() for k, v in old.frame_arrays().items()},
-                    old.keyframes, old.glosses)
+    inverse = Patch(0, new.n_frames, {k: v.copy() for k, v in old.frame_arrays().items()}, old.keyframes, old.glosses)
     return Change(new, inverse, dirty)
 
 
@@ -494,8 +517,10 @@ def insert_frames(seq: Sequence, at: int, n: int) -> Change:
     warp[kept] = np.where(rt >= at, rt + n, rt) - kept
     arrays["warp"] = warp
     keys = tuple(Keyframe(k.frame + n if k.frame >= at else k.frame, k.kind) for k in seq.keyframes)
-    glosses = tuple(Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss)
-                    for g in seq.glosses)
+    glosses = tuple(
+        Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss)
+        for g in seq.glosses
+    )
     new = seq.with_frame_arrays(arrays, keyframes=keys, glosses=glosses)
     kf = new.key_frames
     lo = int(kf[kf < at][-1]) if (kf < at).any() else 0
@@ -518,8 +543,9 @@ def delete_frames(seq: Sequence, start: int, end: int, bridge: int = 2) -> Chang
     # the record is cut like the frames; record moments that were cut show the first one after
     rt = keep + seq.warp[keep]
     arrays["warp"] = np.where(rt >= hi, rt - n, np.minimum(rt, lo)) - np.arange(keep.size)
-    keys = tuple(Keyframe(k.frame - n if k.frame >= hi else k.frame, k.kind) for k in seq.keyframes
-                 if not lo <= k.frame < hi)
+    keys = tuple(
+        Keyframe(k.frame - n if k.frame >= hi else k.frame, k.kind) for k in seq.keyframes if not lo <= k.frame < hi
+    )
     glosses = []
     for g in seq.glosses:
         s_, e_ = g.start, g.end
@@ -551,7 +577,8 @@ def replace_segmentation(seq: Sequence, lo: int, hi: int, labels: np.ndarray, ke
     if labels.shape != (hi - lo,):
         raise EditError(f"{labels.shape[0]} labels for {hi - lo} frames")
     new_keys = tuple(k for k in seq.keyframes if not lo <= k.frame < hi) + tuple(
-        Keyframe(int(k.frame), KeyKind(k.kind)) for k in keys if lo <= k.frame < hi)
+        Keyframe(int(k.frame), KeyKind(k.kind)) for k in keys if lo <= k.frame < hi
+    )
     # only the labels change (the other channels stay shared with ``seq``); rotations and
     # translation ride along so that undo restores them over later generated frames
     arrays = {k: v[lo:hi].copy() for k, v in seq.frame_arrays().items() if k in GENERATED_CHANNELS}

@@ -3,9 +3,11 @@
 No Qt: a GUI adapter connects its own signals' ``emit`` as callbacks. Callbacks run at once, on
 the thread that emitted, in the order they were connected.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Callback = Callable[..., Any]
 

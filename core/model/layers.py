@@ -19,9 +19,10 @@ KEY frames show their pinned pose (``Sequence.rotations``) exactly; GENERATED fr
 with no reliable record belong to the in-betweener. Everything here is closed-form and costs
 O(span x joints): no model, no torch.
 """
+
 from __future__ import annotations
 
-from typing import Sequence as Seq
+from collections.abc import Sequence as Seq
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -50,8 +51,7 @@ def blend(u: np.ndarray) -> np.ndarray:
 
 
 # --- time-warp ----------------------------------------------------------------------------------
-def monotone_slopes(x: np.ndarray, y: np.ndarray, m0: float | None = None,
-                    m1: float | None = None) -> np.ndarray:
+def monotone_slopes(x: np.ndarray, y: np.ndarray, m0: float | None = None, m1: float | None = None) -> np.ndarray:
     """Slopes at the knots of a monotone (non-decreasing) cubic Hermite through (x, y).
 
     Interior knots: the weighted harmonic mean of the neighbouring secants (Fritsch-Butland, as
@@ -82,12 +82,17 @@ def hermite(x: np.ndarray, y: np.ndarray, m: np.ndarray, at: np.ndarray) -> np.n
     h = x[i + 1] - x[i]
     s = (at - x[i]) / h
     s2, s3 = s * s, s * s * s
-    return ((2 * s3 - 3 * s2 + 1) * y[i] + (s3 - 2 * s2 + s) * h * m[i]
-            + (-2 * s3 + 3 * s2) * y[i + 1] + (s3 - s2) * h * m[i + 1])
+    return (
+        (2 * s3 - 3 * s2 + 1) * y[i]
+        + (s3 - 2 * s2 + s) * h * m[i]
+        + (-2 * s3 + 3 * s2) * y[i + 1]
+        + (s3 - s2) * h * m[i + 1]
+    )
 
 
-def warp_times(x: np.ndarray, y: np.ndarray, frames: np.ndarray, m0: float | None = None,
-               m1: float | None = None) -> np.ndarray:
+def warp_times(
+    x: np.ndarray, y: np.ndarray, frames: np.ndarray, m0: float | None = None, m1: float | None = None
+) -> np.ndarray:
     """Record times of ``frames`` through the anchors (x: new frames, y: record times).
 
     A monotone C1 cubic Hermite of time; anchors are hit exactly, whole-frame results snapped.
@@ -187,9 +192,13 @@ def correction_offset(record: np.ndarray, pose: np.ndarray) -> np.ndarray:
 
 
 # --- composing the shown motion -----------------------------------------------------------------
-def compose_span(seq: Sequence, lo: int, hi: int, joints: Seq[int] | None = None,
-                 out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def compose_span(
+    seq: Sequence,
+    lo: int,
+    hi: int,
+    joints: Seq[int] | None = None,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The shown motion of frames [lo, hi) rebuilt from the layers.
 
     Returns new full-length rotations (T, J, 3, 3), translation (T, 3) and valid (T, J) arrays

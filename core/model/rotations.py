@@ -8,6 +8,7 @@ Conventions:
   SignSparK / pytorch3d convention); decoding re-orthonormalises by Gram-Schmidt over the rows.
 - hand flip: a left hand enters the right-hand model as ``F R F`` with F = diag(1, -1, -1).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,7 @@ FLIP_SIGNS_6D = FLIP_SIGNS[:2].reshape(6)  # [1, -1, -1, -1, 1, 1]
 def _apply(fn, x: np.ndarray, inner: int, out_shape: tuple[int, ...]) -> np.ndarray:
     x = np.asarray(x)
     lead = x.shape[: x.ndim - inner]
-    flat = x.reshape((-1,) + x.shape[x.ndim - inner:]).astype(np.float64, copy=False)
+    flat = x.reshape((-1,) + x.shape[x.ndim - inner :]).astype(np.float64, copy=False)
     if flat.shape[0] == 0:
         return np.zeros(lead + out_shape, dtype=np.float64)
     return fn(flat).reshape(lead + out_shape)

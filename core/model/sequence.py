@@ -3,13 +3,15 @@
 Everything here is immutable: a ``Sequence`` is a frozen dataclass over read-only arrays, so a
 snapshot can cross threads as it is. Edits (``core.model.edits``) return new sequences.
 """
+
 from __future__ import annotations
 
 import enum
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -71,8 +73,18 @@ class SequenceError(ValueError):
 
 # Per-frame arrays that every edit slices, splices and stores. Extra per-frame channels
 # (jaw, eyes, expression, ...) ride along in ``Sequence.extra_frames``.
-FRAME_FIELDS = ("rotations", "translation", "source_rotations", "source_translation",
-                "base_states", "labels", "valid", "warp", "offsets", "source_valid")
+FRAME_FIELDS = (
+    "rotations",
+    "translation",
+    "source_rotations",
+    "source_translation",
+    "base_states",
+    "labels",
+    "valid",
+    "warp",
+    "offsets",
+    "source_valid",
+)
 # the editing layers (``core.model.layers``): absent from files written before them, and then
 # an identity warp, no corrections and the shown validity
 LAYER_FIELDS = ("warp", "offsets", "source_valid")
@@ -182,16 +194,26 @@ class Sequence:
             set_("warp", freeze(np.zeros(t, np.float64), finite=True))
         if self.offsets is None:
             set_("offsets", freeze(np.zeros((t, self.skeleton.n_joints, 3), np.float32), finite=True))
-        for name, dtype in (("rotations", np.float32), ("translation", np.float32),
-                            ("source_rotations", np.float32), ("source_translation", np.float32),
-                            ("base_states", np.uint8), ("labels", np.uint8), ("valid", bool),
-                            ("warp", np.float64), ("offsets", np.float32), ("source_valid", bool)):
+        for name, dtype in (
+            ("rotations", np.float32),
+            ("translation", np.float32),
+            ("source_rotations", np.float32),
+            ("source_translation", np.float32),
+            ("base_states", np.uint8),
+            ("labels", np.uint8),
+            ("valid", bool),
+            ("warp", np.float64),
+            ("offsets", np.float32),
+            ("source_valid", bool),
+        ):
             if getattr(self, name) is None:  # source_valid: the record is the shown motion
                 set_(name, self.valid)
                 continue
             set_(name, _frozen(getattr(self, name), dtype))
-        set_("extra_frames", MappingProxyType({k: _frozen(v, np.asarray(v).dtype)
-                                               for k, v in dict(self.extra_frames).items()}))
+        set_(
+            "extra_frames",
+            MappingProxyType({k: _frozen(v, np.asarray(v).dtype) for k, v in dict(self.extra_frames).items()}),
+        )
         set_("meta", MappingProxyType(dict(self.meta)))
         set_("keyframes", tuple(sorted(self.keyframes)))
         set_("glosses", tuple(sorted(self.glosses)))
@@ -200,9 +222,18 @@ class Sequence:
 
     def _validate(self) -> None:
         t, j = self.n_frames, self.skeleton.n_joints
-        expect = {"rotations": (t, j, 3, 3), "translation": (t, 3), "source_rotations": (t, j, 3, 3),
-                  "source_translation": (t, 3), "base_states": (t,), "labels": (t,), "valid": (t, j),
-                  "warp": (t,), "offsets": (t, j, 3), "source_valid": (t, j)}
+        expect = {
+            "rotations": (t, j, 3, 3),
+            "translation": (t, 3),
+            "source_rotations": (t, j, 3, 3),
+            "source_translation": (t, 3),
+            "base_states": (t,),
+            "labels": (t,),
+            "valid": (t, j),
+            "warp": (t,),
+            "offsets": (t, j, 3),
+            "source_valid": (t, j),
+        }
         for name, shape in expect.items():
             if getattr(self, name).shape != shape:
                 raise SequenceError(f"{name} has shape {getattr(self, name).shape}, expected {shape}")
@@ -280,10 +311,14 @@ class Sequence:
                 return k
         return None
 
-    def replace(self, **changes: Any) -> "Sequence":
+    def replace(self, **changes: Any) -> Sequence:
         # a sequence whose record validity is its shown validity (nothing re-timed) keeps them one
-        if ("valid" in changes and "source_valid" not in changes and self.source_valid is self.valid
-                and not self.warp.any()):
+        if (
+            "valid" in changes
+            and "source_valid" not in changes
+            and self.source_valid is self.valid
+            and not self.warp.any()
+        ):
             changes["source_valid"] = None
         return replace(self, **changes)
 
@@ -293,12 +328,12 @@ class Sequence:
         out.update({f"extra:{k}": v for k, v in self.extra_frames.items()})
         return out
 
-    def with_frame_arrays(self, arrays: Mapping[str, np.ndarray], **changes: Any) -> "Sequence":
+    def with_frame_arrays(self, arrays: Mapping[str, np.ndarray], **changes: Any) -> Sequence:
         base = {k: v for k, v in arrays.items() if not k.startswith("extra:")}
         extra = {k[6:]: v for k, v in arrays.items() if k.startswith("extra:")}
         return replace(self, **base, extra_frames=extra, **changes)
 
-    def with_generated(self, start: int, rotations: np.ndarray, translation: np.ndarray | None = None) -> "Sequence":
+    def with_generated(self, start: int, rotations: np.ndarray, translation: np.ndarray | None = None) -> Sequence:
         """Write in-betweening output for frames ``start..start+n-1`` at GENERATED frames only.
 
         Not an edit: generated frames are derived data and never on the undo stack.
@@ -306,7 +341,7 @@ class Sequence:
         """
         return self.with_generated_many(((start, rotations, translation),))
 
-    def with_generated_many(self, patches: Iterable[tuple[int, np.ndarray, np.ndarray | None]]) -> "Sequence":
+    def with_generated_many(self, patches: Iterable[tuple[int, np.ndarray, np.ndarray | None]]) -> Sequence:
         """``with_generated`` for several (start, rotations, translation) patches with one copy of
         the arrays: a 10-minute document's rotations are 28 MB, copied once per result, not per gap."""
         key = np.zeros(self.n_frames, bool)
@@ -327,16 +362,29 @@ class Sequence:
                 tr = self.translation.copy() if tr is None else tr
                 tr[sl][gen] = translation[gen]
                 finite = finite and bool(np.isfinite(tr[sl]).all())
-        return replace(self, rotations=freeze(rot, finite=finite),
-                       translation=self.translation if tr is None else freeze(tr, finite=finite))
+        return replace(
+            self,
+            rotations=freeze(rot, finite=finite),
+            translation=self.translation if tr is None else freeze(tr, finite=finite),
+        )
 
 
-def new_sequence(rotations: np.ndarray, fps: float, translation: np.ndarray | None = None, *,
-                 skeleton: Skeleton = TEMPLATE, valid: np.ndarray | None = None,
-                 labels: np.ndarray | None = None, keyframes: Iterable[Keyframe] = (),
-                 glosses: Iterable[Segment] = (), text: str = "", language: str = "",
-                 extra_frames: Mapping[str, np.ndarray] | None = None,
-                 meta: Mapping[str, Any] | None = None, check_rotations: bool = True) -> Sequence:
+def new_sequence(
+    rotations: np.ndarray,
+    fps: float,
+    translation: np.ndarray | None = None,
+    *,
+    skeleton: Skeleton = TEMPLATE,
+    valid: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    keyframes: Iterable[Keyframe] = (),
+    glosses: Iterable[Segment] = (),
+    text: str = "",
+    language: str = "",
+    extra_frames: Mapping[str, np.ndarray] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    check_rotations: bool = True,
+) -> Sequence:
     """A sequence whose every frame is observed source (the usual result of reading a file).
 
     rotations: (T, J, 3, 3) local rotations; translation: (T, 3) metres (zeros if None).
@@ -349,13 +397,21 @@ def new_sequence(rotations: np.ndarray, fps: float, translation: np.ndarray | No
         raise SequenceError("rotations contain NaN or non-rotation matrices")
     translation = np.zeros((t, 3), np.float32) if translation is None else np.asarray(translation, np.float32)
     return Sequence(
-        rotations=rotations, translation=translation, fps=fps,
-        source_rotations=rotations, source_translation=translation,
+        rotations=rotations,
+        translation=translation,
+        fps=fps,
+        source_rotations=rotations,
+        source_translation=translation,
         base_states=np.full(t, FrameState.SOURCE, np.uint8),
         labels=np.zeros(t, np.uint8) if labels is None else labels,
         valid=np.ones((t, skeleton.n_joints), bool) if valid is None else valid,
-        keyframes=tuple(keyframes), glosses=tuple(glosses), text=text, language=language,
-        skeleton=skeleton, extra_frames=extra_frames or {}, meta=meta or {},
+        keyframes=tuple(keyframes),
+        glosses=tuple(glosses),
+        text=text,
+        language=language,
+        skeleton=skeleton,
+        extra_frames=extra_frames or {},
+        meta=meta or {},
     )
 
 
@@ -387,7 +443,7 @@ def segments_from_labels(labels: np.ndarray) -> list[Segment]:
     return segs
 
 
-def glossed_segments(seq: "Sequence") -> list[Segment]:
+def glossed_segments(seq: Sequence) -> list[Segment]:
     """The sign segments of ``seq``: from its labels, each with the gloss of the annotation that
     overlaps it most; when the labels hold no sign, the gloss annotations themselves."""
     segs = segments_from_labels(seq.labels)
@@ -408,7 +464,7 @@ def labels_from_segments(segments: Iterable[Segment], n_frames: int) -> np.ndarr
     """(T,) uint8: B at each start, I through the end, O elsewhere."""
     out = np.zeros(n_frames, np.uint8)
     for s in segments:
-        out[s.start: s.end + 1] = Label.I
+        out[s.start : s.end + 1] = Label.I
         out[s.start] = Label.B
     return out
 

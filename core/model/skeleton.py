@@ -5,6 +5,7 @@ collars, head, arms) followed by the 15 MANO joints of the left hand and then of
 each hand in SMPL-X hand-pose order (index1-3, middle1-3, pinky1-3, ring1-3, thumb1-3).
 Index ``i`` here is SMPL-X joint ``SMPLX_INDEX[i]``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,13 +13,52 @@ from dataclasses import dataclass, field
 import numpy as np
 
 BODY_NAMES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
-    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
-    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist",
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
 )
 BODY_PARENTS: tuple[int, ...] = (
-    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19,
+    -1,
+    0,
+    0,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    9,
+    9,
+    12,
+    13,
+    14,
+    16,
+    17,
+    18,
+    19,
 )
 FINGERS: tuple[str, ...] = ("index", "middle", "pinky", "ring", "thumb")
 HAND_JOINT_NAMES: tuple[str, ...] = tuple(f"{f}{i}" for f in FINGERS for i in (1, 2, 3))
@@ -38,9 +78,7 @@ def _hand_parents(wrist: int, first: int) -> tuple[int, ...]:
 
 
 JOINT_NAMES: tuple[str, ...] = (
-    BODY_NAMES
-    + tuple(f"left_{n}" for n in HAND_JOINT_NAMES)
-    + tuple(f"right_{n}" for n in HAND_JOINT_NAMES)
+    BODY_NAMES + tuple(f"left_{n}" for n in HAND_JOINT_NAMES) + tuple(f"right_{n}" for n in HAND_JOINT_NAMES)
 )
 PARENTS: tuple[int, ...] = (
     BODY_PARENTS
@@ -50,9 +88,7 @@ PARENTS: tuple[int, ...] = (
 N_JOINTS = len(JOINT_NAMES)  # 52
 
 # SMPL-X has 55 joints: ours plus jaw (22) and the two eyes (23, 24), which sit before the hands.
-SMPLX_NAMES: tuple[str, ...] = (
-    BODY_NAMES + ("jaw", "left_eye_smplhf", "right_eye_smplhf") + JOINT_NAMES[N_BODY:]
-)
+SMPLX_NAMES: tuple[str, ...] = BODY_NAMES + ("jaw", "left_eye_smplhf", "right_eye_smplhf") + JOINT_NAMES[N_BODY:]
 SMPLX_INDEX: np.ndarray = np.array(
     list(range(N_BODY)) + list(range(N_BODY + 3, N_BODY + 3 + 2 * N_HAND)), dtype=np.int64
 )
@@ -104,7 +140,7 @@ class Skeleton:
         return pos
 
     @classmethod
-    def from_rest_positions(cls, names, parents, positions: np.ndarray, tips=None) -> "Skeleton":
+    def from_rest_positions(cls, names, parents, positions: np.ndarray, tips=None) -> Skeleton:
         positions = np.asarray(positions, dtype=np.float64)
         offsets = positions.copy()
         for i, p in enumerate(parents):

@@ -3,6 +3,7 @@
 Spans are half-open frame ranges ``[lo, hi)``; ``key_frames`` is a sorted (K,) int array (a
 sequence's ``key_frames``).
 """
+
 from __future__ import annotations
 
 import numpy as np

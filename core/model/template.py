@@ -16,6 +16,7 @@ Where the numbers come from (all for a stature H = 1.70 m, rounded to the millim
 - Spine and neck heights follow the same table (shoulder 0.818 H, hip joint 0.530 H above the
   floor): the pelvis joint is the origin and the shoulders sit 0.45 m above it.
 """
+
 from __future__ import annotations
 
 import numpy as np

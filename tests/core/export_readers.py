@@ -4,6 +4,7 @@ ufbx and Blender run in child processes: ufbx segfaults when Python drops object
 in the wrong order (shared/ENVIRONMENT.md), and a crash there must fail one test, not kill
 pytest. Blender is optional: ``BLENDER`` is None when it is not installed.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ def in_target(points: np.ndarray, up: str, unit: str) -> np.ndarray:
 
 # --- motions ---------------------------------------------------------------------------------
 
+
 def signing_sequence(t: int = 24, fps: float = 30.0, seed: int = 0, skeleton=TEMPLATE) -> Sequence:
     """A signing-like clip: arms down and forward with bent elbows, forearm twists up to 90
     degrees, wrists and fingers moving through curls, spine and head sway, root drift."""
@@ -42,7 +44,9 @@ def signing_sequence(t: int = 24, fps: float = 30.0, seed: int = 0, skeleton=TEM
     for side, s in (("left", 1.0), ("right", -1.0)):
         ph = rng.uniform(0, 2 * np.pi)
         wave = np.sin(2 * np.pi * 0.9 * time + ph)
-        rv[:, JOINT_INDEX[f"{side}_shoulder"]] = np.stack([0.3 * wave, -s * (0.6 + 0.2 * wave), -s * (1.1 + 0.15 * wave)], 1)
+        rv[:, JOINT_INDEX[f"{side}_shoulder"]] = np.stack(
+            [0.3 * wave, -s * (0.6 + 0.2 * wave), -s * (1.1 + 0.15 * wave)], 1
+        )
         rv[:, JOINT_INDEX[f"{side}_elbow"]] = np.stack([s * (0.8 + 0.7 * wave), -s * (1.5 + 0.3 * wave), 0 * wave], 1)
         rv[:, JOINT_INDEX[f"{side}_wrist"]] = np.stack([0.5 * wave, 0.3 * wave, -s * 0.4 * wave], 1)
         for f in ("index", "middle", "ring", "pinky"):
@@ -71,7 +75,9 @@ def hands_sequence(fps: float = 25.0) -> Sequence:
     return new_sequence(rot, fps)
 
 
-def finger_bends(rest: dict[str, np.ndarray], posed: dict[str, np.ndarray]) -> dict[tuple[str, str], tuple[float, float]]:
+def finger_bends(
+    rest: dict[str, np.ndarray], posed: dict[str, np.ndarray]
+) -> dict[tuple[str, str], tuple[float, float]]:
     """Per (side, finger): the angle (degrees) the proximal phalanx turned between the two poses,
     and how far its posed direction points down (along -Y, where the rest palms face), measured
     on joint positions in our frame as a reader reports them."""
@@ -178,7 +184,9 @@ def ufbx_read(paths: list[Path], frames: list[int], skin: bool = False) -> dict:
     data = json.loads(proc.stdout)
     for r in data.values():
         for mode in r["positions"]:
-            r["positions"][mode] = {int(f): {n: np.array(v) for n, v in d.items()} for f, d in r["positions"][mode].items()}
+            r["positions"][mode] = {
+                int(f): {n: np.array(v) for n, v in d.items()} for f, d in r["positions"][mode].items()
+            }
             r["skinned"][mode] = {int(f): _skinned_world(d) for f, d in r["skinned"][mode].items()}
     return {Path(p): r for p, r in data.items()}
 
@@ -238,11 +246,15 @@ def blender_read(files: list[tuple[Path, dict]], frames: list[int]) -> dict:
         script.write_text(_BLENDER_SCRIPT)
         req = Path(d) / "req.json"
         out = Path(d) / "out.json"
-        req.write_text(json.dumps({"files": [{"path": str(p), "options": o} for p, o in files],
-                                   "frames": frames, "out": str(out)}))
-        proc = subprocess.run([BLENDER, "-b", "--factory-startup", "--python-exit-code", "1",
-                               "--python", str(script), "--", str(req)],
-                              capture_output=True, text=True, timeout=600)
+        req.write_text(
+            json.dumps({"files": [{"path": str(p), "options": o} for p, o in files], "frames": frames, "out": str(out)})
+        )
+        proc = subprocess.run(
+            [BLENDER, "-b", "--factory-startup", "--python-exit-code", "1", "--python", str(script), "--", str(req)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if proc.returncode != 0 or not out.exists():
             raise AssertionError(f"blender failed ({proc.returncode}): {(proc.stdout + proc.stderr)[-3000:]}")
         data = json.loads(out.read_text())
@@ -253,6 +265,7 @@ def blender_read(files: list[tuple[Path, dict]], frames: list[int]) -> dict:
 
 
 # --- BVH readers ------------------------------------------------------------------------------
+
 
 def pybvh_read(path: Path) -> tuple[dict[str, np.ndarray], float]:
     """{joint name: (T, 3) world positions} and the frame time, as pybvh computes them."""

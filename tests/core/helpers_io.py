@@ -1,4 +1,5 @@
 """Shared builders for the file-format tests: random sequences and reference-fixture lookup."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,9 @@ def random_rotations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.nda
     return Rotation.random(n, random_state=rng).as_matrix().reshape(shape + (3, 3)).astype(np.float32)
 
 
-def random_sequence(t: int = 40, seed: int = 0, *, fps: float = 30.0, extras: bool = True,
-                    labels: bool = True) -> Sequence:
+def random_sequence(
+    t: int = 40, seed: int = 0, *, fps: float = 30.0, extras: bool = True, labels: bool = True
+) -> Sequence:
     """A source sequence of random rotations, translation, labels and (optionally) the SMPL-X
     extra channels jaw / eyes / expression and betas in meta."""
     rng = np.random.default_rng(seed)
@@ -30,19 +32,21 @@ def random_sequence(t: int = 40, seed: int = 0, *, fps: float = 30.0, extras: bo
     extra = {}
     meta = {}
     if extras:
-        extra = {"jaw": random_rotations(rng, (t,)), "left_eye": random_rotations(rng, (t,)),
-                 "right_eye": random_rotations(rng, (t,)),
-                 "expression": rng.normal(size=(t, 10)).astype(np.float32)}
+        extra = {
+            "jaw": random_rotations(rng, (t,)),
+            "left_eye": random_rotations(rng, (t,)),
+            "right_eye": random_rotations(rng, (t,)),
+            "expression": rng.normal(size=(t, 10)).astype(np.float32),
+        }
         meta = {"betas": rng.normal(size=10).round(4).tolist(), "gender": "female"}
     lab = None
     if labels and t >= 20:  # two signs: 3..11 and 15..t-3
         lab = np.zeros(t, np.uint8)
         lab[3:12] = 1
         lab[3] = 2
-        lab[15:t - 2] = 1
+        lab[15 : t - 2] = 1
         lab[15] = 2
-    return new_sequence(rot, fps, trans, labels=lab, extra_frames=extra, meta=meta,
-                        text="hello world", language="BSL")
+    return new_sequence(rot, fps, trans, labels=lab, extra_frames=extra, meta=meta, text="hello world", language="BSL")
 
 
 def edited_sequence(t: int = 40, seed: int = 1) -> Sequence:
@@ -58,12 +62,17 @@ def edited_sequence(t: int = 40, seed: int = 1) -> Sequence:
     base[10:20] = FrameState.GENERATED
     valid = seq.valid.copy()
     valid[25:30, 22:37] = False
-    keys = (Keyframe(3, KeyKind.ONSET), Keyframe(7, KeyKind.MID), Keyframe(11, KeyKind.OFFSET),
-            Keyframe(21, KeyKind.USER))
+    keys = (
+        Keyframe(3, KeyKind.ONSET),
+        Keyframe(7, KeyKind.MID),
+        Keyframe(11, KeyKind.OFFSET),
+        Keyframe(21, KeyKind.USER),
+    )
     glosses = (Segment(3, 11, "HELLO"), Segment(15, t - 3, "WORLD"), Segment(30, 31, None))
     meta = dict(seq.meta, nested={"a": [1, 2.5, "x"], "b": None})
-    return seq.replace(rotations=rot, translation=tr, base_states=base, valid=valid, keyframes=keys,
-                       glosses=glosses, meta=meta)
+    return seq.replace(
+        rotations=rot, translation=tr, base_states=base, valid=valid, keyframes=keys, glosses=glosses, meta=meta
+    )
 
 
 def assert_same_sequence(a: Sequence, b: Sequence, atol: float = 0.0) -> None:

@@ -1,4 +1,5 @@
 """The default avatar: a closed, skinned low-poly signer that follows our skeleton."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,9 @@ def test_sizes_and_indices(av):
     assert av.vertices.shape == (av.n_vertices, 3) and av.faces.shape[1] == 3
     assert av.faces.min() >= 0 and av.faces.max() < av.n_vertices
     v = av.vertices.astype(float)
-    area = np.linalg.norm(np.cross(v[av.faces[:, 1]] - v[av.faces[:, 0]], v[av.faces[:, 2]] - v[av.faces[:, 0]]), axis=1)
+    area = np.linalg.norm(
+        np.cross(v[av.faces[:, 1]] - v[av.faces[:, 0]], v[av.faces[:, 2]] - v[av.faces[:, 0]]), axis=1
+    )
     assert area.min() > 1e-10
     assert av.face_materials.shape == (len(av.faces),) and av.face_materials.max() < len(av.materials)
 
@@ -46,8 +49,9 @@ def test_skin_weights_are_sparse_convex_and_on_our_joints(av):
 
 def test_every_body_part_is_there_and_closed_and_outward(av):
     names = {n for n, _, _ in av.parts}
-    expected = {"torso", "neck", "head", "nose"} | {f"{s}_{p}" for s in ("left", "right")
-                                                    for p in ("arm", "palm", "leg", "foot") + FINGERS}
+    expected = {"torso", "neck", "head", "nose"} | {
+        f"{s}_{p}" for s in ("left", "right") for p in ("arm", "palm", "leg", "foot") + FINGERS
+    }
     assert expected <= names
     v = av.vertices.astype(float)
     for name, a, b in av.parts:

@@ -1,4 +1,5 @@
 """BVH export/import, checked with readers we did not write (pybvh, bvhio, Blender)."""
+
 from __future__ import annotations
 
 import re
@@ -52,7 +53,7 @@ def test_hierarchy_follows_the_bvh_layout(exported, seq):
     assert len(leaves) == 13  # 10 finger tips, head, two feet
     assert text.count("End Site") == len(leaves)
     for name in leaves:  # each leaf's block holds an End Site before it closes
-        block = text[text.index(f"JOINT {name}\n"):]
+        block = text[text.index(f"JOINT {name}\n") :]
         assert block.index("End Site") < block.index("}\n", block.index("CHANNELS"))
     assert f"Frames: {seq.n_frames}\n" in text
     frame_time = re.search(r"Frame Time: (\S+)", text).group(1)
@@ -99,13 +100,15 @@ def test_auto_order_keeps_middle_angle_away_from_gimbal_lock(tmp_path):
     t = np.linspace(0, np.radians(100), 20)
     rot = np.broadcast_to(np.eye(3), (20, N_JOINTS, 3, 3)).copy()
     c, s = np.cos(t), np.sin(t)
-    rot[:, 18] = np.stack([np.stack([c, 0 * t, s], -1), np.stack([0 * t, 1 + 0 * t, 0 * t], -1),
-                           np.stack([-s, 0 * t, c], -1)], -2)
+    rot[:, 18] = np.stack(
+        [np.stack([c, 0 * t, s], -1), np.stack([0 * t, 1 + 0 * t, 0 * t], -1), np.stack([-s, 0 * t, c], -1)], -2
+    )
     seq = new_sequence(rot, 25.0)
     path = tmp_path / "a.bvh"
     bvh.write(path, seq, order="auto")
-    channels = re.search(r"JOINT left_elbow\n\s*\{\n[^\n]*\n\s*CHANNELS 3 (\w)rotation (\w)rotation (\w)rotation",
-                         path.read_text()).groups()
+    channels = re.search(
+        r"JOINT left_elbow\n\s*\{\n[^\n]*\n\s*CHANNELS 3 (\w)rotation (\w)rotation (\w)rotation", path.read_text()
+    ).groups()
     assert channels[1] != "Y"
 
 
@@ -214,7 +217,8 @@ def test_reads_mixamo_names_any_channel_order_and_joint_positions(tmp_path):
 def test_a_foreign_rest_pose_is_retargeted_by_bone_direction(tmp_path):
     # the same rig in an A-pose: the forearm and hand hang 45 degrees down at rest
     text = MIXAMO_BVH.replace("OFFSET 25.0 0.0 0.0", "OFFSET 17.7 -17.7 0.0").replace(
-        "OFFSET 9.0 0.0 2.5", "OFFSET 6.4 -6.4 2.5")
+        "OFFSET 9.0 0.0 2.5", "OFFSET 6.4 -6.4 2.5"
+    )
     path = tmp_path / "apose.bvh"
     path.write_text(text)
     seq = registry.read(path)
@@ -226,19 +230,56 @@ def test_a_foreign_rest_pose_is_retargeted_by_bone_direction(tmp_path):
     assert np.allclose(upper / np.linalg.norm(upper), [1, 0, 0], atol=1e-3)
 
 
-@pytest.mark.parametrize("names,expected", [
-    (["Pelvis", "L_Hip", "L_Wrist", "R_Index1", "Spine3"],
-     ["pelvis", "left_hip", "left_wrist", "right_index1", "spine3"]),
-    (["mixamorig:Hips", "mixamorig:Spine", "mixamorig:Spine2", "mixamorig:LeftShoulder", "mixamorig:LeftArm",
-      "mixamorig:RightForeArm", "mixamorig:RightHandThumb2", "mixamorig:LeftHandPinky3", "mixamorig:LeftUpLeg"],
-     ["pelvis", "spine1", "spine3", "left_collar", "left_shoulder", "right_elbow", "right_thumb2",
-      "left_pinky3", "left_hip"]),
-    (["Hips", "LeftArm", "LeftForeArm", "LeftHand", "RightHandIndex1", "Head"],
-     ["pelvis", "left_shoulder", "left_elbow", "left_wrist", "right_index1", "head"]),
-    (["pelvis", "spine_01", "clavicle_l", "upperarm_l", "lowerarm_r", "hand_r", "index_02_l", "thumb_03_r"],
-     ["pelvis", "spine1", "left_collar", "left_shoulder", "right_elbow", "right_wrist", "left_index2",
-      "right_thumb3"]),
-])
+@pytest.mark.parametrize(
+    "names,expected",
+    [
+        (
+            ["Pelvis", "L_Hip", "L_Wrist", "R_Index1", "Spine3"],
+            ["pelvis", "left_hip", "left_wrist", "right_index1", "spine3"],
+        ),
+        (
+            [
+                "mixamorig:Hips",
+                "mixamorig:Spine",
+                "mixamorig:Spine2",
+                "mixamorig:LeftShoulder",
+                "mixamorig:LeftArm",
+                "mixamorig:RightForeArm",
+                "mixamorig:RightHandThumb2",
+                "mixamorig:LeftHandPinky3",
+                "mixamorig:LeftUpLeg",
+            ],
+            [
+                "pelvis",
+                "spine1",
+                "spine3",
+                "left_collar",
+                "left_shoulder",
+                "right_elbow",
+                "right_thumb2",
+                "left_pinky3",
+                "left_hip",
+            ],
+        ),
+        (
+            ["Hips", "LeftArm", "LeftForeArm", "LeftHand", "RightHandIndex1", "Head"],
+            ["pelvis", "left_shoulder", "left_elbow", "left_wrist", "right_index1", "head"],
+        ),
+        (
+            ["pelvis", "spine_01", "clavicle_l", "upperarm_l", "lowerarm_r", "hand_r", "index_02_l", "thumb_03_r"],
+            [
+                "pelvis",
+                "spine1",
+                "left_collar",
+                "left_shoulder",
+                "right_elbow",
+                "right_wrist",
+                "left_index2",
+                "right_thumb3",
+            ],
+        ),
+    ],
+)
 def test_known_naming_schemes(names, expected):
     _, mapping = bvh.match_joints(names)
     got = {JOINT_NAMES[ours]: names[theirs] for ours, theirs in mapping.items()}
@@ -247,8 +288,21 @@ def test_known_naming_schemes(names, expected):
 
 # --- malformed input and failed exports ---------------------------------------------------------
 
-@pytest.mark.parametrize("damage", ["truncated_hierarchy", "fewer_rows", "more_rows", "nan", "text",
-                                    "short_row", "no_motion", "zero_frames", "bad_channel"])
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncated_hierarchy",
+        "fewer_rows",
+        "more_rows",
+        "nan",
+        "text",
+        "short_row",
+        "no_motion",
+        "zero_frames",
+        "bad_channel",
+    ],
+)
 def test_malformed_files_are_refused(exported, tmp_path, damage):
     text = exported["y", "m"].read_text()
     head, rows = text.split("Frame Time:")
@@ -258,8 +312,9 @@ def test_malformed_files_are_refused(exported, tmp_path, damage):
         "truncated_hierarchy": text[: len(text) // 20],
         "fewer_rows": head + "Frame Time:" + "\n".join([ft] + data[:-3]) + "\n",
         "more_rows": head + "Frame Time:" + "\n".join([ft] + data + data[:1]) + "\n",
-        "nan": head + "Frame Time:" + "\n".join([ft] + data[:5] + [data[5].replace(data[5].split()[7], "nan", 1)]
-                                                 + data[6:]),
+        "nan": head
+        + "Frame Time:"
+        + "\n".join([ft] + data[:5] + [data[5].replace(data[5].split()[7], "nan", 1)] + data[6:]),
         "text": head + "Frame Time:" + "\n".join([ft] + data[:5] + ["x " + data[5].split(" ", 1)[1]] + data[6:]),
         "short_row": head + "Frame Time:" + "\n".join([ft] + data[:5] + [data[5].rsplit(" ", 1)[0]] + data[6:]),
         "no_motion": text.split("MOTION")[0],
@@ -330,13 +385,17 @@ def test_bad_options_are_refused(tmp_path, seq):
 
 # --- Blender ---------------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(BLENDER is None, reason="Blender is not installed")
 def test_blender_imports_each_variant_at_our_positions(exported, fk, seq):
     # Blender's importer assumes Y up and metres unless told: the defaults of our writer. Other
     # variants are imported with the options a user would set for them.
-    opts = {("y", "m"): {}, ("y", "cm"): {"global_scale": 0.01},
-            ("z", "m"): {"axis_forward": "Y", "axis_up": "Z"},
-            ("z", "cm"): {"axis_forward": "Y", "axis_up": "Z", "global_scale": 0.01}}
+    opts = {
+        ("y", "m"): {},
+        ("y", "cm"): {"global_scale": 0.01},
+        ("z", "m"): {"axis_forward": "Y", "axis_up": "Z"},
+        ("z", "cm"): {"axis_forward": "Y", "axis_up": "Z", "global_scale": 0.01},
+    }
     got = blender_read([(exported[v], opts[v]) for v in VARIANTS], FRAMES)
     for v in VARIANTS:
         r = got[exported[v]]

@@ -1,4 +1,5 @@
 """``python -m core info`` / ``convert`` (run as real subprocesses) and the crop / resample they use."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -17,8 +18,9 @@ from tests.core.helpers_io import ROOT, edited_sequence, random_sequence
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -29,6 +31,7 @@ def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # --- info ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["x.signframe", "x.npz", "x.smplx.npz", "x.signspark.npz"])
 def test_info_json_on_each_format(tmp_path, name):
@@ -41,13 +44,24 @@ def test_info_json_on_each_format(tmp_path, name):
     assert info["file"] == str(path) and info["frames"] == 40 and info["fps"] == seq.fps
     assert info["duration_s"] == pytest.approx(40 / seq.fps)
     assert info["joints"] == 52 and len(info["joint_names"]) == 52 and info["joint_names"][0] == "pelvis"
-    expected_format = {"x.signframe": "project", "x.npz": "smplx", "x.smplx.npz": "smplx",
-                       "x.signspark.npz": "signspark"}[name]
+    expected_format = {
+        "x.signframe": "project",
+        "x.npz": "smplx",
+        "x.smplx.npz": "smplx",
+        "x.signspark.npz": "signspark",
+    }[name]
     assert info["format"] == expected_format
     if name == "x.signframe":  # the project holds keys, states, glosses, labels, text
-        assert info["keyframes"] == [{"frame": 3, "kind": "onset"}, {"frame": 7, "kind": "mid"},
-                                     {"frame": 11, "kind": "offset"}, {"frame": 21, "kind": "user"}]
-        assert info["segments"] == [{"start": 3, "end": 11, "gloss": "HELLO"}, {"start": 15, "end": 37, "gloss": "WORLD"}]
+        assert info["keyframes"] == [
+            {"frame": 3, "kind": "onset"},
+            {"frame": 7, "kind": "mid"},
+            {"frame": 11, "kind": "offset"},
+            {"frame": 21, "kind": "user"},
+        ]
+        assert info["segments"] == [
+            {"start": 3, "end": 11, "gloss": "HELLO"},
+            {"start": 15, "end": 37, "gloss": "WORLD"},
+        ]
         assert info["states"] == {"key": 4, "source": 27, "warped": 0, "generated": 9}
         assert info["text"] == "hello world" and info["language"] == "BSL"
     if name in ("x.signframe", "x.signspark.npz"):
@@ -75,6 +89,7 @@ def test_info_text_output(tmp_path):
 
 
 # --- convert ---------------------------------------------------------------------------
+
 
 def test_convert_smplx_npz_project_round_trip(tmp_path):
     seq = random_sequence(30, seed=9)
@@ -134,8 +149,19 @@ def _nan_npz(path):
     np.savez(path, poses=p, trans=np.zeros((4, 3)))
 
 
-@pytest.mark.parametrize("case", ["missing", "unknown ext", "option not taken", "bad range", "empty range",
-                                  "NaN input", "write-only input", "bad fps"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "unknown ext",
+        "option not taken",
+        "bad range",
+        "empty range",
+        "NaN input",
+        "write-only input",
+        "bad fps",
+    ],
+)
 def test_convert_errors_are_one_line_exit_2(tmp_path, case):
     good = tmp_path / "good.signframe"
     registry.write(good, random_sequence(10, seed=2))
@@ -169,6 +195,7 @@ def test_info_error_on_damaged_file(tmp_path):
 
 # --- crop / resample -------------------------------------------------------------------
 
+
 def test_crop_shifts_keys_and_clips_glosses():
     seq = edited_sequence(40)  # keys 3, 7, 11, 21; glosses 3..11, 15..37, 30..31
     c = crop(seq, 5, 31)
@@ -194,10 +221,16 @@ def test_resample_doubling_slerps_midpoints():
     np.testing.assert_allclose(_angle(a, mid), _angle(a, b) / 2, atol=2e-6)
     np.testing.assert_allclose(_angle(mid, b), _angle(a, b) / 2, atol=2e-6)
     np.testing.assert_allclose(up.translation[1::2], (seq.translation[:-1] + seq.translation[1:]) / 2, atol=1e-6)
-    np.testing.assert_allclose(up.extra_frames["expression"][1::2],
-                               (seq.extra_frames["expression"][:-1] + seq.extra_frames["expression"][1:]) / 2, atol=1e-6)
-    np.testing.assert_allclose(_angle(seq.extra_frames["jaw"][:-1], up.extra_frames["jaw"][1::2]),
-                               _angle(seq.extra_frames["jaw"][:-1], seq.extra_frames["jaw"][1:]) / 2, atol=2e-6)
+    np.testing.assert_allclose(
+        up.extra_frames["expression"][1::2],
+        (seq.extra_frames["expression"][:-1] + seq.extra_frames["expression"][1:]) / 2,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        _angle(seq.extra_frames["jaw"][:-1], up.extra_frames["jaw"][1::2]),
+        _angle(seq.extra_frames["jaw"][:-1], seq.extra_frames["jaw"][1:]) / 2,
+        atol=2e-6,
+    )
     assert up.keyframes == (Keyframe(8, KeyKind.ONSET),)
     assert resample(seq, 25.0) is seq
 
@@ -236,6 +269,7 @@ def test_convert_passes_landmark_options_to_the_pose_reader(tmp_path):
 
 
 # --- SMPL-X up axis ----------------------------------------------------------------------
+
 
 def test_info_prints_the_detected_up_axis(tmp_path):
     from tests.core.test_io_smplx import write_z_up_amass

@@ -1,5 +1,6 @@
 """The training corpus: build (determinism, damage, language split, labels), file layout, reader,
 and the transition traps (not smoother than real frames, not SLERP)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -51,8 +52,17 @@ def _fake_lexicon(folder: Path) -> list[LexiconEntry]:
             t = int(rng.integers(22, 30))
             lm = synthesize(_letter_motion(rng, t))
             noisy = lm.hands + rng.normal(0, 0.4, lm.hands.shape) * np.array([1, 1, 0.001])
-            lm = type(lm)(lm.body + rng.normal(0, 0.4, lm.body.shape) * np.array([1, 1, 0.003]), lm.body_ok,
-                          noisy, lm.hands_ok, lm.face, lm.face_ok, lm.fps, lm.width, lm.height)
+            lm = type(lm)(
+                lm.body + rng.normal(0, 0.4, lm.body.shape) * np.array([1, 1, 0.003]),
+                lm.body_ok,
+                noisy,
+                lm.hands_ok,
+                lm.face,
+                lm.face_ok,
+                lm.fps,
+                lm.width,
+                lm.height,
+            )
             ok = lm.hands_ok.copy()
             ok[:, 0] = False  # one-handed: the left hand is never seen
             lm = type(lm)(lm.body, lm.body_ok, lm.hands, ok, lm.face, lm.face_ok, lm.fps, lm.width, lm.height)
@@ -180,7 +190,6 @@ def test_mirror_swaps_sides_and_is_an_involution():
 
 
 def test_transition_continues_the_motion_and_leaves_the_geodesic():
-    rng = np.random.default_rng(2)
     ax = np.array([0.0, 0.0, 1.0])
     a = identity((52,)).astype(np.float64)
     b = a.copy()
@@ -202,8 +211,10 @@ def test_transition_continues_the_motion_and_leaves_the_geodesic():
     assert np.mean(devs) > 3.0, "transitions must not be SLERP"
 
 
-needs_lexicon = pytest.mark.skipif(importlib.util.find_spec("spoken_to_signed") is None,
-                                   reason="spoken-to-signed (the 'training' extra) is not installed")
+needs_lexicon = pytest.mark.skipif(
+    importlib.util.find_spec("spoken_to_signed") is None,
+    reason="spoken-to-signed (the 'training' extra) is not installed",
+)
 
 
 @needs_lexicon
@@ -238,7 +249,7 @@ def test_on_real_clips_transitions_are_not_smoother_than_signs(tmp_path):
     ranks[np.argsort(both)] = np.arange(len(both))
     auc = (ranks[: len(acc_real)].mean() - (len(acc_real) - 1) / 2) / len(acc_synth)
     assert 0.3 < auc < 0.7, f"a smoothness threshold separates transitions (AUC {auc:.2f})"
-    core_energy = np.concatenate([motion_energy(p.rotations[p.core[0]:p.core[1] + 1]) for p in prepared])
+    core_energy = np.concatenate([motion_energy(p.rotations[p.core[0] : p.core[1] + 1]) for p in prepared])
     assert np.percentile(np.concatenate(energy_chain), 10) > np.percentile(core_energy, 10)
 
 

@@ -3,6 +3,7 @@
 Fixtures are the bundled real clips with their z flattened or dropped on purpose, and synthetic
 motions with a known answer; nothing here reads ../shared/realdata.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,7 +28,7 @@ from core.kinematics.lift import _palm_model, _palm_poses, lift_body
 from core.model.rotations import identity
 from core.model.sequence import FrameState
 from core.model.skeleton import JOINT_INDEX as J
-from core.model.skeleton import LEFT_HAND, RIGHT_HAND
+from core.model.skeleton import RIGHT_HAND
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "assets" / "samples").glob("*.pose"))
@@ -44,8 +45,10 @@ def _constant_z(lm: LandmarkSet) -> LandmarkSet:
         a = a.copy()
         a[..., 2] = 7.0
         return a
-    return LandmarkSet(c(lm.body), lm.body_ok, c(lm.hands), lm.hands_ok, c(lm.face), lm.face_ok, lm.fps,
-                       lm.width, lm.height, lm.meta)
+
+    return LandmarkSet(
+        c(lm.body), lm.body_ok, c(lm.hands), lm.hands_ok, c(lm.face), lm.face_ok, lm.fps, lm.width, lm.height, lm.meta
+    )
 
 
 def test_depth_check_tells_real_flat_and_missing_z_apart(samples):
@@ -174,7 +177,7 @@ def _with_confidence(src: Path, dst: Path, component: str, frames: slice, value:
     for c in pose.header.components:
         if c.name == component:
             conf = np.array(pose.body.confidence)
-            conf[frames, :, start:start + len(c.points)] = value
+            conf[frames, :, start : start + len(c.points)] = value
             pose.body.confidence = conf
             break
         start += len(c.points)
@@ -207,8 +210,7 @@ def test_a_body_that_cannot_be_lifted_is_named(tmp_path, samples):
     lm = flatten_depth(next(iter(samples.values())), drop=True)
     body_ok = lm.body_ok.copy()
     body_ok[:, [B["left_shoulder"], B["right_shoulder"]]] = False
-    lm = LandmarkSet(lm.body, body_ok, lm.hands, lm.hands_ok, lm.face, lm.face_ok, lm.fps, lm.width, lm.height,
-                     lm.meta)
+    lm = LandmarkSet(lm.body, body_ok, lm.hands, lm.hands_ok, lm.face, lm.face_ok, lm.fps, lm.width, lm.height, lm.meta)
     seq = landmarks_to_sequence(lm)
     assert "body" not in seq.meta["lifted"]
     assert any("shoulders are never seen" in w for w in seq.meta["warnings"])

@@ -1,5 +1,6 @@
 """The document without Qt: edit -> in-betweening worker -> apply, stale results dropped, a drag
 merged into one undo step (the loop the editor runs, driven headless)."""
+
 from __future__ import annotations
 
 import queue
@@ -51,8 +52,9 @@ def pose_step(doc, frame: int, degrees: float) -> EditStep:
 
 def retime_step(doc, mapping: dict, drag_id: int) -> EditStep:
     m = dict(mapping)
-    return EditStep(doc, lambda s: edits.retime_keys(s, m), kind="retime", drag_id=drag_id,
-                    noop=all(a == b for a, b in m.items()))
+    return EditStep(
+        doc, lambda s: edits.retime_keys(s, m), kind="retime", drag_id=drag_id, noop=all(a == b for a, b in m.items())
+    )
 
 
 def test_event_calls_subscribers_in_order_and_forgets_disconnected_ones():

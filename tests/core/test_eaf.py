@@ -12,6 +12,7 @@ from annotations to time slots, and key references from tiers to linguistic type
 tiers and from linguistic types to constraint stereotypes. It is a subset, not the official
 file: validating against it shows structural soundness, not certified ELAN compatibility.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,8 @@ import pytest
 
 from core.io import eaf
 from core.io.errors import FormatError
-from core.model.sequence import Segment, labels_from_segments, new_sequence
 from core.model.rotations import identity
+from core.model.sequence import Segment, labels_from_segments, new_sequence
 
 xmlschema = pytest.importorskip("xmlschema")
 
@@ -184,8 +185,9 @@ def _check_times(path):
     root = ET.parse(path).getroot()
     slots = {s.get("TIME_SLOT_ID"): int(s.get("TIME_VALUE")) for s in root.iter("TIME_SLOT")}
     for tier in root.iter("TIER"):
-        spans = sorted((slots[a.get("TIME_SLOT_REF1")], slots[a.get("TIME_SLOT_REF2")])
-                       for a in tier.iter("ALIGNABLE_ANNOTATION"))
+        spans = sorted(
+            (slots[a.get("TIME_SLOT_REF1")], slots[a.get("TIME_SLOT_REF2")]) for a in tier.iter("ALIGNABLE_ANNOTATION")
+        )
         for a, b in spans:
             assert b > a
         for (_, e1), (s2, _) in zip(spans, spans[1:]):
@@ -201,7 +203,9 @@ def test_schema_rejects_what_elan_would_reject(schema, tmp_path):
     assert not schema.is_valid(good.replace('TIME_SLOT_REF2="', 'TIME_SLOT_REF2="x'))
     assert not schema.is_valid(good.replace('LINGUISTIC_TYPE_REF="gloss"', 'LINGUISTIC_TYPE_REF="nope"'))
     assert not schema.is_valid(good.replace('DATE="', 'DATE="yesterday'))
-    assert not schema.is_valid(good.replace("<TIME_ORDER>", "<TIME_ORDER><TIER TIER_ID='x' LINGUISTIC_TYPE_REF='gloss'/>"))
+    assert not schema.is_valid(
+        good.replace("<TIME_ORDER>", "<TIME_ORDER><TIER TIER_ID='x' LINGUISTIC_TYPE_REF='gloss'/>")
+    )
 
 
 @pytest.mark.parametrize("fps", [25.0, 29.97, 50.0, 24.0])
@@ -211,7 +215,7 @@ def test_segments_round_trip_and_file_is_schema_valid(schema, tmp_path, fps):
     eaf.write_segments(p, segs, fps)
     schema.validate(str(p))
     _check_times(p)
-    assert eaf.read_segments(p) == segs                # fps from the header property
+    assert eaf.read_segments(p) == segs  # fps from the header property
     assert eaf.read_segments(p, fps=fps) == segs
     tiers = eaf.read_tiers(p)
     assert list(tiers) == ["sign"]
@@ -242,8 +246,13 @@ def test_write_sequence_uses_labels_and_glosses_and_per_hand_labels(schema, tmp_
     t = 40
     labels = labels_from_segments([Segment(3, 10), Segment(15, 30)], t)
     left = labels_from_segments([Segment(3, 10)], t)
-    seq = new_sequence(identity((t, 52)), 25.0, labels=labels, glosses=[Segment(14, 29, "TREE")],
-                       extra_frames={"labels_left": left, "labels_right": labels})
+    seq = new_sequence(
+        identity((t, 52)),
+        25.0,
+        labels=labels,
+        glosses=[Segment(14, 29, "TREE")],
+        extra_frames={"labels_left": left, "labels_right": labels},
+    )
     p = tmp_path / "s.eaf"
     eaf.write(p, seq)
     schema.validate(str(p))

@@ -1,4 +1,5 @@
 """Versions of a sequence share what an edit leaves alone, and stay immutable and exact."""
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -38,8 +39,13 @@ def test_undo_is_exact_after_frames_were_generated(name):
     generated = out.with_generated(0, junk, np.ones((out.n_frames, 3), np.float32))
     back = ed.apply_patch(generated, change.inverse).sequence
     keep = back.states != FrameState.GENERATED  # generated frames are derived data, redone anyway
-    assert same(back.replace(rotations=np.where(keep[:, None, None, None], back.rotations, seq.rotations),
-                             translation=np.where(keep[:, None], back.translation, seq.translation)), seq)
+    assert same(
+        back.replace(
+            rotations=np.where(keep[:, None, None, None], back.rotations, seq.rotations),
+            translation=np.where(keep[:, None], back.translation, seq.translation),
+        ),
+        seq,
+    )
     assert np.array_equal(back.rotations[keep], seq.rotations[keep])
 
 
@@ -58,8 +64,7 @@ def test_bad_patches_are_refused_with_the_reason():
     with pytest.raises(ed.EditError, match="channels"):  # a length change needs every channel
         ed.apply_patch(seq, ed.Patch(20, 5, {"labels": np.zeros(2, np.uint8)}, seq.keyframes, seq.glosses))
     with pytest.raises(ed.EditError, match="translation has shape"):  # would broadcast silently
-        ed.apply_patch(seq, ed.Patch(20, 5, {"translation": np.zeros((5, 1), np.float32)}, seq.keyframes,
-                                     seq.glosses))
+        ed.apply_patch(seq, ed.Patch(20, 5, {"translation": np.zeros((5, 1), np.float32)}, seq.keyframes, seq.glosses))
     bad = seq.rotations[20:25].copy()
     bad[1, 3, 0, 0] = np.nan
     with pytest.raises(ed.EditError, match="NaN"):

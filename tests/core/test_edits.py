@@ -4,8 +4,7 @@ from scipy.spatial.transform import Rotation
 
 from core.model import FrameState, Keyframe, KeyKind, Label, Segment, new_sequence
 from core.model import edits as ed
-from core.model.sequence import (SequenceError, keyframes_from_segments, labels_from_segments,
-                                 segments_from_labels)
+from core.model.sequence import SequenceError, keyframes_from_segments, labels_from_segments, segments_from_labels
 
 
 def make_seq(t=60, seed=0):
@@ -15,18 +14,34 @@ def make_seq(t=60, seed=0):
     labels[10] = Label.B
     labels[30:45] = Label.I
     labels[30] = Label.B
-    keys = [Keyframe(10, KeyKind.ONSET), Keyframe(15, KeyKind.MID), Keyframe(19, KeyKind.OFFSET),
-            Keyframe(30, KeyKind.ONSET), Keyframe(37, KeyKind.MID), Keyframe(44, KeyKind.OFFSET)]
+    keys = [
+        Keyframe(10, KeyKind.ONSET),
+        Keyframe(15, KeyKind.MID),
+        Keyframe(19, KeyKind.OFFSET),
+        Keyframe(30, KeyKind.ONSET),
+        Keyframe(37, KeyKind.MID),
+        Keyframe(44, KeyKind.OFFSET),
+    ]
     tr = np.random.default_rng(seed).normal(size=(t, 3))
-    return new_sequence(rot, 25.0, tr, labels=labels, keyframes=keys,
-                        glosses=[Segment(10, 19, "HELLO"), Segment(30, 44, "WORLD")],
-                        extra_frames={"jaw": np.zeros((t, 3))})
+    return new_sequence(
+        rot,
+        25.0,
+        tr,
+        labels=labels,
+        keyframes=keys,
+        glosses=[Segment(10, 19, "HELLO"), Segment(30, 44, "WORLD")],
+        extra_frames={"jaw": np.zeros((t, 3))},
+    )
 
 
 def same(a, b):
     fa, fb = a.frame_arrays(), b.frame_arrays()
-    return (fa.keys() == fb.keys() and all(np.array_equal(fa[k], fb[k]) for k in fa)
-            and a.keyframes == b.keyframes and a.glosses == b.glosses)
+    return (
+        fa.keys() == fb.keys()
+        and all(np.array_equal(fa[k], fb[k]) for k in fa)
+        and a.keyframes == b.keyframes
+        and a.glosses == b.glosses
+    )
 
 
 EDITS = {
@@ -117,8 +132,9 @@ def test_keep_recording_brings_the_record_back_into_a_regenerated_span():
     assert np.array_equal(kept.rotations[11:17], moved.rotations[11:17])
     assert (kept.states[11:17] == FrameState.WARPED).all()
     assert np.allclose(kept.rotations[18], np.eye(3))  # still generated, outside the span
-    plain = ed.set_span_state(ed.set_span_state(seq, 20, 29, FrameState.GENERATED).sequence, 20, 29,
-                              FrameState.SOURCE).sequence
+    plain = ed.set_span_state(
+        ed.set_span_state(seq, 20, 29, FrameState.GENERATED).sequence, 20, 29, FrameState.SOURCE
+    ).sequence
     assert np.array_equal(plain.rotations, seq.rotations) and (plain.states[20:30] == FrameState.SOURCE).all()
 
 
@@ -133,10 +149,14 @@ def test_with_generated_never_touches_observed_frames():
 def test_with_generated_many_equals_one_patch_at_a_time():
     seq = ed.set_span_state(make_seq(), 10, 49, FrameState.GENERATED).sequence
     rng = np.random.default_rng(3)
-    patches = [(5, Rotation.random(10 * 52, random_state=1).as_matrix().reshape(10, 52, 3, 3).astype(np.float32),
-                rng.normal(size=(10, 3)).astype(np.float32)),
-               (30, Rotation.random(15 * 52, random_state=2).as_matrix().reshape(15, 52, 3, 3).astype(np.float32),
-                None)]
+    patches = [
+        (
+            5,
+            Rotation.random(10 * 52, random_state=1).as_matrix().reshape(10, 52, 3, 3).astype(np.float32),
+            rng.normal(size=(10, 3)).astype(np.float32),
+        ),
+        (30, Rotation.random(15 * 52, random_state=2).as_matrix().reshape(15, 52, 3, 3).astype(np.float32), None),
+    ]
     one = seq
     for start, r, t in patches:
         one = one.with_generated(start, r, t)

@@ -1,4 +1,5 @@
 """``python -m core eval edits DIR --json`` on synthetic files (the real-data run is validation)."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The no-passing rule of key moves has one home (``edits.key_room``): what a drag is clamped to
 (``shift_limits``) is exactly what ``retime_keys`` accepts."""
+
 from __future__ import annotations
 
 import numpy as np

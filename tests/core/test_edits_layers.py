@@ -1,5 +1,6 @@
 """The editing model with known answers (DESIGN.md section 2): a retime warps the record, a
 pose change is a correction blended into it, zero edits change nothing, edits stay local."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +8,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from core.jobs.requests import merge_spans
-from core.model import FrameState, Keyframe, new_sequence
+from core.model import FrameState, Keyframe, layers, new_sequence
 from core.model import edits as ed
-from core.model import layers
 from core.model.edits_eval import locality, pure_retime, sign_keys, truth_warp, zero_edits
 
 
@@ -51,8 +51,9 @@ def test_sample_record_copies_whole_frames_and_slerps_between():
     np.testing.assert_array_equal(rot[0], seq.source_rotations[3])
     np.testing.assert_array_equal(rot[2], seq.source_rotations[39])
     want = Rotation.from_matrix(seq.source_rotations[3, 7].astype(np.float64))
-    want = want * Rotation.from_rotvec(0.25 * (want.inv() * Rotation.from_matrix(
-        seq.source_rotations[4, 7].astype(np.float64))).as_rotvec())
+    want = want * Rotation.from_rotvec(
+        0.25 * (want.inv() * Rotation.from_matrix(seq.source_rotations[4, 7].astype(np.float64))).as_rotvec()
+    )
     np.testing.assert_allclose(rot[1, 7], want.as_matrix(), atol=1e-6)
     np.testing.assert_allclose(tr[1], 0.75 * seq.source_translation[3] + 0.25 * seq.source_translation[4], atol=1e-7)
     assert valid.all()
@@ -104,16 +105,18 @@ def test_a_correction_is_local_exact_and_smooth():
     change = ed.set_joint_rotations(seq, k, [j], target[None])
     got = change.sequence
     outside = np.ones(seq.n_frames, bool)
-    outside[prev + 1:nxt] = False
+    outside[prev + 1 : nxt] = False
     np.testing.assert_array_equal(got.rotations[outside], seq.rotations[outside])
     np.testing.assert_array_equal(got.rotations[k, j], target)
     others = np.arange(52) != j
     np.testing.assert_array_equal(got.rotations[:, others], seq.rotations[:, others])
     # the record's detail is kept: shown = record @ the blended offset, which fades to nothing
-    rel = Rotation.from_matrix(np.swapaxes(seq.rotations[prev + 1:nxt, j], -1, -2).astype(np.float64)
-                               @ got.rotations[prev + 1:nxt, j].astype(np.float64)).magnitude()
+    rel = Rotation.from_matrix(
+        np.swapaxes(seq.rotations[prev + 1 : nxt, j], -1, -2).astype(np.float64)
+        @ got.rotations[prev + 1 : nxt, j].astype(np.float64)
+    ).magnitude()
     assert rel[0] < rel[k - prev - 1] and rel[-1] < rel[k - prev - 1]
-    around = np.r_[prev + 1:k, k + 1:nxt]
+    around = np.r_[prev + 1 : k, k + 1 : nxt]
     assert (got.states[around] == FrameState.WARPED).all() and got.states[k] == FrameState.KEY
     # nothing for the in-betweener: it is all record
     assert merge_spans(got, [change.dirty]) == []
@@ -165,8 +168,12 @@ def test_retime_keeps_the_record_and_only_lost_joints_go_to_the_in_betweener():
 
 def test_regenerate_span_is_the_only_way_to_generated_frames_besides_resize():
     seq = smooth_seq()
-    for change in (ed.move_keys(seq, [int(seq.key_frames[3])], -2), ed.delete_keys(seq, [int(seq.key_frames[3])]),
-                   ed.insert_key(seq, 50), ed.scale_keys(seq, seq.key_frames[3:6].tolist(), 23, 1.2)):
+    for change in (
+        ed.move_keys(seq, [int(seq.key_frames[3])], -2),
+        ed.delete_keys(seq, [int(seq.key_frames[3])]),
+        ed.insert_key(seq, 50),
+        ed.scale_keys(seq, seq.key_frames[3:6].tolist(), 23, 1.2),
+    ):
         assert not (change.sequence.states == FrameState.GENERATED).any()
     regen = ed.set_span_state(seq, 40, 60, FrameState.GENERATED)
     assert (regen.sequence.states[40:61] != FrameState.SOURCE).all()
@@ -204,10 +211,10 @@ def test_keys_moved_in_two_places_warp_only_between_their_own_neighbours():
     a, b = kf[4], kf[9]  # with unmoved keys kf[5..8] between them
     got = ed.retime_keys(seq, {a: a + 2, b: b - 1}).sequence
     untouched = np.ones(seq.n_frames, bool)
-    untouched[kf[3] + 1:kf[5]] = False
-    untouched[kf[8] + 1:kf[10]] = False
+    untouched[kf[3] + 1 : kf[5]] = False
+    untouched[kf[8] + 1 : kf[10]] = False
     np.testing.assert_array_equal(got.rotations[untouched], seq.rotations[untouched])
-    assert not got.warp[untouched].any() and got.warp[kf[3] + 1:kf[5]].any()
+    assert not got.warp[untouched].any() and got.warp[kf[3] + 1 : kf[5]].any()
 
 
 def test_a_key_moved_to_the_first_frame_anchors_the_start():
@@ -224,15 +231,17 @@ def test_the_edit_path_imports_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, numpy as np\n"
-            "from tests.core.test_edits_layers import smooth_seq\n"
-            "from core.model import edits\n"
-            "from core.jobs.requests import merge_spans\n"
-            "import core.model.edits_eval, core.commands.retime\n"
-            "s = smooth_seq(); c = edits.move_keys(s, [int(s.key_frames[4])], 2)\n"
-            "c = edits.set_joint_rotations(c.sequence, int(s.key_frames[6]), [3], np.eye(3, dtype=np.float32)[None])\n"
-            "merge_spans(c.sequence, [c.dirty])\n"
-            "assert 'torch' not in sys.modules, 'torch imported'\n")
+    code = (
+        "import sys, numpy as np\n"
+        "from tests.core.test_edits_layers import smooth_seq\n"
+        "from core.model import edits\n"
+        "from core.jobs.requests import merge_spans\n"
+        "import core.model.edits_eval, core.commands.retime\n"
+        "s = smooth_seq(); c = edits.move_keys(s, [int(s.key_frames[4])], 2)\n"
+        "c = edits.set_joint_rotations(c.sequence, int(s.key_frames[6]), [3], np.eye(3, dtype=np.float32)[None])\n"
+        "merge_spans(c.sequence, [c.dirty])\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
 
 

@@ -1,5 +1,6 @@
 """Inserted and deleted material: what has no record becomes GENERATED, the record moves with
 the frames, and undo is exact."""
+
 from __future__ import annotations
 
 import numpy as np

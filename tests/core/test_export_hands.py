@@ -1,12 +1,12 @@
 """Left and right hands survive every export: an asymmetric hand pose (left index curled 90
 degrees, right pinky 45 degrees) comes out on the correct hand, bent towards the palm, in every
 format and every reader we did not write."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from export_readers import (BLENDER, Z_UP, blender_read, bvhio_read, finger_bends, hands_sequence, pybvh_read,
-                            ufbx_read)
+from export_readers import BLENDER, Z_UP, blender_read, bvhio_read, finger_bends, hands_sequence, pybvh_read, ufbx_read
 
 from core.avatar import build_avatar
 from core.io import bvh, fbx, registry
@@ -91,8 +91,11 @@ def ufbx_scenes(files):
 def test_fbx_ufbx(ufbx_scenes, files, kind, up, unit):
     r = ufbx_scenes[files[kind, up, unit]]
     raw = r["positions"]["raw"]
-    check_hands({n: to_ours(raw[0][n], up, unit) for n in JOINT_NAMES},
-                {n: to_ours(raw[1][n], up, unit) for n in JOINT_NAMES}, "ufbx raw")
+    check_hands(
+        {n: to_ours(raw[0][n], up, unit) for n in JOINT_NAMES},
+        {n: to_ours(raw[1][n], up, unit) for n in JOINT_NAMES},
+        "ufbx raw",
+    )
     conv = r["positions"]["ours"]
     check_hands(conv[0], conv[1], "ufbx converted")
 

@@ -1,5 +1,6 @@
 """The bundled FAST model (assets/models/fast): it loads with weights_only, is small, and finds
 the signs of the bundled default sample (a chain of real letters whose labels are known)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,9 @@ import pytest
 
 from core.ml.fast_infer import DEFAULT_MODEL_DIR
 
-pytestmark = pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "fast.pt").is_file(),
-                                reason="no bundled FAST model in assets/models/fast")
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "fast.pt").is_file(), reason="no bundled FAST model in assets/models/fast"
+)
 
 
 def test_bundle_is_small_and_documented():

@@ -1,4 +1,5 @@
 """The FAST command line: segment, eval, bench, train (on a tiny model trained here)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("fast")
-    cfg = TrainConfig(epochs=1, steps_per_epoch=8, batch_size=8, crop_min=48, crop_max=96,
-                      model=FastConfig(width=32, layers=1, heads=2))
+    cfg = TrainConfig(
+        epochs=1,
+        steps_per_epoch=8,
+        batch_size=8,
+        crop_min=48,
+        crop_max=96,
+        model=FastConfig(width=32, layers=1, heads=2),
+    )
     train(synthetic_samples(12, seed=0), synthetic_samples(3, seed=1), out, cfg, progress=False, log=lambda _: None)
     return out
 
@@ -63,8 +70,23 @@ def test_segment_to_json_and_eaf_files_agree(model_dir, clips, tmp_path):
 def test_sensitivity_changes_the_number_of_signs_monotonically(model_dir, clips, capsys):
     counts = []
     for s in ("0.05", "0.5", "1.0"):
-        assert main(["segment", str(clips / "clip2.signframe"), "--model", str(model_dir), "--sensitivity", s,
-                     "--merge-gap", "0", "--min-length", "1"]) == 0
+        assert (
+            main(
+                [
+                    "segment",
+                    str(clips / "clip2.signframe"),
+                    "--model",
+                    str(model_dir),
+                    "--sensitivity",
+                    s,
+                    "--merge-gap",
+                    "0",
+                    "--min-length",
+                    "1",
+                ]
+            )
+            == 0
+        )
         counts.append(len(json.loads(capsys.readouterr().out)["segments"]))
     assert counts == sorted(counts)
 
@@ -87,7 +109,10 @@ def test_bad_input_is_one_line_and_exit_2(model_dir, clips, tmp_path, capsys):
     assert main(["segment", str(tmp_path / "missing.pose"), "--model", str(model_dir)]) == 2
     assert main(["segment", str(clips / "clip0.signframe"), "--model", str(model_dir), "--sensitivity", "3"]) == 2
     assert main(["segment", str(clips / "clip0.signframe"), "--model", str(tmp_path)]) == 2
-    assert main(["segment", str(clips / "clip0.signframe"), "--model", str(model_dir), "--out", str(tmp_path / "x.txt")]) == 2
+    assert (
+        main(["segment", str(clips / "clip0.signframe"), "--model", str(model_dir), "--out", str(tmp_path / "x.txt")])
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 4 and all(line.startswith("error: ") for line in err)
 
@@ -108,8 +133,30 @@ def test_bench_fast_json(model_dir, capsys):
 
 def test_train_fast_synthetic_smoke(tmp_path, capsys):
     out = tmp_path / "m"
-    assert main(["train", "fast", "--synthetic", "8", "--out", str(out), "--epochs", "1", "--steps-per-epoch", "2",
-                 "--batch-size", "4", "--width", "16", "--layers", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "fast",
+                "--synthetic",
+                "8",
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "2",
+                "--batch-size",
+                "4",
+                "--width",
+                "16",
+                "--layers",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert (out / "fast.pt").is_file() and (out / "metrics.json").is_file()
     cfg = json.loads((out / "config.json").read_text())
     assert "baseline_threshold" in cfg["meta"]

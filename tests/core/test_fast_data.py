@@ -3,6 +3,7 @@
 The corpus here is a small fake one written in the corpus file layout (core/data/corpus.py),
 from toy sequences, so the test needs neither the lexicon nor a long build.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,20 +51,36 @@ def corpus(tmp_path_factory):
         soff.append(soff[-1] + len(s))
     n = off[-1]
     arrays = {
-        "format": np.array(FORMAT), "version": np.array(VERSION, np.int64), "seed": np.array(0, np.int64),
-        "chain_fps": np.array(25.0), "joint_names": np.array(JOINT_NAMES),
-        "languages": np.array(langs), "language_split": np.array(split),
-        "clip_offsets": np.zeros(1, np.int64), "clip_rot6d": np.zeros((0, 52, 6), np.float16),
-        "clip_valid": np.zeros((0, 52), bool), "clip_language": np.zeros(0, np.int16),
-        "clip_letter": np.zeros(0, "<U1"), "clip_fps": np.zeros(0, np.float32), "clip_source": np.zeros(0, "<U1"),
-        "clip_core": np.zeros((0, 2), np.int32), "clip_dominant": np.zeros(0, "<U5"),
-        "dropped_source": np.zeros(0, "<U1"), "dropped_reason": np.zeros(0, "<U1"),
-        "chain_offsets": np.array(off, np.int64), "chain_rot6d": np.concatenate(rot).astype(np.float16),
-        "chain_valid": np.ones((n, 52), bool), "chain_labels": np.concatenate(lab),
-        "chain_labels_exact": np.concatenate(exact), "chain_real": np.concatenate(real),
-        "chain_language": np.array(lang, np.int16), "chain_mirrored": np.zeros(9, bool),
-        "chain_idle_synth": np.zeros(9, bool), "segment_offsets": np.array(soff, np.int64),
-        "segments": np.array(segs, np.int32), "segment_clip": np.zeros(len(segs), np.int32),
+        "format": np.array(FORMAT),
+        "version": np.array(VERSION, np.int64),
+        "seed": np.array(0, np.int64),
+        "chain_fps": np.array(25.0),
+        "joint_names": np.array(JOINT_NAMES),
+        "languages": np.array(langs),
+        "language_split": np.array(split),
+        "clip_offsets": np.zeros(1, np.int64),
+        "clip_rot6d": np.zeros((0, 52, 6), np.float16),
+        "clip_valid": np.zeros((0, 52), bool),
+        "clip_language": np.zeros(0, np.int16),
+        "clip_letter": np.zeros(0, "<U1"),
+        "clip_fps": np.zeros(0, np.float32),
+        "clip_source": np.zeros(0, "<U1"),
+        "clip_core": np.zeros((0, 2), np.int32),
+        "clip_dominant": np.zeros(0, "<U5"),
+        "dropped_source": np.zeros(0, "<U1"),
+        "dropped_reason": np.zeros(0, "<U1"),
+        "chain_offsets": np.array(off, np.int64),
+        "chain_rot6d": np.concatenate(rot).astype(np.float16),
+        "chain_valid": np.ones((n, 52), bool),
+        "chain_labels": np.concatenate(lab),
+        "chain_labels_exact": np.concatenate(exact),
+        "chain_real": np.concatenate(real),
+        "chain_language": np.array(lang, np.int16),
+        "chain_mirrored": np.zeros(9, bool),
+        "chain_idle_synth": np.zeros(9, bool),
+        "segment_offsets": np.array(soff, np.int64),
+        "segments": np.array(segs, np.int32),
+        "segment_clip": np.zeros(len(segs), np.int32),
     }
     path = tmp_path_factory.mktemp("corpus") / "toy_corpus.npz"
     save_arrays(path, arrays)
@@ -94,7 +111,7 @@ def test_remade_transitions_change_only_synthetic_frames(corpus):
         np.testing.assert_allclose(rot_y[inside], rot_x[inside], atol=1e-6)
         first, last = np.flatnonzero(inside)[[0, -1]]
         gap = ~inside
-        gap[:first] = gap[last + 1:] = False
+        gap[:first] = gap[last + 1 :] = False
         assert np.abs(rot_y[gap] - rot_x[gap]).max() > 1e-3
 
 
@@ -103,8 +120,14 @@ def test_eval_fast_on_a_corpus_reports_each_transition_style(corpus, tmp_path, c
     from core.ml.fast_train import TrainConfig, train
 
     path, _, _ = corpus
-    cfg = TrainConfig(epochs=1, steps_per_epoch=3, batch_size=4, crop_min=32, crop_max=64,
-                      model=FastConfig(width=16, layers=1, heads=2))
+    cfg = TrainConfig(
+        epochs=1,
+        steps_per_epoch=3,
+        batch_size=4,
+        crop_min=32,
+        crop_max=64,
+        model=FastConfig(width=16, layers=1, heads=2),
+    )
     train(samples_from_corpus(path, "train"), [], tmp_path / "m", cfg, progress=False, log=lambda _: None)
     assert main(["eval", "fast", str(path), "--model", str(tmp_path / "m"), "--transitions", "all", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)

@@ -6,6 +6,7 @@ The corpus is a small one written here in the corpus file layout (core/data/corp
 one-sign clips from ``synthetic_sample`` in five languages (three train, one val, one test), and
 fixed chains made from them with the builder's own helpers, so no lexicon or IK is needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,15 @@ import torch
 
 from core.cli import main
 from core.data.chains import make_chain, prepare
-from core.data.corpus import (FORMAT, VERSION, chain_banks, load_corpus, pick_languages, save_arrays,
-                              training_chain_source)
+from core.data.corpus import (
+    FORMAT,
+    VERSION,
+    chain_banks,
+    load_corpus,
+    pick_languages,
+    save_arrays,
+    training_chain_source,
+)
 from core.ml.fast import FastConfig
 from core.ml.fast_data import FreshChains, samples_from_corpus
 from core.ml.fast_features import features_from_arrays
@@ -54,8 +62,10 @@ def corpus(tmp_path_factory):
             clips.append((li, seq.rotations, valid, (seg.start, seg.end), "right"))
     # the file stores float16 6D: prepare the clips from what a reader gets back
     rot6d = [matrix_to_6d(r).astype(np.float16) for _, r, _, _, _ in clips]
-    prepared = [prepare(i, sixd_to_matrix(r6.astype(np.float32)), c[2], 25.0, c[3], c[4])
-                for i, (r6, c) in enumerate(zip(rot6d, clips))]
+    prepared = [
+        prepare(i, sixd_to_matrix(r6.astype(np.float32)), c[2], 25.0, c[3], c[4])
+        for i, (r6, c) in enumerate(zip(rot6d, clips))
+    ]
     train_ids = [i for i, c in enumerate(clips) if SPLIT[c[0]] == "train"]
     jitter, idle = chain_banks([prepared[i] for i in train_ids])
     chains = []
@@ -70,16 +80,26 @@ def corpus(tmp_path_factory):
     ch_r, ch_off = _concat([matrix_to_6d(c.rotations) for _, c in chains], (52, 6), np.float16)
     segs, seg_off = _concat([np.array(c.segments_exact, np.int32).reshape(-1, 2) for _, c in chains], (2,), np.int32)
     arrays = {
-        "format": np.array(FORMAT), "version": np.array(VERSION, np.int64), "seed": np.array(1, np.int64),
-        "chain_fps": np.array(25.0), "joint_names": np.array(JOINT_NAMES),
-        "languages": np.array(LANGS), "language_split": np.array(SPLIT),
-        "clip_offsets": clip_off, "clip_rot6d": clip_r, "clip_valid": _concat([c[2] for c in clips], (52,), bool)[0],
+        "format": np.array(FORMAT),
+        "version": np.array(VERSION, np.int64),
+        "seed": np.array(1, np.int64),
+        "chain_fps": np.array(25.0),
+        "joint_names": np.array(JOINT_NAMES),
+        "languages": np.array(LANGS),
+        "language_split": np.array(SPLIT),
+        "clip_offsets": clip_off,
+        "clip_rot6d": clip_r,
+        "clip_valid": _concat([c[2] for c in clips], (52,), bool)[0],
         "clip_language": np.array([c[0] for c in clips], np.int16),
-        "clip_letter": np.array(["A"] * len(clips)), "clip_fps": np.full(len(clips), 25.0, np.float32),
+        "clip_letter": np.array(["A"] * len(clips)),
+        "clip_fps": np.full(len(clips), 25.0, np.float32),
         "clip_source": np.array([f"{LANGS[c[0]]}/{i}.pose" for i, c in enumerate(clips)]),
-        "clip_core": np.array([c[3] for c in clips], np.int32), "clip_dominant": np.array([c[4] for c in clips]),
-        "dropped_source": np.zeros(0, "<U1"), "dropped_reason": np.zeros(0, "<U1"),
-        "chain_offsets": ch_off, "chain_rot6d": ch_r,
+        "clip_core": np.array([c[3] for c in clips], np.int32),
+        "clip_dominant": np.array([c[4] for c in clips]),
+        "dropped_source": np.zeros(0, "<U1"),
+        "dropped_reason": np.zeros(0, "<U1"),
+        "chain_offsets": ch_off,
+        "chain_rot6d": ch_r,
         "chain_valid": _concat([c.valid for _, c in chains], (52,), bool)[0],
         "chain_labels": _concat([c.labels for _, c in chains], (), np.uint8)[0],
         "chain_labels_exact": _concat([c.labels_exact for _, c in chains], (), np.uint8)[0],
@@ -87,7 +107,8 @@ def corpus(tmp_path_factory):
         "chain_language": np.array([lang for lang, _ in chains], np.int16),
         "chain_mirrored": np.array([c.mirrored for _, c in chains], bool),
         "chain_idle_synth": np.array([c.idle_hand_synth for _, c in chains], bool),
-        "segment_offsets": seg_off, "segments": segs,
+        "segment_offsets": seg_off,
+        "segments": segs,
         "segment_clip": np.concatenate([np.array(c.clips, np.int32) for _, c in chains]),
     }
     path = tmp_path_factory.mktemp("fresh") / "corpus.npz"
@@ -142,8 +163,7 @@ def test_fresh_labels_follow_the_segments_and_the_label_choice(corpus):
             assert s.features.shape == (len(ch.labels), 2, 107) and s.fps == 25.0
             if style == "as-built":
                 rot = sixd_to_matrix(matrix_to_6d(ch.rotations).astype(np.float16).astype(np.float32))
-                np.testing.assert_allclose(s.features, features_from_arrays(rot, None, ch.valid, TEMPLATE),
-                                           atol=1e-6)
+                np.testing.assert_allclose(s.features, features_from_arrays(rot, None, ch.valid, TEMPLATE), atol=1e-6)
     # with a remade style in the mix, some chains are remade and their real frames kept
     mixed = FreshChains(corpus, exact=True, styles=["linear-jitter"])
     kinds = {s.kind.split("/")[-1] for s in mixed(12, np.random.default_rng(4))}
@@ -159,8 +179,9 @@ def test_training_mixes_fresh_chains_deterministically(corpus, tmp_path):
         calls.append(n)
         return fresh(n, rng)
 
-    cfg = TrainConfig(epochs=2, steps_per_epoch=2, batch_size=4, crop_min=32, crop_max=48, model=SMALL,
-                      fresh_chains=0.5, fresh_pool=3)
+    cfg = TrainConfig(
+        epochs=2, steps_per_epoch=2, batch_size=4, crop_min=32, crop_max=48, model=SMALL, fresh_chains=0.5, fresh_pool=3
+    )
     train(tr, [], tmp_path / "a", cfg, progress=False, log=lambda _: None, fresh=source)
     assert calls == [3, 3]  # one pool per epoch
     train(tr, [], tmp_path / "b", cfg, progress=False, log=lambda _: None, fresh=fresh)
@@ -175,10 +196,36 @@ def test_training_mixes_fresh_chains_deterministically(corpus, tmp_path):
 
 def test_train_fast_cli_with_fresh_chains(corpus, tmp_path, capsys):
     out = tmp_path / "m"
-    assert main(["train", "fast", "--corpus", str(corpus), "--out", str(out), "--epochs", "2",
-                 "--steps-per-epoch", "2", "--batch-size", "4", "--width", "16", "--layers", "1",
-                 "--fresh-chains", "0.5", "--fresh-pool", "4", "--remake-transitions", "linear-jitter",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "fast",
+                "--corpus",
+                str(corpus),
+                "--out",
+                str(out),
+                "--epochs",
+                "2",
+                "--steps-per-epoch",
+                "2",
+                "--batch-size",
+                "4",
+                "--width",
+                "16",
+                "--layers",
+                "1",
+                "--fresh-chains",
+                "0.5",
+                "--fresh-pool",
+                "4",
+                "--remake-transitions",
+                "linear-jitter",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     log = json.loads((out / "train_log.json").read_text())
     assert [h["epoch"] for h in log["history"]] == [1, 2] and all("fresh_s" in h for h in log["history"])
     meta = json.loads((out / "config.json").read_text())["meta"]
@@ -208,7 +255,23 @@ def test_a_corpus_without_training_clips_is_a_one_line_error(corpus, tmp_path, c
     path = tmp_path / "no_train_clips.npz"
     save_arrays(path, arrays)
     assert len(load_corpus(path).clips_in("train")) == 0 and len(load_corpus(path).clips_in("val")) == 4
-    assert main(["train", "fast", "--corpus", str(path), "--out", str(tmp_path / "m"), "--epochs", "1",
-                 "--fresh-chains", "0.5", "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "fast",
+                "--corpus",
+                str(path),
+                "--out",
+                str(tmp_path / "m"),
+                "--epochs",
+                "1",
+                "--fresh-chains",
+                "0.5",
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err and "training-language clips" in err

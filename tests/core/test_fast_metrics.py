@@ -1,4 +1,5 @@
 """Segmentation metrics on hand-worked examples."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """FAST features, network, checkpoint files, windowed inference and the training loop."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,16 @@ import torch
 from core.ml.fast import FastConfig, FastNet
 from core.ml.fast_features import HAND_DIM, hand_features
 from core.ml.fast_infer import FastModelError, Segmenter, load_model, predict_features, save_model
-from core.ml.fast_train import (Sample, TrainConfig, change_speed, evaluate_model, fast_loss,
-                                synthetic_sample, synthetic_samples, train)
+from core.ml.fast_train import (
+    Sample,
+    TrainConfig,
+    change_speed,
+    evaluate_model,
+    fast_loss,
+    synthetic_sample,
+    synthetic_samples,
+    train,
+)
 from core.ml.segmentation import DecodeOptions
 from core.model.rotations import axis_angle_to_matrix
 from core.model.sequence import new_sequence, segments_from_labels
@@ -32,8 +41,10 @@ def _mirror(seq):
     """The same motion performed mirror-wise: M R M on every joint (M = diag(-1, 1, 1)), left and
     right joints swapped, translation mirrored."""
     m = np.diag([-1.0, 1.0, 1.0]).astype(np.float32)
-    swap = [JOINT_NAMES.index(n.replace("left_", "@").replace("right_", "left_").replace("@", "right_"))
-            for n in JOINT_NAMES]
+    swap = [
+        JOINT_NAMES.index(n.replace("left_", "@").replace("right_", "left_").replace("@", "right_"))
+        for n in JOINT_NAMES
+    ]
     rot = m @ seq.rotations[:, swap] @ m
     tr = seq.translation * np.array([-1, 1, 1], np.float32)
     return new_sequence(rot, seq.fps, tr)
@@ -198,7 +209,7 @@ def test_retransition_keeps_sign_frames_and_remakes_transitions(rng):
     first, last = np.flatnonzero(inside)[[0, -1]]
     between = ~inside
     between[:first] = False
-    between[last + 1:] = False
+    between[last + 1 :] = False
     for style in TRANSITION_STYLES:
         new = retransition(seq, labels, style, rng)
         np.testing.assert_array_equal(new.rotations[inside], seq.rotations[inside])
@@ -215,7 +226,7 @@ def test_smoothness_shortcut_flags_interpolated_frames():
     g = np.random.default_rng(0)
     f = g.normal(0, 0.05, (60, 2, HAND_DIM)).astype(np.float32)
     ramp = np.linspace(0, 1, 20)[:, None, None]
-    f[20:40] = (f[19] * (1 - ramp) + f[40] * ramp)  # a perfectly linear (zero-jerk) stretch
+    f[20:40] = f[19] * (1 - ramp) + f[40] * ramp  # a perfectly linear (zero-jerk) stretch
     lab = smoothness_shortcut_labels(f, threshold=1e-4)
-    assert np.all(lab[22:38] == 0)          # flagged as transition
+    assert np.all(lab[22:38] == 0)  # flagged as transition
     assert np.all(lab[3:17] > 0) and np.all(lab[43:57] > 0)

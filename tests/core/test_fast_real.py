@@ -1,5 +1,6 @@
 """FAST judged on real recordings without frame labels (``core.ml.fast_real``): segments per gloss,
 isolated signs found as one sign, rest frames labelled O, halves, the decoding sweep, the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -66,13 +67,19 @@ def test_eval_fast_on_a_folder_of_real_pose_files(tmp_path):
     for f in files:
         shutil.copy(f, d / f.name)
     (d / "index.json").write_text(json.dumps({files[0].name: {"glosses": ["Y"]}}))
-    out = subprocess.run([sys.executable, "-m", "core", "eval", "fast", str(d), "--json", "--decode-sweep",
-                          "--merge-gap", "4"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "eval", "fast", str(d), "--json", "--decode-sweep", "--merge-gap", "4"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert res["files"] == len(files) and res["decode"]["merge_gap"] == 4
     assert res["sentences"]["files"] == 1 and res["isolated"]["clips"] == len(files) - 1
     assert len(res["sweep"]) == len(F.SWEEP_SENSITIVITY) * len(F.SWEEP_MIN_LENGTH) * len(F.SWEEP_MERGE_GAP)
-    text = subprocess.run([sys.executable, "-m", "core", "eval", "fast", str(d)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    text = subprocess.run(
+        [sys.executable, "-m", "core", "eval", "fast", str(d)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert text.returncode == 0 and "segments / glosses" in text.stdout

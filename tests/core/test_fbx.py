@@ -1,4 +1,5 @@
 """FBX 7.4 binary export, checked with readers we did not write (ufbx, Blender)."""
+
 from __future__ import annotations
 
 import struct
@@ -9,7 +10,8 @@ import pytest
 from export_readers import BLENDER, Z_UP, blender_read, in_target, signing_sequence, ufbx_read
 
 from core.avatar import build_avatar
-from core.io import fbx, fbx_binary as fb, registry
+from core.io import fbx, registry
+from core.io import fbx_binary as fb
 from core.io.errors import FormatError
 from core.kinematics.fk import forward_kinematics
 from core.model.sequence import new_sequence
@@ -48,6 +50,7 @@ def ufbx_scenes(exported):
 
 # --- the binary container -------------------------------------------------------------------
 
+
 def test_header_and_footer_follow_the_7400_layout(exported):
     data = exported[False, "y", "m"].read_bytes()
     assert data[:21] == b"Kaydara FBX Binary  \x00" and data[21:23] == b"\x1a\x00"
@@ -59,45 +62,75 @@ def test_header_and_footer_follow_the_7400_layout(exported):
     assert data[-144:-140] == b"\x00" * 4
     # the 16-byte footer id follows the top level's 13-byte null record, then zero padding
     at = data.rindex(bytes.fromhex("fabcab09d0c8d466b176fb831cf7267e"))
-    assert data[at - 13:at] == b"\x00" * 13 and set(data[at + 16:len(data) - 144]) <= {0}
+    assert data[at - 13 : at] == b"\x00" * 13 and set(data[at + 16 : len(data) - 144]) <= {0}
     assert (len(data) - 144) % 16 == 0 and len(data) - 144 - (at + 16) < 16
 
 
 def test_node_records_and_property_types():
-    node = fb.Node("N", [fb.i16(-2), fb.boolean(True), fb.i32(7), fb.f32(1.5), fb.f64(-2.25), fb.i64(2 ** 40),
-                         fb.string("ab"), fb.raw(b"\x00\xff")])
+    node = fb.Node(
+        "N",
+        [
+            fb.i16(-2),
+            fb.boolean(True),
+            fb.i32(7),
+            fb.f32(1.5),
+            fb.f64(-2.25),
+            fb.i64(2**40),
+            fb.string("ab"),
+            fb.raw(b"\x00\xff"),
+        ],
+    )
     data = fb.encode([node])
     start = 27
     end, n_props, props_len, name_len = struct.unpack_from("<IIIB", data, start)
-    assert (n_props, name_len, data[start + 13:start + 14]) == (8, 1, b"N")
-    expected = (b"Y" + struct.pack("<h", -2) + b"C\x01" + b"I" + struct.pack("<i", 7) + b"F" + struct.pack("<f", 1.5)
-                + b"D" + struct.pack("<d", -2.25) + b"L" + struct.pack("<q", 2 ** 40) + b"S\x02\x00\x00\x00ab"
-                + b"R\x02\x00\x00\x00\x00\xff")
-    assert props_len == len(expected) and data[start + 14:start + 14 + props_len] == expected
+    assert (n_props, name_len, data[start + 13 : start + 14]) == (8, 1, b"N")
+    expected = (
+        b"Y"
+        + struct.pack("<h", -2)
+        + b"C\x01"
+        + b"I"
+        + struct.pack("<i", 7)
+        + b"F"
+        + struct.pack("<f", 1.5)
+        + b"D"
+        + struct.pack("<d", -2.25)
+        + b"L"
+        + struct.pack("<q", 2**40)
+        + b"S\x02\x00\x00\x00ab"
+        + b"R\x02\x00\x00\x00\x00\xff"
+    )
+    assert props_len == len(expected) and data[start + 14 : start + 14 + props_len] == expected
     assert end == start + 14 + props_len  # no children, has properties: no null record
-    assert data[end:end + 13] == b"\x00" * 13  # the top-level list's null record
+    assert data[end : end + 13] == b"\x00" * 13  # the top-level list's null record
 
 
 def test_arrays_are_typed_and_large_ones_zlib_compressed():
     big = np.linspace(0, 1, 1000)
-    node = fb.Node("A", [fb.array(big), fb.array(np.array([1, 2, 3], np.int32)),
-                         fb.array(np.array([1.5], np.float32)), fb.array(np.arange(3, dtype=np.int64)),
-                         fb.array(np.array([True, False]))])
+    node = fb.Node(
+        "A",
+        [
+            fb.array(big),
+            fb.array(np.array([1, 2, 3], np.int32)),
+            fb.array(np.array([1.5], np.float32)),
+            fb.array(np.arange(3, dtype=np.int64)),
+            fb.array(np.array([True, False])),
+        ],
+    )
     data = fb.encode([node])
     pos = 27 + 13 + 1
-    assert data[pos:pos + 1] == b"d"
+    assert data[pos : pos + 1] == b"d"
     count, encoding, length = struct.unpack_from("<III", data, pos + 1)
     assert (count, encoding) == (1000, 1)
-    assert np.array_equal(np.frombuffer(zlib.decompress(data[pos + 13:pos + 13 + length]), "<f8"), big)
+    assert np.array_equal(np.frombuffer(zlib.decompress(data[pos + 13 : pos + 13 + length]), "<f8"), big)
     pos += 13 + length
-    assert data[pos:pos + 1] == b"i" and struct.unpack_from("<III", data, pos + 1) == (3, 0, 12)
-    assert np.array_equal(np.frombuffer(data[pos + 13:pos + 25], "<i4"), [1, 2, 3])
+    assert data[pos : pos + 1] == b"i" and struct.unpack_from("<III", data, pos + 1) == (3, 0, 12)
+    assert np.array_equal(np.frombuffer(data[pos + 13 : pos + 25], "<i4"), [1, 2, 3])
     pos += 25
-    assert data[pos:pos + 1] == b"f"
+    assert data[pos : pos + 1] == b"f"
     pos += 13 + 4
-    assert data[pos:pos + 1] == b"l"
+    assert data[pos : pos + 1] == b"l"
     pos += 13 + 24
-    assert data[pos:pos + 1] == b"b" and struct.unpack_from("<III", data, pos + 1) == (2, 0, 2)
+    assert data[pos : pos + 1] == b"b" and struct.unpack_from("<III", data, pos + 1) == (2, 0, 2)
 
 
 def test_nested_nodes_close_with_null_records_and_decode_back():
@@ -110,26 +143,39 @@ def test_nested_nodes_close_with_null_records_and_decode_back():
     assert [c.name for c in decoded.children] == ["Child", "Empty"]
     assert decoded.children[0].children[0].props[0].value == b"x"
     end, _, _, _ = struct.unpack_from("<IIIB", data, 27)
-    assert data[end - 13:end] == b"\x00" * 13  # Root has children: closed by a null record
+    assert data[end - 13 : end] == b"\x00" * 13  # Root has children: closed by a null record
 
 
 def test_scene_sections_present(exported):
     top = fb.decode(exported[True, "y", "m"].read_bytes())
     names = [n.name for n in top]
-    for section in ("FBXHeaderExtension", "FileId", "CreationTime", "Creator", "GlobalSettings", "Documents",
-                    "References", "Definitions", "Objects", "Connections", "Takes"):
+    for section in (
+        "FBXHeaderExtension",
+        "FileId",
+        "CreationTime",
+        "Creator",
+        "GlobalSettings",
+        "Documents",
+        "References",
+        "Definitions",
+        "Objects",
+        "Connections",
+        "Takes",
+    ):
         assert section in names
     objects = next(n for n in top if n.name == "Objects")
     kinds = [(o.name, o.props[2].value) for o in objects.children]
     assert kinds.count(("Model", b"LimbNode")) == N_JOINTS and kinds.count(("Model", b"Mesh")) == 1
     assert ("Deformer", b"Skin") in kinds and ("Pose", b"BindPose") in kinds
     definitions = next(n for n in top if n.name == "Definitions")
-    counted = {o.props[0].value.decode(): o.children[0].props[0].value for o in definitions.children
-               if o.name == "ObjectType"}
+    counted = {
+        o.props[0].value.decode(): o.children[0].props[0].value for o in definitions.children if o.name == "ObjectType"
+    }
     assert counted["Model"] == N_JOINTS + 1 and counted["AnimationCurve"] == 3 * N_JOINTS + 3
 
 
 # --- ufbx ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mesh,up,unit", VARIANTS)
 def test_ufbx_reads_hierarchy_names_rate_and_keys(ufbx_scenes, exported, seq, mesh, up, unit):
@@ -203,6 +249,7 @@ def test_key_times_are_fbx_ticks():
 
 # --- refusing bad input -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("problem", ["nan", "empty", "not_rotation"])
 def test_bad_values_are_refused_before_writing(tmp_path, problem):
     seq = signing_sequence(t=5)
@@ -240,6 +287,7 @@ def test_failed_export_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, se
 
 # --- Blender ---------------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(BLENDER is None, reason="Blender is not installed")
 def test_blender_imports_every_variant_at_our_positions(exported, seq, fk, tmp_path):
     # plus other Euler orders: Blender applies RotationOrder only where RotationActive is set
@@ -249,7 +297,7 @@ def test_blender_imports_every_variant_at_our_positions(exported, seq, fk, tmp_p
         fbx.write(files[order, "z", "m"], seq, up="z", order=order)
     got = blender_read([(p, {}) for p in files.values()], FRAMES)
     avatar = build_avatar(seq.skeleton)
-    for (mesh, up, unit), path in files.items():
+    for (mesh, _up, _unit), path in files.items():
         mesh = mesh is True
         r = got[path]
         assert sorted(r["bones"]) == sorted(JOINT_NAMES)
@@ -267,6 +315,7 @@ def test_blender_imports_every_variant_at_our_positions(exported, seq, fk, tmp_p
 
 
 # --- the bundled samples, when there are any ----------------------------------------------------
+
 
 def _samples():
     from pathlib import Path

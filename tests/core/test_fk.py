@@ -34,7 +34,7 @@ def test_template_is_anatomically_plausible():
     # thumbs point forward (+Z), mirror symmetry
     assert p[i("left_thumb3"), 2] > p[i("left_thumb1"), 2]
     swap = {"left_": "right_", "right_": "left_"}
-    mirror = [JOINT_NAMES.index(next((swap[k] + n[len(k):] for k in swap if n.startswith(k)), n)) for n in JOINT_NAMES]
+    mirror = [JOINT_NAMES.index(next((swap[k] + n[len(k) :] for k in swap if n.startswith(k)), n)) for n in JOINT_NAMES]
     np.testing.assert_allclose(p[mirror] * [-1, 1, 1], p, atol=1e-12)
 
 
@@ -46,7 +46,9 @@ def test_fk_rotating_a_parent_carries_children():
     rest = TEMPLATE.rest_positions()
     w = TEMPLATE.index("left_wrist")
     fore = rest[w] - rest[e]
-    np.testing.assert_allclose(pos[0, w] - pos[0, e], Rotation.from_euler("y", 90, degrees=True).apply(fore), atol=1e-12)
+    np.testing.assert_allclose(
+        pos[0, w] - pos[0, e], Rotation.from_euler("y", 90, degrees=True).apply(fore), atol=1e-12
+    )
     assert np.allclose(pos[0, :e], rest[:e])  # joints before the elbow in the tree do not move
 
 
@@ -63,9 +65,13 @@ def test_fk_matches_smplx_on_generated_model(tmp_path):
     transl = np.random.default_rng(4).normal(size=(t, 3)).astype(np.float32)
     model = smplx.SMPLX(str(path), ext="npz", use_pca=False, flat_hand_mean=True, batch_size=t)
     tt = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
-    out = model(global_orient=tt(aa[:, 0]), body_pose=tt(aa[:, 1:22].reshape(t, -1)),
-                left_hand_pose=tt(aa[:, 22:37].reshape(t, -1)), right_hand_pose=tt(aa[:, 37:52].reshape(t, -1)),
-                transl=tt(transl))
+    out = model(
+        global_orient=tt(aa[:, 0]),
+        body_pose=tt(aa[:, 1:22].reshape(t, -1)),
+        left_hand_pose=tt(aa[:, 22:37].reshape(t, -1)),
+        right_hand_pose=tt(aa[:, 37:52].reshape(t, -1)),
+        transl=tt(transl),
+    )
     theirs = out.joints[:, :55].detach().numpy()[:, SMPLX_INDEX]
     ours = joint_positions(TEMPLATE, rots, transl)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)

@@ -1,4 +1,5 @@
 """core/ must stay importable without any GUI package, and without torch where no model runs."""
+
 import pkgutil
 import re
 import subprocess
@@ -47,9 +48,11 @@ sys.exit(1 if failed else 0)
 
 
 def test_cli_help_runs_without_torch():
-    script = ("import sys\nclass B:\n def find_spec(self, n, p=None, t=None):\n"
-              "  if n.split('.')[0] in ('torch', 'PySide6', 'vispy', 'pyqtgraph'): raise ImportError(n)\n"
-              "sys.meta_path.insert(0, B())\nfrom core.cli import main\nsys.argv=['core','--help']\nmain()")
+    script = (
+        "import sys\nclass B:\n def find_spec(self, n, p=None, t=None):\n"
+        "  if n.split('.')[0] in ('torch', 'PySide6', 'vispy', 'pyqtgraph'): raise ImportError(n)\n"
+        "sys.meta_path.insert(0, B())\nfrom core.cli import main\nsys.argv=['core','--help']\nmain()"
+    )
     r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "info" in r.stdout and "convert" in r.stdout

@@ -1,4 +1,5 @@
 """Inverse kinematics from landmarks: geometry, synthetic round trips, handedness, real clips."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,12 +11,10 @@ from scipy.spatial.transform import Rotation
 from core.kinematics import ik_hand
 from core.kinematics.filters import one_euro_tracks
 from core.kinematics.fk import joint_positions
-from core.kinematics.ik import (depth_scales, fk_hand_points, ik_errors, landmarks_to_sequence, smooth_landmarks,
-                                solve)
+from core.kinematics.ik import depth_scales, fk_hand_points, ik_errors, landmarks_to_sequence, smooth_landmarks, solve
 from core.kinematics.ik_geometry import apply, axis_angle, gimbal, hinge_chain, normalize, swing
 from core.kinematics.ik_synth import DEFAULT_DEPTH, synthesize
 from core.kinematics.landmarks import FINGER_CHAINS, HAND_BONES, estimate_depth_scale, from_world, to_world
-from core.kinematics.skeleton_fit import fit_skeleton
 from core.model.rotations import flip_hand, identity, matrix_to_axis_angle
 from core.model.sequence import FrameState
 from core.model.skeleton import JOINT_INDEX as J
@@ -91,8 +90,14 @@ def _hand_pose(rng, n, side):
         flex, abd = np.radians(rng.uniform(0, 70, n)), np.radians(rng.uniform(-15, 15, n))
         fdir = np.cross(h, e)
         if thumb:
-            g = swing(e, apply(axis_angle(np.broadcast_to(h, (n, 3)), flex) @ axis_angle(np.broadcast_to(fdir, (n, 3)), abd),
-                               np.broadcast_to(e, (n, 3))), h)
+            g = swing(
+                e,
+                apply(
+                    axis_angle(np.broadcast_to(h, (n, 3)), flex) @ axis_angle(np.broadcast_to(fdir, (n, 3)), abd),
+                    np.broadcast_to(e, (n, 3)),
+                ),
+                h,
+            )
         else:
             g = axis_angle(np.broadcast_to(h, (n, 3)), flex) @ axis_angle(np.broadcast_to(fdir, (n, 3)), abd)
         v1 = apply(g, np.broadcast_to(e, (n, 3)))
@@ -131,8 +136,9 @@ def test_hand_round_trip(side, layout, limit):
 
 def test_left_hand_is_the_mirrored_right_hand():
     rng = np.random.default_rng(4)
-    pts = ik_hand.hand_landmarks_from_pose(Rotation.random(50, random_state=5).as_matrix(),
-                                           _hand_pose(rng, 50, "right"), "right")
+    pts = ik_hand.hand_landmarks_from_pose(
+        Rotation.random(50, random_state=5).as_matrix(), _hand_pose(rng, 50, "right"), "right"
+    )
     right = ik_hand.solve_hand(pts, "right")
     left = ik_hand.solve_hand(pts * np.array([-1.0, 1, 1]), "left")
     assert np.allclose(left.fingers, flip_hand(right.fingers), atol=1e-9)
@@ -227,8 +233,10 @@ def _lengths(sk: Skeleton) -> np.ndarray:
     rest = sk.rest_positions()
     out = [np.linalg.norm(rest[J["left_shoulder"]] - rest[J["right_shoulder"]])]
     for side in ("left", "right"):
-        out += [np.linalg.norm(rest[J[f"{side}_elbow"]] - rest[J[f"{side}_shoulder"]]),
-                np.linalg.norm(rest[J[f"{side}_wrist"]] - rest[J[f"{side}_elbow"]])]
+        out += [
+            np.linalg.norm(rest[J[f"{side}_elbow"]] - rest[J[f"{side}_shoulder"]]),
+            np.linalg.norm(rest[J[f"{side}_wrist"]] - rest[J[f"{side}_elbow"]]),
+        ]
         for f in ("index", "middle", "pinky", "ring", "thumb"):
             js = [J[f"{side}_wrist"]] + [J[f"{side}_{f}{k}"] for k in (1, 2, 3)]
             out += [np.linalg.norm(rest[b] - rest[a]) for a, b in zip(js, js[1:])]
@@ -369,7 +377,9 @@ def test_pose_left_hand_is_on_the_image_right():
             seen = lm.hands_ok[:, k].all(-1) & lm.body_ok[:, B[f"{side}_wrist"]]
             if seen.any():  # the hand's wrist sits on the body's wrist of the same side
                 d = np.linalg.norm(lm.hands[seen, k, 0, :2] - lm.body[seen, B[f"{side}_wrist"], :2], axis=-1)
-                other = np.linalg.norm(lm.hands[seen, k, 0, :2] - lm.body[seen, B[f"{('right', 'left')[k]}_wrist"], :2], axis=-1)
+                other = np.linalg.norm(
+                    lm.hands[seen, k, 0, :2] - lm.body[seen, B[f"{('right', 'left')[k]}_wrist"], :2], axis=-1
+                )
                 assert np.median(d) < np.median(other), name
 
 
@@ -379,16 +389,22 @@ def test_ik_error_on_real_clips():
     18 cm), elbows and wrists (cm, each arm at its shoulder), from the joint positions FK gives
     on the sequence's skeleton (what a .joints.npz holds). The template skeleton is measured too:
     its arm and palm proportions leave centimetres of error that the fitted skeleton removes."""
-    configs = {"default": {}, "raw": {"smooth": False},
-               "limit30": {"smooth": False, "finger_twist_limit": ik_hand.FINGER_TWIST_LIMIT},
-               "template": {"smooth": False, "fit": False}}
+    configs = {
+        "default": {},
+        "raw": {"smooth": False},
+        "limit30": {"smooth": False, "finger_twist_limit": ik_hand.FINGER_TWIST_LIMIT},
+        "template": {"smooth": False, "fit": False},
+    }
     rows: dict[str, list[dict]] = {c: [] for c in configs}
     given = []
-    for name, lm in _sample_landmarks():
+    for _name, lm in _sample_landmarks():
         for c, kw in configs.items():
             r = solve(lm, **kw)
-            kwe = dict(scales={**r.depth_scales, "metres_per_pixel": r.metres_per_pixel}, skeleton=r.skeleton,
-                       translation=r.translation)
+            kwe = dict(
+                scales={**r.depth_scales, "metres_per_pixel": r.metres_per_pixel},
+                skeleton=r.skeleton,
+                translation=r.translation,
+            )
             rows[c].append(ik_errors(lm, r.rotations, **kwe))
             if c == "default":  # against the smoothed landmarks the solver was given
                 given.append(ik_errors(smooth_landmarks(lm), r.rotations, **kwe)["finger_dir_deg"])

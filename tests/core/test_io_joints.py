@@ -1,4 +1,5 @@
 """World joint positions export (.joints.npz)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The .signframe project file: lossless, versioned, no pickle, atomic."""
+
 from __future__ import annotations
 
 import json

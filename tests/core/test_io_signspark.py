@@ -1,11 +1,13 @@
 """SignSparK records: the official layout, 6D row convention and hand flip against the official
 data pipeline (data_reference.npz), and lossless round trips."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core.io import FormatError, project, registry, signspark_record as sr
+from core.io import FormatError, project, registry
+from core.io import signspark_record as sr
 from core.model.sequence import Segment
 from core.model.skeleton import LEFT_HAND, RIGHT_HAND
 from tests.core.helpers_io import random_sequence, reference_file
@@ -16,7 +18,7 @@ F = np.diag([1.0, -1.0, -1.0])
 
 def _clip_fields(ref, clip: str) -> dict[str, np.ndarray]:
     prefix = f"raw_clip{clip}_"
-    return {k[len(prefix):]: ref[k] for k in ref.files if k.startswith(prefix)}
+    return {k[len(prefix) :]: ref[k] for k in ref.files if k.startswith(prefix)}
 
 
 def _official_batch_item(x: np.ndarray) -> np.ndarray:

@@ -1,12 +1,12 @@
 """SMPL-X parameter files: both layouts, every accepted key shape, round trips, smplx agreement."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core.io import FormatError, registry, smplx_npz
-from core.io import project
+from core.io import FormatError, project, registry, smplx_npz
 from core.kinematics.fk import joint_positions
 from core.model.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, SMPLX_INDEX
 from core.model.template import TEMPLATE
@@ -31,8 +31,15 @@ def _mat(aa: np.ndarray) -> np.ndarray:
 def _amass_file(path, t=12, seed=0, fps=120.0):
     aa = _aa(t, 55, seed)
     trans = np.random.default_rng(seed).normal(size=(t, 3))
-    np.savez(path, poses=aa.reshape(t, 165), trans=trans, betas=np.arange(16) * 0.1,
-             mocap_frame_rate=np.array(fps), gender=np.array("male"), surface_model_type=np.array("smplx"))
+    np.savez(
+        path,
+        poses=aa.reshape(t, 165),
+        trans=trans,
+        betas=np.arange(16) * 0.1,
+        mocap_frame_rate=np.array(fps),
+        gender=np.array("male"),
+        surface_model_type=np.array("smplx"),
+    )
     return aa, trans
 
 
@@ -71,12 +78,22 @@ def test_amass_joint_order_is_smplx(tmp_path):
     m = _mat(aa)
     assert seq.fps == 120.0 and seq.meta["gender"] == "male" and len(seq.meta["betas"]) == 16
     np.testing.assert_allclose(seq.translation, trans, atol=1e-6)
-    checks = {"pelvis": 0, "left_hip": 1, "neck": 12, "right_wrist": 21,
-              "left_index1": 25, "left_thumb3": 39, "right_index1": 40, "right_thumb3": 54}
+    checks = {
+        "pelvis": 0,
+        "left_hip": 1,
+        "neck": 12,
+        "right_wrist": 21,
+        "left_index1": 25,
+        "left_thumb3": 39,
+        "right_index1": 40,
+        "right_thumb3": 54,
+    }
     for name, j in checks.items():
         np.testing.assert_allclose(seq.rotations[:, JOINT_INDEX[name]], m[:, j], atol=1e-6, err_msg=name)
     # the flat poses vector: left hand 75:120, jaw 66:69, eyes 69:75
-    np.testing.assert_allclose(seq.rotations[:, LEFT_HAND], _mat(aa.reshape(-1, 165)[:, 75:120].reshape(-1, 15, 3)), atol=1e-6)
+    np.testing.assert_allclose(
+        seq.rotations[:, LEFT_HAND], _mat(aa.reshape(-1, 165)[:, 75:120].reshape(-1, 15, 3)), atol=1e-6
+    )
     np.testing.assert_allclose(seq.extra_frames["jaw"], _mat(aa.reshape(-1, 165)[:, 66:69]), atol=1e-6)
     np.testing.assert_allclose(seq.extra_frames["right_eye"], _mat(aa.reshape(-1, 165)[:, 72:75]), atol=1e-6)
     assert seq.valid.all()
@@ -85,8 +102,16 @@ def test_amass_joint_order_is_smplx(tmp_path):
 def test_amass_split_keys_equal_poses(tmp_path):
     t = 9
     aa = _aa(t, 55, 5).reshape(t, 165)
-    np.savez(tmp_path / "split.npz", root_orient=aa[:, :3], pose_body=aa[:, 3:66], pose_jaw=aa[:, 66:69],
-             pose_eye=aa[:, 69:75], pose_hand=aa[:, 75:165], trans=np.zeros((t, 3)), mocap_framerate=60)
+    np.savez(
+        tmp_path / "split.npz",
+        root_orient=aa[:, :3],
+        pose_body=aa[:, 3:66],
+        pose_jaw=aa[:, 66:69],
+        pose_eye=aa[:, 69:75],
+        pose_hand=aa[:, 75:165],
+        trans=np.zeros((t, 3)),
+        mocap_framerate=60,
+    )
     np.savez(tmp_path / "flat.npz", poses=aa, trans=np.zeros((t, 3)), mocap_framerate=60)
     a, b = smplx_npz.read(tmp_path / "split.npz"), smplx_npz.read(tmp_path / "flat.npz")
     np.testing.assert_array_equal(a.rotations, b.rotations)
@@ -112,11 +137,22 @@ def test_parts_accepts_every_rotation_form(tmp_path, form):
 
     def shape(a):
         k = a.shape[1]
-        return {"flat": a.reshape(t, 3 * k), "joints": a, "matrices": _mat(a),
-                "flat_matrices": _mat(a).reshape(t, 9 * k), "batch1": a.reshape(1, t, 3 * k)}[form]
-    np.savez(tmp_path / "p.npz", **{k: shape(a) for k, a in parts.items()},
-             transl=np.ones((1, t, 3)) if form == "batch1" else np.ones((t, 3)), fps=np.array(24.0),
-             expression=np.zeros((t, 10)), betas=np.zeros((1, 10)))
+        return {
+            "flat": a.reshape(t, 3 * k),
+            "joints": a,
+            "matrices": _mat(a),
+            "flat_matrices": _mat(a).reshape(t, 9 * k),
+            "batch1": a.reshape(1, t, 3 * k),
+        }[form]
+
+    np.savez(
+        tmp_path / "p.npz",
+        **{k: shape(a) for k, a in parts.items()},
+        transl=np.ones((1, t, 3)) if form == "batch1" else np.ones((t, 3)),
+        fps=np.array(24.0),
+        expression=np.zeros((t, 10)),
+        betas=np.zeros((1, 10)),
+    )
     seq = smplx_npz.read(tmp_path / "p.npz")
     assert seq.n_frames == t and seq.fps == 24.0
     np.testing.assert_allclose(seq.rotations[:, 1:22], _mat(parts["body_pose"]), atol=1e-6)
@@ -137,8 +173,12 @@ def test_missing_hands_are_marked_not_valid(tmp_path):
 
 
 def test_pca_hands_are_refused_with_a_hint(tmp_path):
-    np.savez(tmp_path / "pca.npz", global_orient=np.zeros((2, 3)), body_pose=np.zeros((2, 63)),
-             left_hand_pose=np.zeros((2, 12)))
+    np.savez(
+        tmp_path / "pca.npz",
+        global_orient=np.zeros((2, 3)),
+        body_pose=np.zeros((2, 63)),
+        left_hand_pose=np.zeros((2, 12)),
+    )
     with pytest.raises(FormatError, match="PCA"):
         smplx_npz.read(tmp_path / "pca.npz")
 
@@ -147,9 +187,16 @@ def test_unknown_keys_survive_and_object_arrays_are_skipped(tmp_path):
     t = 6
     obj = np.empty(1, dtype=object)
     obj[0] = {"a": 1}
-    np.savez(tmp_path / "u.npz", poses=np.zeros((t, 165)), trans=np.zeros((t, 3)), mocap_framerate=30,
-             dmpls=np.arange(t * 8, dtype=np.float64).reshape(t, 8), num_betas=np.array(16),
-             markers_latent_vids=obj, vertices=np.zeros((t, 1000, 3)))
+    np.savez(
+        tmp_path / "u.npz",
+        poses=np.zeros((t, 165)),
+        trans=np.zeros((t, 3)),
+        mocap_framerate=30,
+        dmpls=np.arange(t * 8, dtype=np.float64).reshape(t, 8),
+        num_betas=np.array(16),
+        markers_latent_vids=obj,
+        vertices=np.zeros((t, 1000, 3)),
+    )
     seq = smplx_npz.read(tmp_path / "u.npz")  # never unpickles the object array
     assert set(seq.meta["skipped_keys"]) == {"markers_latent_vids", "vertices"}
     assert seq.meta["npz"] == {"num_betas": 16}
@@ -202,12 +249,30 @@ def test_written_parameters_drive_smplx_like_our_fk(tmp_path, layout):
     f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     if layout == "amass":
         p = d["poses"]
-        kw = dict(global_orient=p[:, :3], body_pose=p[:, 3:66], jaw_pose=p[:, 66:69], leye_pose=p[:, 69:72],
-                  reye_pose=p[:, 72:75], left_hand_pose=p[:, 75:120], right_hand_pose=p[:, 120:165],
-                  transl=d["trans"])
+        kw = dict(
+            global_orient=p[:, :3],
+            body_pose=p[:, 3:66],
+            jaw_pose=p[:, 66:69],
+            leye_pose=p[:, 69:72],
+            reye_pose=p[:, 72:75],
+            left_hand_pose=p[:, 75:120],
+            right_hand_pose=p[:, 120:165],
+            transl=d["trans"],
+        )
     else:
-        kw = {k: d[k] for k in ("global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose",
-                                "left_hand_pose", "right_hand_pose", "transl")}
+        kw = {
+            k: d[k]
+            for k in (
+                "global_orient",
+                "body_pose",
+                "jaw_pose",
+                "leye_pose",
+                "reye_pose",
+                "left_hand_pose",
+                "right_hand_pose",
+                "transl",
+            )
+        }
     model = smplx.SMPLX(str(model_path), ext="npz", use_pca=False, flat_hand_mean=True, batch_size=t)
     out = model(**{k: f32(v) for k, v in kw.items()})
     theirs = out.joints[:, :55].detach().numpy()[:, SMPLX_INDEX]
@@ -246,12 +311,18 @@ def write_z_up_amass(path, t: int = 20, seed: int = 0, layout: str = "amass") ->
     j0 = TEMPLATE.offsets[0]
     z_trans = Y_TO_Z.apply(trans + j0) - j0
     if layout == "amass":
-        np.savez(path, poses=z_aa.reshape(t, 165), trans=z_trans, betas=np.zeros(16), gender=np.array("neutral"),
-                 mocap_frame_rate=np.array(60.0), surface_model_type=np.array("smplx"))
+        np.savez(
+            path,
+            poses=z_aa.reshape(t, 165),
+            trans=z_trans,
+            betas=np.zeros(16),
+            gender=np.array("neutral"),
+            mocap_frame_rate=np.array(60.0),
+            surface_model_type=np.array("smplx"),
+        )
     else:
         parts = {k: z_aa[:, s].reshape(t, -1).astype(np.float32) for k, s in smplx_npz.PARTS.items()}
-        np.savez(path, **parts, transl=z_trans.astype(np.float32), betas=np.zeros(10, np.float32),
-                 fps=np.array(30.0))
+        np.savez(path, **parts, transl=z_trans.astype(np.float32), betas=np.zeros(10, np.float32), fps=np.array(30.0))
     return aa, trans
 
 
@@ -375,8 +446,9 @@ def test_smplx_turns_the_body_about_the_root_joint_like_our_reader(tmp_path):
 
     def smplx_joints(folder, joints, aa, trans):
         folder.mkdir()
-        model = smplx.SMPLX(str(write_fake_smplx(folder, joints)), ext="npz", use_pca=False,
-                            flat_hand_mean=True, batch_size=t)
+        model = smplx.SMPLX(
+            str(write_fake_smplx(folder, joints)), ext="npz", use_pca=False, flat_hand_mean=True, batch_size=t
+        )
         f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
         kw = {k: f32(aa[:, s].reshape(t, -1)) for k, s in smplx_npz.PARTS.items()}
         return model(**kw, transl=f32(trans)).joints[:, :55].detach().numpy().astype(np.float64)
@@ -387,8 +459,9 @@ def test_smplx_turns_the_body_about_the_root_joint_like_our_reader(tmp_path):
     theirs = smplx_joints(tmp_path / "m0", j55, d["poses"].reshape(t, 55, 3), d["trans"])
     seq = registry.read(path)
     ours = joint_positions(TEMPLATE, seq.rotations, seq.translation)
-    np.testing.assert_allclose(ours, Y_TO_Z.inv().apply(theirs.reshape(-1, 3)).reshape(t, 55, 3)[:, SMPLX_INDEX],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        ours, Y_TO_Z.inv().apply(theirs.reshape(-1, 3)).reshape(t, 55, 3)[:, SMPLX_INDEX], atol=1e-5
+    )
     # a model whose pelvis sits off the origin (other betas): rotating about j0 is rigid for smplx too
     j0 = np.array([0.003, -0.35, 0.012])
     aa, trans = upright_y_up(t, seed=13)

@@ -1,4 +1,5 @@
 """The Qt-free in-betweening service: latest request wins, cancellation, generations, spans."""
+
 from __future__ import annotations
 
 import threading
@@ -7,8 +8,16 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core.jobs import (MODELS, Cancelled, InbetweenRequest, InbetweenService, ModelSpec, available_models,
-                       merge_spans, register)
+from core.jobs import (
+    MODELS,
+    Cancelled,
+    InbetweenRequest,
+    InbetweenService,
+    ModelSpec,
+    available_models,
+    merge_spans,
+    register,
+)
 from core.jobs.inbetweeners import SlerpInbetweener
 from core.kinematics.slerp import inbetween_baseline, smoothstep
 from core.model import FrameState, Keyframe, new_sequence
@@ -177,7 +186,7 @@ def test_registry_lists_baselines_as_usable_and_absent_models_with_a_reason():
     assert {"bundled", "official", "slerp", "eased"} <= set(models)
     assert models["slerp"] is None and models["eased"] is None
     assert models["official"]  # no checkpoint chosen: a reason to show in the menu
-    for name, reason in models.items():
+    for reason in models.values():
         assert reason is None or (isinstance(reason, str) and "\n" not in reason)
 
 

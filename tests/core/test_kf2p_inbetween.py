@@ -1,7 +1,7 @@
 """In-betweening of a document through the KF2P path: baselines, refiner, windows, spans, CLI."""
+
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +12,12 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from core.kinematics.slerp import inbetween_baseline, smoothstep  # noqa: E402
+from core.ml import kf2p_inbetween as K  # noqa: E402
+from core.ml.refiner import RefinerNet, save_refiner  # noqa: E402
 from core.model.edits import move_keys, set_joint_rotations  # noqa: E402
 from core.model.rotations import FLIP_SIGNS, axis_angle_to_matrix  # noqa: E402
 from core.model.sequence import FrameState, Keyframe, new_sequence  # noqa: E402
 from core.model.skeleton import LEFT_HAND, RIGHT_HAND  # noqa: E402
-from core.ml import kf2p_inbetween as K  # noqa: E402
-from core.ml.refiner import RefinerNet, save_refiner  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def keyed(t: int, spacing: int = 9, seed: int = 0, source: tuple[int, int] | Non
     seq = new_sequence(motion(t, seed), 25.0, np.zeros((t, 3)))
     states = np.full(t, FrameState.GENERATED, np.uint8)
     if source:
-        states[source[0]:source[1]] = FrameState.SOURCE
+        states[source[0] : source[1]] = FrameState.SOURCE
     keys = list(range(0, t, spacing)) + [t - 1]
     return seq.replace(keyframes=tuple(Keyframe(k) for k in sorted(set(keys))), base_states=states)
 
@@ -53,7 +53,7 @@ def noisy(net: RefinerNet, seed: int = 0) -> RefinerNet:
     """A refiner whose output layers are not zero: a stand-in for a trained one."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, p in net.named_parameters():
+        for p in net.parameters():
             if p.abs().sum() == 0:  # the zero-initialised layers
                 p.copy_(0.05 * torch.randn(p.shape, generator=g))
     return net.eval()
@@ -64,8 +64,10 @@ def refiner_inb(zero: bool = False, timing: bool = False, **kw) -> K.KF2PInbetwe
     body, hand = RefinerNet.create("body", timing=timing), RefinerNet.create("hand", timing=timing)
     if not zero:
         body, hand = noisy(body, 1), noisy(hand, 2)
-    samplers = {"body": K.RefinerSampler(body.eval(), variation=kw.pop("variation", 0.0)),
-                "hand": K.RefinerSampler(hand.eval())}
+    samplers = {
+        "body": K.RefinerSampler(body.eval(), variation=kw.pop("variation", 0.0)),
+        "hand": K.RefinerSampler(hand.eval()),
+    }
     return K.KF2PInbetweener(samplers, **kw)
 
 
@@ -215,8 +217,7 @@ def test_checkpoint_folder_and_official_layout_through_the_same_path(tmp_path):
 
 
 def _cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_inbetween_every_n_writes_keys_exactly(tmp_path):
@@ -235,8 +236,12 @@ def test_cli_inbetween_every_n_writes_keys_exactly(tmp_path):
     gen = np.setdiff1d(np.arange(60), keys)
     assert np.abs(res.rotations[gen] - seq.rotations[gen]).max() > 1e-3  # really regenerated
     # user mistakes: one line, exit 2
-    for bad in (["--keys", "every:x"], ["--keys", "frames:1,999"], ["--keys", "sometimes"],
-                ["--keys", "every:4", "--model", str(tmp_path / "missing.pt")]):
+    for bad in (
+        ["--keys", "every:x"],
+        ["--keys", "frames:1,999"],
+        ["--keys", "sometimes"],
+        ["--keys", "every:4", "--model", str(tmp_path / "missing.pt")],
+    ):
         r = _cli("inbetween", str(src), *bad, "--out", str(out))
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
 

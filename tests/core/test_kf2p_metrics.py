@@ -33,8 +33,9 @@ def test_dtw_matches_brute_force_on_small_case(rng):
     def best(i, j):
         if i == 0 and j == 0:
             return cost[0, 0]
-        return cost[i, j] + min(best(i - di, j - dj) for di, dj in ((1, 1), (1, 0), (0, 1))
-                                if i - di >= 0 and j - dj >= 0)
+        return cost[i, j] + min(
+            best(i - di, j - dj) for di, dj in ((1, 1), (1, 0), (0, 1)) if i - di >= 0 and j - dj >= 0
+        )
 
     # SOKE's accumulated cost, per ground-truth frame
     assert np.isclose(m._dtw(cost), best(3, 4) / 5)
@@ -71,7 +72,7 @@ def test_timing_oracle_recovers_any_timing_along_the_key_paths():
         step = (ka.inv() * kb).as_rotvec()  # (6, 3) per joint, in the start pose's frame
         for f in range(a, b + 1):
             u = (f - a) / (b - a)
-            for phase, out in ((u ** 2, gt), (u, slerp)):  # the truth starts slowly
+            for phase, out in ((u**2, gt), (u, slerp)):  # the truth starts slowly
                 out[f] = (ka * Rotation.from_rotvec(phase * step)).as_matrix()
     got = timing_oracle(gt.astype(np.float32), keys)
     assert np.abs(got - gt).max() < 1e-5

@@ -3,6 +3,7 @@
 Tiny checkpoints (hand, body) run in the default suite; the full-size ones are ``slow``.
 Tolerance 1e-4 absolute everywhere (outputs are O(1); see SPEC.md section 8).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,6 @@ from core.ml.checkpoint import (  # noqa: E402
 )
 from core.ml.text import MClipTextEncoder, NullTextEncoder, TextEncoderError, format_prompt  # noqa: E402
 from core.ml.unet import KF2PNet, UNetConfig, count_parameters  # noqa: E402
-
 from tests.conftest import OFFICIAL_REF, OFFICIAL_VENDORED  # noqa: E402
 from tests.conftest import official_path as _ref  # noqa: E402
 
@@ -75,6 +75,7 @@ def _run_forward_checks(model: KF2PNet, ref: Ref) -> dict[str, float]:
     def tap(name: str, pick):
         def hook(module, args, output) -> None:  # must return None: a value replaces the output
             caps.setdefault(name, pick(args[0], output))
+
         return hook
 
     unet = model.unet
@@ -87,8 +88,7 @@ def _run_forward_checks(model: KF2PNet, ref: Ref) -> dict[str, float]:
         unet.proj_out.register_forward_hook(tap("proj_out_out", lambda i, o: o)),
         mid.register_forward_hook(tap("bottleneck_mid", lambda i, o: o.transpose(1, 2))),
     ]
-    x_t, t, ox, om, ym, te = (
-        ref.t(k) for k in ("x_t", "timesteps", "obs_x0", "obs_mask", "y_mask", "text_emb"))
+    x_t, t, ox, om, ym, te = (ref.t(k) for k in ("x_t", "timesteps", "obs_x0", "obs_mask", "y_mask", "text_emb"))
     errs: dict[str, float] = {}
     try:
         with torch.no_grad():
@@ -101,13 +101,12 @@ def _run_forward_checks(model: KF2PNet, ref: Ref) -> dict[str, float]:
     for k in ("cond_emb", "time_mlp_out", "proj_in_out", "proj_out_out", "bottleneck_mid"):
         errs[f"cap_{k}"] = _check(caps[k], ref[f"cap_{k}"], f"cap_{k}")
     with torch.no_grad():
-        errs["out_uncond"] = _check(
-            model(x_t, t, ox, om, ym, te, uncond=True), ref["out_uncond"], "out_uncond")
+        errs["out_uncond"] = _check(model(x_t, t, ox, om, ym, te, uncond=True), ref["out_uncond"], "out_uncond")
         # Null text given as None is the same condition as uncond=True.
-        errs["out_uncond_none"] = _check(
-            model(x_t, t, ox, om, ym, None), ref["out_uncond"], "out_uncond (None)")
+        errs["out_uncond_none"] = _check(model(x_t, t, ox, om, ym, None), ref["out_uncond"], "out_uncond (None)")
         errs["out_cond_t_plus_0p01"] = _check(
-            model(x_t, t + 0.01, ox, om, ym, te), ref["out_cond_t_plus_0p01"], "out_cond_t_plus_0p01")
+            model(x_t, t + 0.01, ox, om, ym, te), ref["out_cond_t_plus_0p01"], "out_cond_t_plus_0p01"
+        )
         v_cfg = solver.cfg_velocity(model, ox, om, ym, te, float(ref["cfg_scale"]))
         errs["out_cfg_2p5"] = _check(v_cfg(x_t, t), ref["out_cfg_2p5"], "out_cfg_2p5")
     return errs
@@ -140,17 +139,22 @@ def _run_sampler_checks(model: KF2PNet, ref: Ref) -> dict[str, float]:
     if "sample_cfg2p5_torchdiffeq_4" in ref:
         v_cfg = solver.cfg_velocity(model, ox, om, ym, te, float(ref["cfg_scale"]))
         errs["sample_cfg2p5_torchdiffeq_4"] = _check(
-            solver.euler_official(v_cfg, noise, om, ox, 4), ref["sample_cfg2p5_torchdiffeq_4"], "cfg euler 4")
+            solver.euler_official(v_cfg, noise, om, ox, 4), ref["sample_cfg2p5_torchdiffeq_4"], "cfg euler 4"
+        )
     return errs
 
 
 def _run_loss_checks(model: KF2PNet, ref: Ref) -> dict[str, float]:
-    ox, om, ym, te, t, x0 = (
-        ref.t(k) for k in ("obs_x0", "obs_mask", "y_mask", "text_emb", "timesteps", "loss_x0"))
+    ox, om, ym, te, t, x0 = (ref.t(k) for k in ("obs_x0", "obs_mask", "y_mask", "text_emb", "timesteps", "loss_x0"))
     with torch.no_grad():
         losses = flow.training_losses(solver.model_velocity(model, ox, om, ym, te), ox, t, x0, ym, om)
-    names = {"flow": "loss_flow_mse", "recon": "loss_recon_mse", "vel": "loss_velocity_l2",
-             "acc": "loss_f2facc_l2", "loss": "loss_loss"}
+    names = {
+        "flow": "loss_flow_mse",
+        "recon": "loss_recon_mse",
+        "vel": "loss_velocity_l2",
+        "acc": "loss_f2facc_l2",
+        "loss": "loss_loss",
+    }
     return {ref_key: _check(losses[k], ref[ref_key], ref_key) for k, ref_key in names.items()}
 
 
@@ -250,8 +254,14 @@ def test_zero_init_outputs_exactly_zero(preset):
     x = torch.randn(b, j, t)
     mask = torch.rand(b, j, t) < 0.1
     with torch.no_grad():
-        out = model(x, torch.tensor([0.2, 0.9]), torch.randn(b, j, t), mask,
-                    torch.ones(b, 1, t, dtype=torch.bool), torch.randn(b, 640))
+        out = model(
+            x,
+            torch.tensor([0.2, 0.9]),
+            torch.randn(b, j, t),
+            mask,
+            torch.ones(b, 1, t, dtype=torch.bool),
+            torch.randn(b, 640),
+        )
     assert out.shape == (b, j, t)
     assert torch.count_nonzero(out) == 0
 
@@ -264,12 +274,22 @@ def test_small_config(stream):
     assert 2_000_000 <= count_parameters(model) <= 5_000_000
     t = 304
     with torch.no_grad():
-        out = model(torch.randn(1, j, t), 0.5, torch.zeros(1, j, t), torch.zeros(1, j, t, dtype=torch.bool),
-                    torch.ones(1, 1, t, dtype=torch.bool))
+        out = model(
+            torch.randn(1, j, t),
+            0.5,
+            torch.zeros(1, j, t),
+            torch.zeros(1, j, t, dtype=torch.bool),
+            torch.ones(1, 1, t, dtype=torch.bool),
+        )
     assert out.shape == (1, j, t) and torch.isfinite(out).all()
     with pytest.raises(ValueError, match="multiple of 8"):
-        model(torch.randn(1, j, 30), 0.5, torch.zeros(1, j, 30), torch.zeros(1, j, 30, dtype=torch.bool),
-              torch.ones(1, 1, 30, dtype=torch.bool))
+        model(
+            torch.randn(1, j, 30),
+            0.5,
+            torch.zeros(1, j, 30),
+            torch.zeros(1, j, 30, dtype=torch.bool),
+            torch.ones(1, 1, 30, dtype=torch.bool),
+        )
 
 
 def test_unknown_preset():
@@ -300,8 +320,7 @@ def test_bad_checkpoints_raise_checkpoint_error(tmp_path):
     expect("tensor.pt", lambda p: torch.save(torch.zeros(3), p), "not a state dict")
     expect("listy.pt", lambda p: torch.save([1, 2], p), "not a state dict")
     expect("nested.pt", lambda p: torch.save({"a": {"b": torch.zeros(1)}}, p), "not a state dict")
-    expect("other.pt", lambda p: torch.save({"w": torch.zeros(1)}, p),
-           "missing key 'unet.final_conv.1.weight'")
+    expect("other.pt", lambda p: torch.save({"w": torch.zeros(1)}, p), "missing key 'unet.final_conv.1.weight'")
     drop = dict(sd)
     del drop["unet.mid_blocks.1.ff_up.weight"]
     expect("dropped.pt", lambda p: torch.save(drop, p), "missing key 'unet.mid_blocks.1.ff_up.weight'")
@@ -422,8 +441,16 @@ def test_cancel_token_stops_solver(method):
     x = torch.zeros(1, 4, 8)
     kf = torch.zeros_like(x, dtype=torch.bool)
     with pytest.raises(solver.Cancelled):
-        solver.sample(v, x, kf, x, 10, method, cancel=lambda: calls["v"] >= 3,
-                      progress=lambda i, n: calls["progress"].append((i, n)))
+        solver.sample(
+            v,
+            x,
+            kf,
+            x,
+            10,
+            method,
+            cancel=lambda: calls["v"] >= 3,
+            progress=lambda i, n: calls["progress"].append((i, n)),
+        )
     assert calls["v"] == 3
     # Not cancelled: runs to the end, reports every step, integrates v = 1 from 0 to 1.
     seen = []
@@ -447,9 +474,11 @@ def test_guided_and_key_guidance():
     x = torch.zeros(1, 3, 8)
     mask = torch.ones_like(x, dtype=torch.bool)
     ym = torch.ones(1, 1, 8, dtype=torch.bool)
-    for drop, expect in (("text", [(True, False), (True, True)]),
-                         ("keys", [(True, False), (False, False)]),
-                         ("both", [(True, False), (False, True)])):
+    for drop, expect in (
+        ("text", [(True, False), (True, True)]),
+        ("keys", [(True, False), (False, False)]),
+        ("both", [(True, False), (False, True)]),
+    ):
         seen.clear()
         solver.cfg_velocity(fake_model, x, mask, ym, torch.zeros(1, 640), 2.0, drop=drop)(x, torch.zeros(1))
         assert seen == expect, drop
@@ -477,11 +506,14 @@ def test_features_match_official_data_pipeline():
     for stream in ("hand", "body", "face"):
         batch, lengths = [], []
         for c in "ABC":
-            clip = {f: d[f"raw_clip{c}_{f}"] for f in
-                    ("left_features", "right_features", "body_features", "face_features")}
+            clip = {
+                f: d[f"raw_clip{c}_{f}"] for f in ("left_features", "right_features", "body_features", "face_features")
+            }
             if stream == "hand":  # concat_hands layout: [left (flipped) | right]
-                feats = np.concatenate([features.stream_features(clip, "hand", "left"),
-                                        features.stream_features(clip, "hand", "right")], axis=1)
+                feats = np.concatenate(
+                    [features.stream_features(clip, "hand", "left"), features.stream_features(clip, "hand", "right")],
+                    axis=1,
+                )
             else:
                 feats = features.stream_features(clip, stream)
             padded, n = features.pad_or_truncate(feats)
@@ -497,8 +529,10 @@ def test_features_match_official_data_pipeline():
 
 
 def test_core_ml_imports_without_torch():
-    code = ("import sys; import core.ml, core.ml.text, core.ml.features; "
-            "assert 'torch' not in sys.modules, 'torch imported eagerly'")
+    code = (
+        "import sys; import core.ml, core.ml.text, core.ml.features; "
+        "assert 'torch' not in sys.modules, 'torch imported eagerly'"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -1,4 +1,5 @@
 """OpenPose JSON keypoints (one file per frame): the clip read whole, lifted from 2-D, bad files."""
+
 from __future__ import annotations
 
 import json
@@ -72,13 +73,16 @@ def test_coco18_bodies_are_read_by_their_length(tmp_path, sample):
     assert np.allclose(coco.rotations, body25.rotations, atol=1e-6)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("{not json", "not valid JSON"),
-    ('{"version": 1.3}', "no 'people' list"),
-    ('{"people": [{"pose_keypoints_2d": ["a", "b", "c"]}]}', "flat list of x, y, confidence"),
-    ('{"people": [{"pose_keypoints_2d": [1, 2]}]}', "flat list of x, y, confidence"),
-    ('{"people": [7]}', "not an object"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"version": 1.3}', "no 'people' list"),
+        ('{"people": [{"pose_keypoints_2d": ["a", "b", "c"]}]}', "flat list of x, y, confidence"),
+        ('{"people": [{"pose_keypoints_2d": [1, 2]}]}', "flat list of x, y, confidence"),
+        ('{"people": [7]}', "not an object"),
+    ],
+)
 def test_bad_frame_files_are_one_line_errors(clip, text, problem):
     clip[2].write_text(text)
     with pytest.raises(FormatError, match=problem) as e:

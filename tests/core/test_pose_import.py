@@ -1,4 +1,5 @@
 """.pose import: layouts, masks, bad input (never a crash), the CLI, every lexicon clip."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -60,7 +61,11 @@ def test_bundled_samples_read_with_masks():
     the two-handed one has both hands."""
     seqs = {p.stem: read(p) for p in sorted(SAMPLES.glob("*.pose"))}
     assert len(seqs) >= 3
-    both = [n for n, s in seqs.items() if s.valid[:, LEFT_HAND].all(1).mean() > 0.8 and s.valid[:, RIGHT_HAND].all(1).mean() > 0.8]
+    both = [
+        n
+        for n, s in seqs.items()
+        if s.valid[:, LEFT_HAND].all(1).mean() > 0.8 and s.valid[:, RIGHT_HAND].all(1).mean() > 0.8
+    ]
     assert both, "one bundled sample must have two hands active"
     for name, s in seqs.items():
         assert is_rotation(s.rotations).all(), name
@@ -123,8 +128,11 @@ def _write_pose(path: Path, components: list[tuple[str, list[str], str]], data: 
     from pose_format.numpy import NumPyPoseBody
     from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
 
-    header = PoseHeader(0.2, PoseHeaderDimensions(640, 480, 0),
-                        [PoseHeaderComponent(n, pts, [], [(0, 0, 0)], fmt) for n, pts, fmt in components])
+    header = PoseHeader(
+        0.2,
+        PoseHeaderDimensions(640, 480, 0),
+        [PoseHeaderComponent(n, pts, [], [(0, 0, 0)], fmt) for n, pts, fmt in components],
+    )
     body = NumPyPoseBody(fps, np.ma.masked_array(data.astype(np.float32)), conf.astype(np.float32))
     with open(path, "wb") as f:
         Pose(header, body).write(f)
@@ -140,24 +148,42 @@ def test_reduced_and_openpose_layouts(tmp_path):
     from core.io.pose_file import MEDIAPIPE_HAND_NAMES
 
     data = np.concatenate([lm.body[:, idx], lm.hands[:, 1]], axis=1)[:, None]
-    _write_pose(tmp_path / "reduced.pose", [("POSE_LANDMARKS", names, "XYZC"),
-                                            ("RIGHT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), "XYZC")],
-                data, np.ones(data.shape[:3]))
+    _write_pose(
+        tmp_path / "reduced.pose",
+        [("POSE_LANDMARKS", names, "XYZC"), ("RIGHT_HAND_LANDMARKS", list(MEDIAPIPE_HAND_NAMES), "XYZC")],
+        data,
+        np.ones(data.shape[:3]),
+    )
     seq = read(tmp_path / "reduced.pose")
     assert seq.valid[:, RIGHT_HAND].all() and not seq.valid[:, LEFT_HAND].any()
     assert seq.valid[:, J["right_elbow"]].all() and seq.valid[:, J["right_wrist"]].all()
     # OpenPose, 2-D
     op_names = ["Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist"]
-    op_map = {"Nose": "nose", "RShoulder": "right_shoulder", "RElbow": "right_elbow", "RWrist": "right_wrist",
-              "LShoulder": "left_shoulder", "LElbow": "left_elbow", "LWrist": "left_wrist", "Neck": "nose"}
+    op_map = {
+        "Nose": "nose",
+        "RShoulder": "right_shoulder",
+        "RElbow": "right_elbow",
+        "RWrist": "right_wrist",
+        "LShoulder": "left_shoulder",
+        "LElbow": "left_elbow",
+        "LWrist": "left_wrist",
+        "Neck": "nose",
+    }
     body2 = np.stack([lm.body[:, B[op_map[n]], :2] for n in op_names], 1)
     hand_pts = [f"H{i}" for i in range(21)]
     data = np.concatenate([body2, lm.hands[:, 0, :, :2], lm.hands[:, 1, :, :2]], 1)[:, None]
     conf = np.ones(data.shape[:3])
     conf[:, 0, 1] = 0.0  # OpenPose's Neck is not one of ours; leave it unseen
-    _write_pose(tmp_path / "openpose.pose", [("pose_keypoints_2d", op_names, "XYC"),
-                                             ("hand_left_keypoints_2d", hand_pts, "XYC"),
-                                             ("hand_right_keypoints_2d", hand_pts, "XYC")], data, conf)
+    _write_pose(
+        tmp_path / "openpose.pose",
+        [
+            ("pose_keypoints_2d", op_names, "XYC"),
+            ("hand_left_keypoints_2d", hand_pts, "XYC"),
+            ("hand_right_keypoints_2d", hand_pts, "XYC"),
+        ],
+        data,
+        conf,
+    )
     seq = read(tmp_path / "openpose.pose")
     assert seq.n_frames == t and seq.meta["has_z"] is False and seq.meta["depth"]["body"]["kind"] == "2d"
     assert seq.valid[:, LEFT_HAND].all() and seq.valid[:, RIGHT_HAND].all()
@@ -215,8 +241,9 @@ def test_damaged_files_never_crash(tmp_path):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
 
 
 def test_cli_convert_to_joints_and_bad_input(tmp_path):
@@ -288,8 +315,10 @@ def test_converted_joints_match_the_landmarks(tmp_path):
     assert hand <= 0.9 and elbow <= 2.2 and wrist <= 5.0, (hand, elbow, wrist)  # template skeleton: 1.1, 2.4, 5.9
 
 
-@pytest.mark.skipif(importlib.util.find_spec("spoken_to_signed") is None,
-                    reason="spoken-to-signed (the 'training' extra) is not installed: no lexicon to read")
+@pytest.mark.skipif(
+    importlib.util.find_spec("spoken_to_signed") is None,
+    reason="spoken-to-signed (the 'training' extra) is not installed: no lexicon to read",
+)
 def test_every_lexicon_clip_reads():
     from core.data.lexicon import read_lexicon
 
@@ -322,10 +351,21 @@ def test_tracker_output_becomes_a_readable_pose(tmp_path):
     seen = np.ones(12, bool)
     right_seen = seen.copy()
     right_seen[4:6] = False
-    np.savez(tmp_path / "raw.npz", fps=np.float64(30.0), width=np.int64(w), height=np.int64(h), pose=pose,
-             pose_conf=np.ones((12, 33), np.float32), face=face, left_hand=lm.hands[:, 0] / [w, h, 1.0],
-             right_hand=lm.hands[:, 1] / [w, h, 1.0], pose_seen=seen, face_seen=seen, left_hand_seen=seen,
-             right_hand_seen=right_seen)
+    np.savez(
+        tmp_path / "raw.npz",
+        fps=np.float64(30.0),
+        width=np.int64(w),
+        height=np.int64(h),
+        pose=pose,
+        pose_conf=np.ones((12, 33), np.float32),
+        face=face,
+        left_hand=lm.hands[:, 0] / [w, h, 1.0],
+        right_hand=lm.hands[:, 1] / [w, h, 1.0],
+        pose_seen=seen,
+        face_seen=seen,
+        left_hand_seen=seen,
+        right_hand_seen=right_seen,
+    )
     assert worker_npz_to_pose(tmp_path / "raw.npz", tmp_path / "out.pose") == 12
     got = read_landmarks(tmp_path / "out.pose")
     assert got.fps == 30.0 and got.width == w
@@ -340,8 +380,9 @@ def test_normalised_coordinates_are_scaled_to_the_canvas(tmp_path):
     same motion as the pixel version."""
     lm = synthesize(_motion(), width=640.0, height=480.0)
     scale = np.array([640.0, 480.0, 640.0])
-    norm = type(lm)(lm.body / scale, lm.body_ok, lm.hands / scale, lm.hands_ok, lm.face / scale, lm.face_ok,
-                    lm.fps, 640.0, 480.0)
+    norm = type(lm)(
+        lm.body / scale, lm.body_ok, lm.hands / scale, lm.hands_ok, lm.face / scale, lm.face_ok, lm.fps, 640.0, 480.0
+    )
     write_landmarks(tmp_path / "px.pose", lm)
     write_landmarks(tmp_path / "norm.pose", norm)
     a, b = read(tmp_path / "px.pose"), read(tmp_path / "norm.pose")

@@ -1,5 +1,6 @@
 """Project files store the editing layers (warp, correction offsets, record validity), sparsely,
 and files written before the layers existed (version 1) still open."""
+
 from __future__ import annotations
 
 import io

@@ -1,13 +1,14 @@
 """Every reader owned by core.io.{smplx_npz, signspark_record, project} refuses damaged input with a
 one-line FormatError naming the file: truncated, not an archive, wrong shapes, NaN, no frames."""
+
 from __future__ import annotations
 
 import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -25,8 +26,14 @@ def _amass(path: Path, **over) -> None:
 
 
 def _parts(path: Path, **over) -> None:
-    d = {"global_orient": np.zeros((T, 3)), "body_pose": np.zeros((T, 63)), "left_hand_pose": np.zeros((T, 45)),
-         "right_hand_pose": np.zeros((T, 45)), "transl": np.zeros((T, 3)), "fps": np.array(30.0)}
+    d = {
+        "global_orient": np.zeros((T, 3)),
+        "body_pose": np.zeros((T, 63)),
+        "left_hand_pose": np.zeros((T, 45)),
+        "right_hand_pose": np.zeros((T, 45)),
+        "transl": np.zeros((T, 3)),
+        "fps": np.array(30.0),
+    }
     d.update(over)
     np.savez(path, **{k: v for k, v in d.items() if v is not None})
 
@@ -41,8 +48,11 @@ def _record(path: Path, **over) -> None:
     np.savez(path, **{k: v for k, v in d.items() if v is not None})
 
 
-def _project(path: Path, doc_change: Callable[[dict], None] | None = None,
-             array_change: Callable[[dict, dict], None] | None = None) -> None:
+def _project(
+    path: Path,
+    doc_change: Callable[[dict], None] | None = None,
+    array_change: Callable[[dict, dict], None] | None = None,
+) -> None:
     """A valid project, then its JSON and/or arrays tampered with."""
     project.write(path, random_sequence(T, seed=5))
     with zipfile.ZipFile(path) as z:
@@ -67,6 +77,7 @@ def _member(doc: dict, name: str) -> str:
 def _set(name: str, fn: Callable[[np.ndarray], np.ndarray]):
     def change(doc, members):
         members[_member(doc, name)] = fn(members[_member(doc, name)])
+
     return change
 
 
@@ -107,33 +118,81 @@ BROKEN: list[tuple[str, str, Callable[[Path], None], str]] = [
     # SMPL-X, per-part layout
     ("parts", "wrong shape", lambda p: _parts(p, body_pose=np.zeros((T, 21, 2))), "body_pose.*shape"),
     ("parts", "NaN", lambda p: _parts(p, transl=_nan(np.zeros((T, 3)))), "transl.*NaN"),
-    ("parts", "empty T", lambda p: _parts(p, **{k: np.zeros((0, n)) for k, n in (
-        ("global_orient", 3), ("body_pose", 63), ("left_hand_pose", 45), ("right_hand_pose", 45), ("transl", 3))}),
-     "no frames"),
+    (
+        "parts",
+        "empty T",
+        lambda p: _parts(
+            p,
+            **{
+                k: np.zeros((0, n))
+                for k, n in (
+                    ("global_orient", 3),
+                    ("body_pose", 63),
+                    ("left_hand_pose", 45),
+                    ("right_hand_pose", 45),
+                    ("transl", 3),
+                )
+            },
+        ),
+        "no frames",
+    ),
     ("parts", "frame mismatch", lambda p: _parts(p, left_hand_pose=np.zeros((T + 2, 45))), "left_hand_pose.*frames"),
     ("parts", "not rotations", lambda p: _parts(p, body_pose=np.full((T, 21, 3, 3), 0.5)), "not rotations"),
     ("parts", "no body_pose", lambda p: _parts(p, body_pose=None), "body_pose"),
     # SignSparK record
-    ("record", "wrong shape", lambda p: _record(p, body_features=np.zeros((T, 120), np.float32)), "body_features.*shape"),
+    (
+        "record",
+        "wrong shape",
+        lambda p: _record(p, body_features=np.zeros((T, 120), np.float32)),
+        "body_features.*shape",
+    ),
     ("record", "narrow hand", lambda p: _record(p, left_features=np.ones((T, 60), np.float32)), "left_features.*shape"),
-    ("record", "NaN", lambda p: _record(p, right_features=_nan(_record_arrays()["right_features"])), "right_features.*NaN"),
-    ("record", "empty T", lambda p: _record(p, **{k: v[:0] for k, v in _record_arrays().items()
-                                                 if k.endswith("features") or k == "segment"}), "no frames"),
+    (
+        "record",
+        "NaN",
+        lambda p: _record(p, right_features=_nan(_record_arrays()["right_features"])),
+        "right_features.*NaN",
+    ),
+    (
+        "record",
+        "empty T",
+        lambda p: _record(
+            p, **{k: v[:0] for k, v in _record_arrays().items() if k.endswith("features") or k == "segment"}
+        ),
+        "no frames",
+    ),
     ("record", "frame mismatch", lambda p: _record(p, face_features=np.ones((T + 1, 56), np.float32)), "frames"),
     ("record", "segment length", lambda p: _record(p, segment=np.zeros(T - 1, np.int64)), "segment"),
     ("record", "zero 6D", lambda p: _record(p, body_features=np.zeros((T, 126), np.float32)), "degenerate"),
     ("record", "no features", lambda p: np.savez(p, segment=np.zeros(T)), "no SignSparK features"),
     # project
-    ("project", "wrong shape", lambda p: _project(p, array_change=_set("rotations", lambda a: a[:, :, :2])),
-     "rotations"),
+    (
+        "project",
+        "wrong shape",
+        lambda p: _project(p, array_change=_set("rotations", lambda a: a[:, :, :2])),
+        "rotations",
+    ),
     ("project", "NaN", lambda p: _project(p, array_change=_set("translation", _nan)), "translation.*NaN"),
     ("project", "empty T", lambda p: _project(p, array_change=_empty), "frame"),
-    ("project", "not rotations", lambda p: _project(p, array_change=_set("rotations", lambda a: a * 2)), "not rotations"),
+    (
+        "project",
+        "not rotations",
+        lambda p: _project(p, array_change=_set("rotations", lambda a: a * 2)),
+        "not rotations",
+    ),
     ("project", "frame count", lambda p: _project(p, doc_change=lambda d: d.update(n_frames=T + 3)), "frames"),
-    ("project", "key out of range", lambda p: _project(p, doc_change=lambda d: d.update(
-        keyframes=[{"frame": T + 5, "kind": "user"}])), "keyframe"),
-    ("project", "bad key kind", lambda p: _project(p, doc_change=lambda d: d.update(
-        keyframes=[{"frame": 1, "kind": "sideways"}])), "sideways"),
+    (
+        "project",
+        "key out of range",
+        lambda p: _project(p, doc_change=lambda d: d.update(keyframes=[{"frame": T + 5, "kind": "user"}])),
+        "keyframe",
+    ),
+    (
+        "project",
+        "bad key kind",
+        lambda p: _project(p, doc_change=lambda d: d.update(keyframes=[{"frame": 1, "kind": "sideways"}])),
+        "sideways",
+    ),
     ("project", "not a project", lambda p: zipfile.ZipFile(p, "w").writestr("x.txt", "hi"), "not a Signframe project"),
     ("project", "bad json", lambda p: zipfile.ZipFile(p, "w").writestr("project.json", "{oops"), "not valid JSON"),
     ("project", "no frames member", lambda p: _project(p) or _strip_member(p, "frames.npz"), "frames.npz"),
@@ -194,7 +253,7 @@ def test_garbage_and_corrupt_members_are_refused(tmp_path, fmt):
     make(path)
     data = bytearray(path.read_bytes())
     mid = len(data) // 2
-    data[mid:mid + 64] = bytes(64)
+    data[mid : mid + 64] = bytes(64)
     path.write_bytes(bytes(data))
     try:
         registry.read(path)
@@ -204,8 +263,11 @@ def test_garbage_and_corrupt_members_are_refused(tmp_path, fmt):
 
 def test_module_readers_name_the_file_directly(tmp_path):
     """The format modules raise FormatError themselves (not only through the registry)."""
-    for reader, (suffix, _) in ((smplx_npz.read, VALID["amass"]), (signspark_record.read, VALID["record"]),
-                                (project.read, VALID["project"])):
+    for reader, (suffix, _) in (
+        (smplx_npz.read, VALID["amass"]),
+        (signspark_record.read, VALID["record"]),
+        (project.read, VALID["project"]),
+    ):
         path = tmp_path / f"none{suffix}"
         path.write_bytes(b"PK\x03\x04 truncated")
         with pytest.raises(FormatError, match="none"):

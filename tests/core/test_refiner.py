@@ -1,4 +1,5 @@
 """The bundled refiner's pieces: SO(3) maths, the baseline in torch, features, checkpoints, text."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ torch = pytest.importorskip("torch")
 
 from core.kinematics.fk import forward_kinematics  # noqa: E402
 from core.kinematics.slerp import slerp_fill, smoothstep  # noqa: E402
-from core.model.rotations import axis_angle_to_matrix, matrix_to_axis_angle  # noqa: E402
 from core.ml import refiner as R  # noqa: E402
+from core.model.rotations import axis_angle_to_matrix, matrix_to_axis_angle  # noqa: E402
 
 
 def _rot(rng, shape, sigma=1.0):
@@ -53,7 +54,7 @@ def test_condition_holds_baseline_velocities_and_gap_phase():
     assert cond.shape == (6 * n + 2, t)
     rel = np.einsum("tjba,tjbc->tjac", base[:-1], base[1:])
     want = matrix_to_axis_angle(rel).reshape(t - 1, 3 * n).T * R.VEL_SCALE
-    assert np.allclose(cond[:3 * n, :-1], want, atol=1e-5)
+    assert np.allclose(cond[: 3 * n, :-1], want, atol=1e-5)
     phase, gap = cond[6 * n], cond[6 * n + 1]
     assert phase[0] == 0 and phase[10] == 0  # observed
     assert np.isclose(phase[5], 0.5) and np.isclose(gap[5], 10 / R.GAP_SCALE)
@@ -72,8 +73,14 @@ def test_fresh_refiner_predicts_zero_velocity():
     torch.manual_seed(0)
     m = R.RefinerNet.create("hand").eval()
     x = torch.randn(2, 45, 32)
-    v = m(x, torch.rand(2), torch.zeros_like(x), torch.zeros(2, 45, 32, dtype=torch.bool),
-          torch.ones(2, 1, 32, dtype=torch.bool), torch.randn(2, 92, 32))
+    v = m(
+        x,
+        torch.rand(2),
+        torch.zeros_like(x),
+        torch.zeros(2, 45, 32, dtype=torch.bool),
+        torch.ones(2, 1, 32, dtype=torch.bool),
+        torch.randn(2, 92, 32),
+    )
     assert torch.count_nonzero(v) == 0
 
 
@@ -87,8 +94,14 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
     loaded = R.load_refiner(path)
     assert loaded.model.spec == m.spec and loaded.meta == {"note": "test"}
     x = torch.randn(1, 30, 24)
-    args = (x, 0.3, torch.zeros_like(x), torch.zeros(1, 30, 24, dtype=torch.bool),
-            torch.ones(1, 1, 24, dtype=torch.bool), torch.randn(1, 62, 24))
+    args = (
+        x,
+        0.3,
+        torch.zeros_like(x),
+        torch.zeros(1, 30, 24, dtype=torch.bool),
+        torch.ones(1, 1, 24, dtype=torch.bool),
+        torch.randn(1, 62, 24),
+    )
     m.eval()
     with torch.no_grad():
         assert torch.equal(m(*args), loaded.model(*args))
@@ -212,8 +225,15 @@ def test_timing_refiner_moves_joints_only_along_their_key_paths():
 
 
 def test_timing_spec_round_trips_through_a_checkpoint(tmp_path):
-    net = R.RefinerNet.create("hand", "official-tiny", res_scale=0.2, timing=True, phase_scale=0.3,
-                              strength_by_gap=((4, 0.5), (16, 1.0)), geometry_by_gap=((4, 0.0), (16, 0.25)))
+    net = R.RefinerNet.create(
+        "hand",
+        "official-tiny",
+        res_scale=0.2,
+        timing=True,
+        phase_scale=0.3,
+        strength_by_gap=((4, 0.5), (16, 1.0)),
+        geometry_by_gap=((4, 0.0), (16, 0.25)),
+    )
     assert net.spec.channels == 60
     R.save_refiner(tmp_path / "hand.pt", net)
     back = R.load_refiner(tmp_path / "hand.pt").model.spec

@@ -1,4 +1,5 @@
 """``python -m core retime IN --map OLD:NEW --out OUT``: the editor's retime, in batch."""
+
 from __future__ import annotations
 
 import json

@@ -38,8 +38,9 @@ def test_one_euler_conversion_with_an_explicit_unit(mats, order):
     # the exporters' radian angles (R = R_a @ R_b @ R_c) rebuild through the same function
     np.testing.assert_allclose(rot.euler_to_matrix(export_angles(mats, order), order, degrees=False), mats, atol=1e-9)
     e = rot.matrix_to_euler(mats, order)
-    np.testing.assert_allclose(rot.euler_to_matrix(np.radians(e), order, degrees=False),
-                               rot.euler_to_matrix(e, order), atol=1e-12)
+    np.testing.assert_allclose(
+        rot.euler_to_matrix(np.radians(e), order, degrees=False), rot.euler_to_matrix(e, order), atol=1e-12
+    )
 
 
 def test_6d_is_first_two_rows_and_round_trips(mats):
@@ -60,7 +61,9 @@ def test_hand_flip_is_conjugation_and_involution(mats):
     np.testing.assert_allclose(rot.flip_hand(rot.flip_hand(mats)), mats)
     aa = rot.matrix_to_axis_angle(mats)
     np.testing.assert_allclose(rot.axis_angle_to_matrix(rot.flip_hand_axis_angle(aa)), rot.flip_hand(mats), atol=1e-6)
-    np.testing.assert_allclose(rot.flip_hand_6d(rot.matrix_to_6d(mats)), rot.matrix_to_6d(rot.flip_hand(mats)), atol=1e-12)
+    np.testing.assert_allclose(
+        rot.flip_hand_6d(rot.matrix_to_6d(mats)), rot.matrix_to_6d(rot.flip_hand(mats)), atol=1e-12
+    )
 
 
 def test_official_6d_rows_and_flip_match_reference():

@@ -1,4 +1,5 @@
 """The segmentation ceiling oracle (core.ml.seg_ceiling)."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +53,9 @@ def test_random_overlaps_cap_the_b_score_and_the_table_takes_the_mode():
     table = overlap_table(train)
     assert set(v for (first, _), v in table.items() if not first) == {1}
     test = [make_chain(rng, draw) for _ in range(100)]
-    res = seg_metrics.evaluate((labels_from_segments(list(c.segments), len(c.real)),
-                                oracle_labels(c.real, c.segments, table)) for c in test).as_dict()
+    res = seg_metrics.evaluate(
+        (labels_from_segments(list(c.segments), len(c.real)), oracle_labels(c.real, c.segments, table)) for c in test
+    ).as_dict()
     # B is exact only where the drawn overlap was the mode (first signs always): ~0.5 of 4/5 + 1/5
     assert 0.45 < res["f1_b"] < 0.8
     assert res["segment_ratio"] == 1.0 and res["frame_f1"] < 0.95

@@ -1,13 +1,21 @@
 """FAST decoding rules, sensitivity, keyframe policies (ours and the official mode 3)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core.ml.segmentation import (DecodeOptions, b_peaks, clean_segments, decode, decode_labels,
-                                  official_keyframes, official_segment_bounds, speed_minima_labels)
+from core.ml.segmentation import (
+    DecodeOptions,
+    b_peaks,
+    clean_segments,
+    decode,
+    decode_labels,
+    official_keyframes,
+    official_segment_bounds,
+    speed_minima_labels,
+)
 from core.model.sequence import KeyKind, Segment
-
 from tests.conftest import official_file
 
 O, I, B = 0, 1, 2
@@ -67,8 +75,14 @@ def test_merge_happens_before_min_length_so_fragments_survive():
 def test_keyframes_onset_mid_offset_with_kinds():
     d = decode_labels(lab("OBIIIIIOOBIIO"), options=NO_CLEAN)
     got = [(k.frame, k.kind) for k in d.keyframes]
-    assert got == [(1, KeyKind.ONSET), (3, KeyKind.MID), (6, KeyKind.OFFSET),
-                   (9, KeyKind.ONSET), (10, KeyKind.MID), (11, KeyKind.OFFSET)]
+    assert got == [
+        (1, KeyKind.ONSET),
+        (3, KeyKind.MID),
+        (6, KeyKind.OFFSET),
+        (9, KeyKind.ONSET),
+        (10, KeyKind.MID),
+        (11, KeyKind.OFFSET),
+    ]
 
 
 def _probs(p_o, p_i, p_b) -> np.ndarray:
@@ -79,7 +93,7 @@ def _probs(p_o, p_i, p_b) -> np.ndarray:
 def test_peaks_of_p_b_split_a_continuous_run_and_sensitivity_controls_them():
     t = 40
     p_b = np.full(t, 0.02)
-    p_b[[5, 15, 25]] = [0.9, 0.45, 0.2]   # three onset candidates of decreasing confidence
+    p_b[[5, 15, 25]] = [0.9, 0.45, 0.2]  # three onset candidates of decreasing confidence
     p_o = np.full(t, 0.05)
     p_o[:5] = 0.9
     p_o[35:] = 0.9

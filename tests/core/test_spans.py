@@ -1,4 +1,5 @@
 """The one home of "grow a dirty span to the neighbouring keys" against a frame-by-frame reading."""
+
 from __future__ import annotations
 
 import numpy as np

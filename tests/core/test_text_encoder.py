@@ -4,6 +4,7 @@ seeded random model in the checkpoint's ``text_enc_model.*`` layout (SPEC.md sec
 The reference embedding is computed independently: sentencepiece ids with the XLM-R (fairseq)
 id mapping, one prompt at a time (no padding), mean over its tokens, then the linear layer.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip(
-    "transformers", reason="the M-CLIP encoder needs transformers (pip install -e '.[dev]')")
+    "transformers", reason="the M-CLIP encoder needs transformers (pip install -e '.[dev]')"
+)
 spm = pytest.importorskip(
-    "sentencepiece", reason="the tiny XLM-R tokenizer needs sentencepiece (pip install -e '.[dev]')")
+    "sentencepiece", reason="the tiny XLM-R tokenizer needs sentencepiece (pip install -e '.[dev]')"
+)
 
 from core.ml.checkpoint import load_official  # noqa: E402
 from core.ml.text import TEXT_DIM, MClipTextEncoder, TextEncoderError, xlmr_sizes  # noqa: E402
@@ -24,7 +27,6 @@ from core.ml.unet import KF2PNet, UNetConfig  # noqa: E402
 
 torch.set_num_threads(1)
 
-from tests.conftest import OFFICIAL_REF, OFFICIAL_VENDORED  # noqa: E402
 from tests.conftest import official_path as _ref  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +37,7 @@ HIDDEN, LAYERS, INTERMEDIATE, MAX_POS = 128, 2, 256, 34  # 2 heads of 64; at mos
 # Prompts of clearly different token counts (checked below), so padding matters in a batch.
 TEXTS = ["kalo", "the dog runs over the big red house slowly and the cat jumps", "hello friend"]
 LANGS = [None, "ASE", "BSL"]
-PROMPTS = ["kalo", "<ASE> the dog runs over the big red house slowly and the cat jumps",
-           "<BSL> hello friend"]
+PROMPTS = ["kalo", "<ASE> the dog runs over the big red house slowly and the cat jumps", "<BSL> hello friend"]
 
 
 class Tiny:
@@ -61,15 +62,22 @@ def tiny(tmp_path_factory) -> Tiny:
     rng = random.Random(7)
     syllables = "ka lo mi te su ra ne po vi da gu ze fo bi".split()
     words = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 3))) for _ in range(80)]
-    words += ("the a sign hand moves left right slowly over big red house dog cat runs jumps and "
-              "hello friend thank you water book").split()
+    words += (
+        "the a sign hand moves left right slowly over big red house dog cat runs jumps and "
+        "hello friend thank you water book"
+    ).split()
     sentences = []
     for i in range(400):
         s = " ".join(rng.choice(words) for _ in range(rng.randint(3, 12)))
         sentences.append(f"<{('ASE', 'BSL', 'CSL')[i % 3]}> {s}" if i % 2 else s)
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_prefix=str(tmp / "sp"),
-                                   vocab_size=200, hard_vocab_limit=False, model_type="unigram",
-                                   minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences),
+        model_prefix=str(tmp / "sp"),
+        vocab_size=200,
+        hard_vocab_limit=False,
+        model_type="unigram",
+        minloglevel=2,
+    )
     tok = transformers.XLMRobertaTokenizer(vocab_file=str(tmp / "sp.model"))
     tok_dir = tmp / "tokenizer"
     tok.save_pretrained(str(tok_dir))
@@ -77,14 +85,23 @@ def tiny(tmp_path_factory) -> Tiny:
 
     torch.manual_seed(0)
     cfg = transformers.XLMRobertaConfig(
-        vocab_size=len(tok), hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=HIDDEN // 64,
-        intermediate_size=INTERMEDIATE, max_position_embeddings=MAX_POS, type_vocab_size=1,
-        layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+        vocab_size=len(tok),
+        hidden_size=HIDDEN,
+        num_hidden_layers=LAYERS,
+        num_attention_heads=HIDDEN // 64,
+        intermediate_size=INTERMEDIATE,
+        max_position_embeddings=MAX_POS,
+        type_vocab_size=1,
+        layer_norm_eps=1e-5,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
     model = transformers.XLMRobertaModel(cfg, add_pooling_layer=True).eval()
     with torch.no_grad():  # move every tensor off its init value (LayerNorm 1/0, biases 0)
         for p in model.parameters():
             p.add_(0.1 * torch.randn_like(p))
-    weight = torch.randn(TEXT_DIM, HIDDEN) / HIDDEN ** 0.5
+    weight = torch.randn(TEXT_DIM, HIDDEN) / HIDDEN**0.5
     bias = 0.1 * torch.randn(TEXT_DIM)
     state = {f"transformer.{k}": v.clone() for k, v in model.state_dict().items()}
     state["LinearTransformation.weight"] = weight.clone()
@@ -129,20 +146,30 @@ def test_language_tag_reaches_the_tokenizer(tiny):
 
 def test_sizes_from_shapes(tiny):
     assert xlmr_sizes(tiny.state) == dict(
-        vocab_size=len(tiny.sp) + 2, hidden_size=HIDDEN, num_hidden_layers=LAYERS,
-        num_attention_heads=2, intermediate_size=INTERMEDIATE, max_position_embeddings=MAX_POS,
-        type_vocab_size=1)
+        vocab_size=len(tiny.sp) + 2,
+        hidden_size=HIDDEN,
+        num_hidden_layers=LAYERS,
+        num_attention_heads=2,
+        intermediate_size=INTERMEDIATE,
+        max_position_embeddings=MAX_POS,
+        type_vocab_size=1,
+    )
     if not KEYS_JSON.is_file():
         pytest.skip(f"released key layout not found: {KEYS_JSON}")
     # The released layout (shapes only, on the meta device) is exactly XLM-R large.
     keys = json.loads(KEYS_JSON.read_text())["hand"]["keys"]
     prefix = "text_enc_model."
-    released = {k[len(prefix):]: torch.empty(shape, device="meta") for k, shape in keys
-                if k.startswith(prefix)}
+    released = {k[len(prefix) :]: torch.empty(shape, device="meta") for k, shape in keys if k.startswith(prefix)}
     assert len(released) == 393
     assert xlmr_sizes(released) == dict(
-        vocab_size=250002, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
-        intermediate_size=4096, max_position_embeddings=514, type_vocab_size=1)
+        vocab_size=250002,
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+        max_position_embeddings=514,
+        type_vocab_size=1,
+    )
 
 
 def test_released_layout_builds_xlmr_large(tiny):
@@ -153,7 +180,7 @@ def test_released_layout_builds_xlmr_large(tiny):
         pytest.skip(f"official reference fixture not found: {path}")
     sd = torch.load(path, weights_only=True, map_location="cpu")  # 18 MB (pool views)
     prefix = "text_enc_model."
-    state = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    state = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
     enc = MClipTextEncoder(tiny.tok_dir, state)  # the tiny tokenizer's ids fit the large vocab
     cfg = enc.transformer.config
     assert (cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads) == (1024, 24, 16)
@@ -269,9 +296,13 @@ def test_cli_inbetween_with_text(tiny, tmp_path):
     registry.write(src, new_sequence(rot, 25.0))
 
     def run(*extra):
-        return subprocess.run([sys.executable, "-m", "core", "inbetween", str(src), "--keys", "every:8",
-                               "--model", str(ck), *extra], cwd=ROOT, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "core", "inbetween", str(src), "--keys", "every:8", "--model", str(ck), *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     a, b = tmp_path / "text.signframe", tmp_path / "null.signframe"
     r = run("--out", str(a), "--tokenizer", str(tiny.tok_dir), "--text", "hello friend", "--language", "ASE")
@@ -283,7 +314,9 @@ def test_cli_inbetween_with_text(tiny, tmp_path):
     assert np.array_equal(ra[keys], rot[keys]) and np.array_equal(rb[keys], rot[keys])
     gen = np.setdiff1d(np.arange(t), keys)
     assert np.abs(ra[gen][:, RIGHT_HAND] - rb[gen][:, RIGHT_HAND]).max() > 1e-4  # the text changed them
-    for bad in (("--out", str(a), "--text", "hi"),  # text without a tokenizer
-                ("--out", str(a), "--model", "slerp", "--tokenizer", str(tiny.tok_dir))):  # the last --model wins
+    for bad in (
+        ("--out", str(a), "--text", "hi"),  # text without a tokenizer
+        ("--out", str(a), "--model", "slerp", "--tokenizer", str(tiny.tok_dir)),
+    ):  # the last --model wins
         r = run(*bad)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
