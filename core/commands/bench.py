@@ -1,8 +1,9 @@
 """``python -m core bench [kf2p|fast|import|io|all] [--json]``: performance figures.
 
-``BENCHES`` maps each target to ``(module, function)``; the function takes the parsed arguments
-and returns a JSON-able dict. ``kf2p`` is provided by ``core.ml.kf2p_bench.run`` when that module
-exists; ``all`` runs every available target.
+``BENCHES`` maps each target to ``(module, function, requires)``; the function takes the parsed
+arguments and returns a JSON-able dict (``core.commands.bench_targets`` turns the flags into the
+benchmark's typed parameters); a target runs when its ``requires`` module is in the build (``kf2p``:
+``core.ml.kf2p_bench``); ``all`` runs every available target.
 """
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from typing import Any
 
 from ..cli import module_available
 
-BENCHES: dict[str, tuple[str, str]] = {
-    "fast": ("core.ml.fast_bench", "run"),
-    "import": ("core.kinematics.import_eval", "bench"),
-    "io": ("core.commands.bench", "bench_io"),
-    "kf2p": ("core.ml.kf2p_bench", "run"),
+BENCHES: dict[str, tuple[str, str, str]] = {
+    "fast": ("core.commands.bench_targets", "fast", "core.ml.fast_bench"),
+    "import": ("core.commands.bench_targets", "pose_import", "core.kinematics.import_eval"),
+    "io": ("core.commands.bench", "bench_io", "core.commands.bench"),
+    "kf2p": ("core.commands.bench_targets", "kf2p", "core.ml.kf2p_bench"),
 }
 
 
@@ -85,12 +86,12 @@ def bench_io(args) -> dict[str, Any]:
 def run(args) -> int:
     from ..errors import UserError
 
-    targets = [n for n in sorted(BENCHES) if module_available(BENCHES[n][0])] if args.target == "all" else [args.target]
+    targets = [n for n in sorted(BENCHES) if module_available(BENCHES[n][2])] if args.target == "all" else [args.target]
     results: dict[str, Any] = {}
     for name in targets:
-        module, fn = BENCHES[name]
-        if not module_available(module):
-            raise UserError(f"bench {name}: not available in this build ({module} is missing)")
+        module, fn, requires = BENCHES[name]
+        if not module_available(requires):
+            raise UserError(f"bench {name}: not available in this build ({requires} is missing)")
         results[name] = getattr(importlib.import_module(module), fn)(args)
     res = results[targets[0]] if len(targets) == 1 else results
     if args.json:

@@ -1,9 +1,10 @@
 """``python -m core eval fast|kf2p|import|edits DATA [--json]``: metrics against ground truth and baselines.
 
-Each target lives in its own module with ``run(args) -> dict`` (and optionally
-``format_text(dict) -> str`` for the human-readable output); ``EVALUATORS`` maps target names to
-modules. A target module may also define ``add_arguments(parser)`` to add its own options: it is
-imported when the parser is built, so it must not import torch at module level.
+Each target's flags live in ``core.commands.eval_targets.<module>`` with ``run(args) -> dict``
+(flags -> the typed evaluation function), ``format_text(dict) -> str`` for the human-readable
+output and ``add_arguments(group)`` for its own options (imported when the parser is built, so
+nothing heavy at module level). ``EVALUATORS`` maps a target to (flags module, the module that
+evaluates); a target whose evaluating module is missing from the build is reported, not run.
 """
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ import sys
 
 from ..cli import module_available
 
-EVALUATORS: dict[str, str] = {
-    "fast": "core.ml.fast_eval",
-    "kf2p": "core.ml.kf2p_eval",
-    "import": "core.kinematics.import_eval",
-    "edits": "core.model.edits_eval",
+EVALUATORS: dict[str, tuple[str, str]] = {
+    "fast": ("core.commands.eval_targets.fast", "core.ml.fast_eval"),
+    "kf2p": ("core.commands.eval_targets.kf2p", "core.ml.kf2p_eval"),
+    "import": ("core.commands.eval_targets.pose_import", "core.kinematics.import_eval"),
+    "edits": ("core.commands.eval_targets.edits", "core.model.edits_eval"),
 }
 
 
@@ -31,11 +32,9 @@ def add_arguments(p) -> None:
     p.add_argument("--split", default="test", help="corpus split to evaluate on (default test)")
     p.add_argument("--sensitivity", type=float, help="FAST decoding sensitivity (default: the model's)")
     p.add_argument("--tolerance", type=int, default=2, help="boundary tolerance, frames (default 2)")
-    for name, module in EVALUATORS.items():
+    for name, (flags, module) in EVALUATORS.items():
         if module_available(module):
-            mod = importlib.import_module(module)
-            if hasattr(mod, "add_arguments"):
-                mod.add_arguments(p.add_argument_group(name))
+            importlib.import_module(flags).add_arguments(p.add_argument_group(name))
 
 
 def _clean(x):
@@ -51,10 +50,10 @@ def _clean(x):
 def run(args) -> int:
     from ..errors import UserError
 
-    module = EVALUATORS[args.target]
+    flags, module = EVALUATORS[args.target]
     if not module_available(module):
         raise UserError(f"eval {args.target}: not available in this build ({module} is missing)")
-    mod = importlib.import_module(module)
+    mod = importlib.import_module(flags)
     result = mod.run(args)
     if args.json:
         json.dump(_clean(result), sys.stdout, indent=2)

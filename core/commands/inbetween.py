@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import LoadError
+
 
 def add_arguments(p) -> None:
     p.add_argument("input", metavar="IN", help="sequence file (any readable format)")
@@ -75,12 +77,12 @@ def _frames(policy: str, seq, device: str) -> list:
         return frames
     if kind == "fast" and not arg:
         try:
-            from ..ml.fast_infer import FastModelError, Segmenter
+            from ..ml.fast_infer import Segmenter
         except ImportError as e:
             raise UserError(f"--keys fast: the FAST segmenter is not available in this build ({e})") from None
         try:
             seg = Segmenter.load(None, device=device)
-        except FastModelError as e:
+        except LoadError as e:
             raise UserError(f"--keys fast: no usable FAST model ({e})") from None
         frames = sorted(seg.segment(seq).keyframes)
         if not frames:
@@ -114,7 +116,7 @@ def run(args) -> int:
         seq = seq.replace(text=seq.text if args.text is None else args.text,
                           language=seq.language if args.language is None else args.language)
 
-    from ..ml.kf2p_inbetween import ModelLoadError, load_inbetweener
+    from ..ml.kf2p_inbetween import load_inbetweener
 
     opts = {"variation": args.variation, "method": args.method}
     for name in ("strength", "geometry"):
@@ -124,7 +126,7 @@ def run(args) -> int:
         opts["tokenizer"] = args.tokenizer
     try:
         inb = load_inbetweener(args.model, device=args.device, steps=args.steps, **opts)
-    except ModelLoadError as e:
+    except LoadError as e:
         raise UserError(str(e)) from None
     out = inb.fill_all(seq, seed=args.seed)
     registry.write(args.out, out)

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import LoadError
+
 SKIP_EXT = (".json", ".eaf", ".md", ".txt", ".pt")
 
 
@@ -110,12 +112,12 @@ def run(args) -> int:
     if args.policy == "fast":
         import torch
 
-        from ..ml.fast_infer import FastModelError, Segmenter
+        from ..ml.fast_infer import Segmenter
 
         torch.set_num_threads(max(1, args.threads))
         try:
             seg = Segmenter.load(args.model, device=args.device)
-        except FastModelError as e:
+        except LoadError as e:
             raise UserError(str(e)) from None
     opts = _options(args, seg)
 

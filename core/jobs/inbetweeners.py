@@ -9,7 +9,7 @@ joints marked invalid (``Sequence.valid``) at recorded frames (DESIGN.md section
 (``core.model.spans.enclosing_span``); frames outside the grown span must come back
 unchanged, KEY and SOURCE frames too. ``cancel()`` returns True once a newer request is waiting:
 check it between solver steps and raise ``Cancelled`` (any exception raised while ``cancel()``
-is True counts as a cancellation, so a solver's own ``Cancelled`` works as well).
+is True counts as a cancellation; the solver raises the same ``core.errors.Cancelled``).
 
 Models are registered by name with a factory ``factory(device, **options) -> Inbetweener`` that
 runs in the worker thread (that is where torch gets imported). ``slerp`` and ``eased`` are
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
+from ..errors import Cancelled  # the one cancel error (core.errors), re-exported by core.jobs
 from ..kinematics.slerp import inbetween_baseline, smoothstep
 from ..model.sequence import Sequence
 
@@ -33,9 +34,6 @@ ASSETS_MODELS = Path(__file__).resolve().parents[2] / "assets" / "models"
 KF2P_MODULE = "core.ml.kf2p_inbetween"
 BUNDLED_KF2P = ASSETS_MODELS / "kf2p"
 
-
-class Cancelled(Exception):
-    """A newer request arrived: the running job stops between two steps."""
 
 
 @runtime_checkable

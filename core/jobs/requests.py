@@ -7,6 +7,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..model.patches import FramePatch  # the in-betweening contract (core.model), re-exported
 from ..model.sequence import FrameState, Sequence
 from ..model.spans import enclosing_span, trim_keys
 
@@ -85,26 +86,6 @@ class InbetweenRequest:
         if not self.spans:
             return (0, 0)
         return min(lo for lo, _ in self.spans), max(hi for _, hi in self.spans)
-
-
-@dataclass(frozen=True, eq=False)
-class FramePatch:
-    """In-betweening output for frames ``start .. start + n - 1``.
-
-    rotations: (n, J, 3, 3) float32; translation: (n, 3) float32. Only the GENERATED frames of
-    the receiving sequence are overwritten (``Sequence.with_generated``).
-    """
-
-    start: int
-    rotations: np.ndarray
-    translation: np.ndarray
-
-    @property
-    def stop(self) -> int:
-        return self.start + int(self.rotations.shape[0])
-
-    def apply(self, seq: Sequence) -> Sequence:
-        return seq.with_generated(self.start, self.rotations, self.translation)
 
 
 @dataclass(frozen=True, eq=False)

@@ -35,13 +35,6 @@ FLAT_NOISE_PX = 0.4
 VARIANTS = ("flattened", "2d", "flattened_unlifted")
 
 
-def add_arguments(p) -> None:
-    p.add_argument("--import-every", type=int, default=1, metavar="K", help="eval import: every K-th file")
-    p.add_argument("--import-limit", type=int, default=0, metavar="N", help="eval import: at most N files")
-    p.add_argument("--min-confidence", type=float, default=0.0,
-                   help="eval import: landmarks at or below this confidence count as not observed")
-
-
 def flatten_depth(lm: LandmarkSet, *, drop: bool = False, seed: int = 0) -> LandmarkSet:
     """The same landmarks with z made flat (each component's median z plus +-0.4 px of uniform
     noise) or, with ``drop``, zero (a 2-D file)."""
@@ -225,15 +218,18 @@ def _pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run(args) -> dict[str, Any]:
+def evaluate_folder(folder: str | Path, every: int = 1, limit: int = 0,
+                    min_confidence: float = 0.0) -> dict[str, Any]:
+    """``eval import``: every ``every``-th ``.pose`` file under ``folder`` (at most ``limit``, 0: all),
+    each judged by ``evaluate_file``, pooled."""
     from ..errors import UserError
 
-    folder = Path(args.data)
+    folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder}: eval import takes a folder of .pose files")
-    files = sorted(folder.rglob("*.pose"))[:: max(int(args.import_every), 1)]
-    if args.import_limit:
-        files = files[: args.import_limit]
+    files = sorted(folder.rglob("*.pose"))[:: max(int(every), 1)]
+    if limit:
+        files = files[: limit]
     if not files:
         raise UserError(f"{folder}: no .pose files in it")
     rows, errors = [], []
@@ -241,7 +237,7 @@ def run(args) -> dict[str, Any]:
 
     for f in files:
         try:
-            rows.append(evaluate_file(f, min_confidence=args.min_confidence))
+            rows.append(evaluate_file(f, min_confidence=min_confidence))
         except FormatError as e:
             errors.append(str(e))
     kinds: dict[str, int] = {}
@@ -279,7 +275,7 @@ def format_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def bench(args) -> dict[str, Any]:
+def bench(minutes: float | None = None, repeat: int = 3) -> dict[str, Any]:
     """``bench import``: landmark import speed for a long recording (a bundled clip played back
     and forth to ``--minutes``, default 2) with real depth, flat depth lifted, flat depth read as
     it is (the baseline: no check's verdict acted on) and 2-D lifted; frames per second, best of
@@ -288,7 +284,7 @@ def bench(args) -> dict[str, Any]:
 
     sample = Path(__file__).resolve().parents[2] / "assets" / "samples" / "cse_letter_H.pose"
     lm = read_landmarks(sample)
-    t = max(2, int((args.minutes if args.minutes is not None else 2.0) * 60 * lm.fps))
+    t = max(2, int((minutes if minutes is not None else 2.0) * 60 * lm.fps))
     idx = np.arange(t) % (2 * lm.n_frames)
     idx = np.where(idx < lm.n_frames, idx, 2 * lm.n_frames - 1 - idx)  # back and forth: no jumps
     long = LandmarkSet(lm.body[idx], lm.body_ok[idx], lm.hands[idx], lm.hands_ok[idx], lm.face[idx],
@@ -297,7 +293,7 @@ def bench(args) -> dict[str, Any]:
               "flat_as_is": (flatten_depth(long), False), "2d_lifted": (flatten_depth(long, drop=True), True)}
     out: dict[str, Any] = {"frames": t, "fps": lm.fps, "frames_per_second": {}}
     for name, (x, lift_depth) in inputs.items():
-        best = min(_solved(x, lift_depth=lift_depth)[1] for _ in range(max(1, args.repeat)))
+        best = min(_solved(x, lift_depth=lift_depth)[1] for _ in range(max(1, repeat)))
         out["frames_per_second"][name] = round(t / best)
     fps = out["frames_per_second"]
     out["times_real_time"] = {k: round(v / lm.fps, 1) for k, v in fps.items()}

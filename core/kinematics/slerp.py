@@ -106,15 +106,10 @@ def lerp_fill(values: np.ndarray, observed: np.ndarray, ease: Ease | None = None
     return out
 
 
-def enclosing_span(seq: Sequence, lo: int, hi: int) -> tuple[int, int]:
-    """[lo, hi) of ``seq`` grown to the nearest KEY frames outside it (``core.model.spans``)."""
-    return spans.enclosing_span(seq.key_frames, lo, hi, seq.n_frames)
-
-
 def inbetween_baseline(seq: Sequence, ease: Ease | None = None, span: tuple[int, int] | None = None) -> Sequence:
     """Fill the GENERATED frames of ``seq`` (all, or those in ``span`` [lo, hi)) by SLERP (or
     eased SLERP) of rotations and linear interpolation of the root translation."""
-    lo, hi = (0, seq.n_frames) if span is None else enclosing_span(seq, *span)
+    lo, hi = (0, seq.n_frames) if span is None else spans.enclosing_span(seq.key_frames, *span, seq.n_frames)
     sl = slice(lo, hi)
     obs = seq.observed[sl]
     rot = slerp_fill(seq.rotations[sl], obs, ease)

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..errors import LoadError
 from .unet import KF2PNet, UNetConfig
 
 __all__ = [
@@ -46,7 +47,7 @@ OURS_VERSION = 1
 _OFFICIAL_PRESETS = ("official-large", "official-tiny")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LoadError):
     """A checkpoint file cannot be used; the message names the file and the problem."""
 
 

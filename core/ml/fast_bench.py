@@ -31,33 +31,35 @@ def _workload(minutes: float):
     return seqs
 
 
-def run(args) -> dict[str, Any]:
+def run(model: str | None = None, device: str = "cpu", threads: int | None = None,
+        minutes: float | None = None, folder: str | None = None, repeat: int = 3) -> dict[str, Any]:
+    """``bench fast``: the JSON-able figures (see the module docstring; ``model`` None: bundled)."""
     import os
 
     import torch
     from tqdm import tqdm
 
-    from ..cli import UserError
+    from ..errors import LoadError, UserError
     from .fast_features import hand_features
-    from .fast_infer import FastModelError, Segmenter
+    from .fast_infer import Segmenter
     from .segmentation import decode
 
     # one thread by default: the network's matrices are small, and on a shared 2-core machine a
     # second thread cost 4x here (12.8k vs 55.8k frames/s, measured under load)
-    torch.set_num_threads(args.threads or 1)
+    torch.set_num_threads(threads or 1)
     try:
-        seg = Segmenter.load(args.model, device=args.device)
-    except FastModelError as e:
+        seg = Segmenter.load(model, device=device)
+    except LoadError as e:
         raise UserError(str(e)) from None
-    out: dict[str, Any] = {"device": args.device, "threads": torch.get_num_threads(),
+    out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
                            "cpus": os.cpu_count(), "window": seg.window, "batch_size": seg.batch_size}
-    if args.folder:
+    if folder:
         from ..io import registry
         from .fast_data import sequence_files
 
-        files = sequence_files(args.folder)
+        files = sequence_files(folder)
         if not files:
-            raise UserError(f"{args.folder}: no readable sequence files")
+            raise UserError(f"{folder}: no readable sequence files")
         t0 = time.perf_counter()
         n = 0
         with tqdm(total=len(files), desc="segment", unit="file") as bar:
@@ -70,11 +72,11 @@ def run(args) -> dict[str, Any]:
         out.update({"files": len(files), "frames": n, "seconds": round(dt, 3),
                     "frames_per_second": round(n / dt), "includes": "reading files, features, model, decoding"})
         return out
-    seqs = _workload(args.minutes if args.minutes is not None else 60.0)
+    seqs = _workload(minutes if minutes is not None else 60.0)
     n = sum(s.n_frames for s in seqs)
     best_all = best_net = float("inf")
-    with tqdm(total=max(1, args.repeat) * n, desc="bench fast", unit="frame", unit_scale=True, leave=False) as bar:
-        for _ in range(max(1, args.repeat)):
+    with tqdm(total=max(1, repeat) * n, desc="bench fast", unit="frame", unit_scale=True, leave=False) as bar:
+        for _ in range(max(1, repeat)):
             t0 = time.perf_counter()
             feats = [hand_features(s) for s in seqs]
             t1 = time.perf_counter()

@@ -10,10 +10,11 @@ frames; the same for the hand-speed baseline (``core.ml.segmentation.speed_minim
 threshold tuned on the training languages at training time); and a breakdown by how each
 sequence was made (``kind``), e.g. chains with interpolated transitions versus other transitions.
 
-Imports nothing heavy at module level (the CLI imports this module to build its parser).
+Imports nothing heavy at module level. The flags live in ``core.commands.eval_targets.fast``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +37,25 @@ def is_corpus(path: Path) -> bool:
 TRANSITIONS = ("as-built", "linear-jitter", "ease-out-jitter", "hold-then-move")
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--transitions", choices=TRANSITIONS + ("all",), default="as-built",
-                       help="fast: remake every transition between signs in another style before "
-                            "evaluating (the interpolation-shortcut check); all: each style in turn")
-    group.add_argument("--min-length", type=int, default=None, help="fast: decoding minimum segment length, frames")
-    group.add_argument("--merge-gap", type=int, default=None, help="fast: decoding gap merge, frames")
-    group.add_argument("--half", choices=("even", "odd"), default=None,
-                       help="fast / kf2p on a real folder: every other file (sorted), for calibration / held-out")
-    group.add_argument("--decode-sweep", action="store_true",
-                       help="fast on a real folder: also score a grid of decoding options")
+@dataclass(frozen=True)
+class FastEvalOptions:
+    """What ``eval fast`` evaluates and how (the command line's flags, typed)."""
+
+    data: str
+    split: str = "test"
+    model: str | None = None
+    device: str = "cpu"
+    tolerance: int = 2
+    transitions: str = "as-built"  # one of TRANSITIONS, or "all"
+    sensitivity: float | None = None  # None: the model's own decoding options
+    min_length: int | None = None
+    merge_gap: int | None = None
+    half: str | None = None  # real folder: "even" / "odd" file of two
+    decode_sweep: bool = False
 
 
 def load_samples(data: str | Path, split: str = "test", transitions: str | None = None):
-    from ..cli import UserError
+    from ..errors import UserError
     from .fast_data import samples_from_corpus, samples_from_files, sequence_files
 
     data = Path(data)
@@ -68,67 +74,67 @@ def load_samples(data: str | Path, split: str = "test", transitions: str | None 
     return samples
 
 
-def _options(args, seg):
+def _options(ev: FastEvalOptions, seg):
     from .segmentation import DecodeOptions
 
     o = seg.options
     pick = lambda v, d: d if v is None else v  # noqa: E731
-    return DecodeOptions(pick(getattr(args, "sensitivity", None), o.sensitivity),
-                         pick(getattr(args, "min_length", None), o.min_length),
-                         pick(getattr(args, "merge_gap", None), o.merge_gap), o.peak_radius)
+    return DecodeOptions(pick(ev.sensitivity, o.sensitivity), pick(ev.min_length, o.min_length),
+                         pick(ev.merge_gap, o.merge_gap), o.peak_radius)
 
 
-def run(args) -> dict[str, Any]:
+def evaluate(ev: FastEvalOptions) -> dict[str, Any]:
+    """``eval fast``: the JSON-able result (see the module docstring)."""
     from .fast_real import is_real_folder
 
-    if is_real_folder(args.data):
-        return _run_real(args)
-    style = getattr(args, "transitions", "as-built") or "as-built"
+    if is_real_folder(ev.data):
+        return _run_real(ev)
+    style = ev.transitions or "as-built"
     if style != "all":
-        return _run(args, style)
-    runs = {st: _run(args, st) for st in TRANSITIONS}
+        return _run(ev, style)
+    runs = {st: _run(ev, st) for st in TRANSITIONS}
     out = dict(runs["as-built"])
     out["by_transitions"] = {st: {"fast": r["fast"], "baseline": r["baseline"],
                                   "interpolation_shortcut": r["interpolation_shortcut"]} for st, r in runs.items()}
     return out
 
 
-def _run_real(args) -> dict[str, Any]:
+def _run_real(ev: FastEvalOptions) -> dict[str, Any]:
     import torch
 
-    from ..cli import UserError
+    from ..errors import LoadError, UserError
     from . import fast_real
-    from .fast_infer import FastModelError, Segmenter
+    from .fast_infer import Segmenter
 
     torch.set_num_threads(1)
     try:
-        seg = Segmenter.load(getattr(args, "model", None), device=getattr(args, "device", "cpu") or "cpu")
-    except FastModelError as e:
+        seg = Segmenter.load(ev.model, device=ev.device or "cpu")
+    except LoadError as e:
         raise UserError(str(e)) from None
-    return fast_real.run(args, seg, _options(args, seg))
+    return fast_real.run(ev.data, seg, _options(ev, seg), half=ev.half, decode_sweep=ev.decode_sweep)
 
 
-def _run(args, style: str) -> dict[str, Any]:
+def _run(ev: FastEvalOptions, style: str) -> dict[str, Any]:
     import numpy as np
 
-    from ..cli import UserError
+    from ..errors import LoadError, UserError
     from . import seg_metrics
-    from .fast_infer import FastModelError, Segmenter
+    from .fast_infer import Segmenter
     from .fast_train import baseline_labels
     from .segmentation import DecodeOptions, decode
 
     from .fast_data import smoothness_shortcut_labels
 
-    samples = load_samples(args.data, getattr(args, "split", "test") or "test", style)
+    samples = load_samples(ev.data, ev.split or "test", style)
     import torch
 
     torch.set_num_threads(1)  # fastest for this small network on a shared CPU (see bench fast)
     try:
-        seg = Segmenter.load(getattr(args, "model", None), device=getattr(args, "device", "cpu") or "cpu")
-    except FastModelError as e:
+        seg = Segmenter.load(ev.model, device=ev.device or "cpu")
+    except LoadError as e:
         raise UserError(str(e)) from None
-    opts = _options(args, seg)
-    tol = int(getattr(args, "tolerance", 2) or 2)
+    opts = _options(ev, seg)
+    tol = int(ev.tolerance or 2)
     probs = seg.probs_many([s.features for s in samples], [s.fps for s in samples])
     pred = [decode(p, opts).labels for p in probs]
     raw = [p.argmax(axis=1).astype(np.uint8) for p in probs]
@@ -142,7 +148,7 @@ def _run(args, style: str) -> dict[str, Any]:
         return seg_metrics.evaluate(((samples[i].labels, labels[i]) for i in idx), tol).as_dict()
 
     out: dict[str, Any] = {
-        "data": str(args.data), "sequences": len(samples), "frames": int(sum(len(s.labels) for s in samples)),
+        "data": str(ev.data), "sequences": len(samples), "frames": int(sum(len(s.labels) for s in samples)),
         "languages": sorted({s.language for s in samples if s.language}),
         "sensitivity": opts.sensitivity, "tolerance_frames": tol,
         "fast": score(pred), "fast_argmax_frame_f1": score(raw)["frame_f1"],
@@ -150,11 +156,11 @@ def _run(args, style: str) -> dict[str, Any]:
         "interpolation_shortcut": {"method": "near-zero jerk = transition", "threshold": sc_th, **score(shortcut)},
         "transitions": style,
     }
-    if style == "as-built" and is_corpus(Path(args.data)):
+    if style == "as-built" and is_corpus(Path(ev.data)):
         from .seg_ceiling import label_ceiling
 
-        out["real_clips"] = _real_clips(args, seg, opts, tol)
-        out["label_ceiling"] = label_ceiling(args.data, getattr(args, "split", "test") or "test", tol)
+        out["real_clips"] = _real_clips(ev, seg, opts, tol)
+        out["label_ceiling"] = label_ceiling(ev.data, ev.split or "test", tol)
     kinds = sorted({s.kind for s in samples})
     if len(kinds) > 1:
         out["by_kind"] = {}
@@ -164,7 +170,7 @@ def _run(args, style: str) -> dict[str, Any]:
     return out
 
 
-def _real_clips(args, seg, opts, tol) -> dict[str, Any]:
+def _real_clips(ev: FastEvalOptions, seg, opts, tol) -> dict[str, Any]:
     """Single real lexicon clips of the split (one sign each, no synthetic frame)."""
     import numpy as np
 
@@ -172,7 +178,7 @@ def _real_clips(args, seg, opts, tol) -> dict[str, Any]:
     from .fast_data import clip_samples_from_corpus
     from .segmentation import decode
 
-    clips = clip_samples_from_corpus(args.data, getattr(args, "split", "test") or "test")
+    clips = clip_samples_from_corpus(ev.data, ev.split or "test")
     if not clips:
         return {}
     probs = seg.probs_many([c.features for c in clips], [c.fps for c in clips])

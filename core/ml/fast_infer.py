@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence as Seq
 import numpy as np
 import torch
 
+from ..errors import LoadError
 from ..model.sequence import Sequence
 from .fast import FastConfig, FastNet
 from .fast_features import hand_features
@@ -29,7 +30,7 @@ CONFIG = "config.json"
 FORMAT = "signframe-fast"
 
 
-class FastModelError(ValueError):
+class FastModelError(LoadError):
     """A FAST model folder that cannot be used; one line naming the path."""
 
 

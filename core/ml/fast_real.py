@@ -75,7 +75,7 @@ def load_real_clips(path: str | Path, segmenter, half: str | None = None) -> lis
 
     files = pose_files(path, half)
     if not files:
-        from ..cli import UserError
+        from ..errors import UserError
 
         raise UserError(f"{path}: no .pose files")
     folder = files[0].parent
@@ -131,17 +131,17 @@ def sweep(clips: list[RealClip], base_options, sensitivities=SWEEP_SENSITIVITY, 
     return rows
 
 
-def run(args, segmenter, options) -> dict[str, Any]:
-    """``eval fast`` on a real folder (called by ``core.ml.fast_eval.run``)."""
-    half = getattr(args, "half", None)
-    clips = load_real_clips(args.data, segmenter, half)
+def run(data: str | Path, segmenter, options, half: str | None = None,
+        decode_sweep: bool = False) -> dict[str, Any]:
+    """``eval fast`` on a real folder (called by ``core.ml.fast_eval.evaluate``)."""
+    clips = load_real_clips(data, segmenter, half)
     out: dict[str, Any] = {
-        "data": str(args.data), "kind": "real folder (no frame labels)", "half": half or "all",
+        "data": str(data), "kind": "real folder (no frame labels)", "half": half or "all",
         "files": len(clips), "frames": int(sum(c.n_frames for c in clips)),
         "decode": {"sensitivity": options.sensitivity, "min_length": options.min_length,
                    "merge_gap": options.merge_gap, "peak_radius": options.peak_radius},
         **score(clips, options)}
-    if getattr(args, "decode_sweep", False):
+    if decode_sweep:
         out["sweep"] = sweep(clips, options)
     return out
 

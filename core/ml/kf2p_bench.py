@@ -168,23 +168,25 @@ def window_forward_ms(device: str = "cpu", include_large: bool = True, repeat: i
     return out
 
 
-def run(args) -> dict[str, Any]:
+def run(model: str | None = None, device: str = "cpu", threads: int | None = None,
+        minutes: float | None = None, repeat: int = 3, include_large: bool = True) -> dict[str, Any]:
+    """``bench kf2p``: the JSON-able figures (``model`` None: the bundled one)."""
     import torch
 
-    from ..cli import UserError
-    from .kf2p_inbetween import ModelLoadError, load_inbetweener
+    from ..errors import LoadError, UserError
+    from .kf2p_inbetween import load_inbetweener
 
-    threads = args.threads or 1
+    threads = threads or 1
     torch.set_num_threads(threads)
-    minutes = args.minutes if args.minutes is not None else 1.0
-    model = args.model or "bundled"
+    minutes = minutes if minutes is not None else 1.0
+    model = model or "bundled"
     try:
-        inb = load_inbetweener(model, device=args.device)
-    except ModelLoadError as e:
+        inb = load_inbetweener(model, device=device)
+    except LoadError as e:
         raise UserError(str(e)) from None
-    n_edits = max(30, 10 * int(args.repeat or 3))
+    n_edits = max(30, 10 * int(repeat or 3))
     res: dict[str, Any] = {"model": model, "streams": sorted(inb.streams), "steps": inb.steps,
-                           "device": args.device, "torch_threads": threads, "sequence_minutes": minutes}
+                           "device": device, "torch_threads": threads, "sequence_minutes": minutes}
     long_minutes = 10 * minutes
     limit = None
     for label, m in (("", minutes), ("long_", long_minutes)):
@@ -213,10 +215,9 @@ def run(args) -> dict[str, Any]:
     if inb.streams:
         sweep = {}
         for st in (1, 2, 4, 8, 16):
-            inb_s = load_inbetweener(model, device=args.device, steps=st)
+            inb_s = load_inbetweener(model, device=device, steps=st)
             sweep[str(st)] = _stats(edit_latencies(inb_s, base_seq, max(10, n_edits // 3)))
         res["steps_sweep_edit_latency_ms"] = sweep
         res["baseline_edit_latency_ms"] = _stats(edit_latencies(load_inbetweener("eased"), base_seq, n_edits))
-    include_large = not getattr(args, "no_large", False)
-    res["window_forward"] = window_forward_ms(args.device, include_large)
+    res["window_forward"] = window_forward_ms(device, include_large)
     return res

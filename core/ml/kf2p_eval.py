@@ -35,21 +35,25 @@ import numpy as np
 DEFAULT_SPACINGS = (4, 6, 8, 10, 12, 14, 16)
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--spacings", default=",".join(map(str, DEFAULT_SPACINGS)),
-                       help="kf2p: key spacings to evaluate, comma-separated (default 4..16 by 2)")
-    group.add_argument("--phases", type=int, default=2, help="kf2p: key phases per spacing (default 2)")
-    group.add_argument("--steps", type=int, default=None, help="kf2p: solver steps (default: the model's)")
-    group.add_argument("--steps-sweep", default=None,
-                       help="kf2p: also evaluate the model at these step counts, e.g. 1,2,4,8,16")
-    group.add_argument("--strength", type=float, default=None, help="kf2p: refiner strength override")
-    group.add_argument("--dtw-window", type=int, default=150, help="kf2p: DTW chunk length, frames")
-    group.add_argument("--max-runs", type=int, default=None, help="kf2p: evaluate at most this many runs per stream")
-    group.add_argument("--every", type=int, default=1, help="kf2p on a real folder: every n-th file (quick runs)")
-    group.add_argument("--no-gaps", action="store_true", help="kf2p on a real folder: skip the tracking-gap protocol")
-    group.add_argument("--adapt-steps", type=int, default=0,
-                       help="kf2p: also measure 'adapt to this sequence': per language, fine-tune the model "
-                            "this many steps on half of the clips and evaluate on the other half")
+@dataclass(frozen=True)
+class Kf2pEvalOptions:
+    """What ``eval kf2p`` evaluates and how (the command line's flags, typed)."""
+
+    data: str
+    split: str = "test"
+    model: str | None = None  # None: the bundled model
+    device: str = "cpu"
+    spacings: tuple[int, ...] = DEFAULT_SPACINGS
+    phases: int = 2
+    steps: int | None = None
+    steps_sweep: tuple[int, ...] = ()
+    strength: float | None = None
+    dtw_window: int = 150
+    max_runs: int | None = None
+    every: int = 1  # real folder: every n-th file
+    half: str | None = None  # real folder: "even" / "odd"
+    no_gaps: bool = False
+    adapt_steps: int = 0
 
 
 @dataclass
@@ -200,16 +204,16 @@ def _finish(acc: dict) -> dict[str, float]:
 
 
 def load_eval_clips(data: str | Path, split: str):
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io import registry
-    from .kf2p_train import Clips, _seq_clip, load_clips
+    from .kf2p_data import Clips, load_clips, seq_clip
 
     path = Path(data)
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
     if path.is_file() and path.suffix != ".npz" or (path.is_file() and not _npz_is_data(path)):
         seq = registry.read(path)
-        r, v = _seq_clip(seq)
+        r, v = seq_clip(seq)
         return Clips([r], [v], [seq.language or ""], [seq.text or ""])
     clips = load_clips(path, split)
     if not len(clips):
@@ -218,10 +222,10 @@ def load_eval_clips(data: str | Path, split: str):
 
 
 def _npz_is_data(path: Path) -> bool:
-    from .kf2p_train import _is_clip_cache, is_corpus
+    from .kf2p_data import is_clip_cache, is_corpus
 
     try:
-        return _is_clip_cache(path) or is_corpus(path)
+        return is_clip_cache(path) or is_corpus(path)
     except Exception:  # noqa: BLE001
         return False
 
@@ -292,49 +296,45 @@ def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, pha
     return out
 
 
-def run(args) -> dict[str, Any]:
+def run_eval(ev: Kf2pEvalOptions) -> dict[str, Any]:
+    """``eval kf2p``: the JSON-able result (corpus / clip cache / sequence folder, or a real folder)."""
     import torch
 
-    from ..cli import UserError
-    from .kf2p_inbetween import ModelLoadError, load_inbetweener
+    from ..errors import LoadError, UserError
+    from .kf2p_inbetween import load_inbetweener
 
-    try:
-        spacings = tuple(int(x) for x in str(args.spacings).split(",") if x.strip())
-    except ValueError:
-        raise UserError(f"--spacings {args.spacings!r}: expected integers like 4,8,12") from None
-    if not spacings or min(spacings) < 2:
-        raise UserError("--spacings: each spacing must be >= 2")
+    spacings = tuple(ev.spacings)
     from .fast_real import is_real_folder
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    real = is_real_folder(args.data)
-    clips = None if real else load_eval_clips(args.data, args.split)
-    model = args.model or "bundled"
-    opts = {} if args.strength is None else {"strength": args.strength}
+    real = is_real_folder(ev.data)
+    clips = None if real else load_eval_clips(ev.data, ev.split)
+    model = ev.model or "bundled"
+    opts = {} if ev.strength is None else {"strength": ev.strength}
     try:
         inbs = {"slerp": load_inbetweener("slerp"), "eased": load_inbetweener("eased")}
         if model not in ("slerp", "eased"):
-            inbs["model"] = load_inbetweener(model, device=args.device, steps=args.steps, **opts)
-            if args.steps_sweep:
-                for st in (int(x) for x in args.steps_sweep.split(",")):
-                    inbs[f"model_steps{st}"] = load_inbetweener(model, device=args.device, steps=st, **opts)
-    except ModelLoadError as e:
+            inbs["model"] = load_inbetweener(model, device=ev.device, steps=ev.steps, **opts)
+            if ev.steps_sweep:
+                for st in ev.steps_sweep:
+                    inbs[f"model_steps{st}"] = load_inbetweener(model, device=ev.device, steps=st, **opts)
+    except LoadError as e:
         raise UserError(str(e)) from None
     if real:
-        return run_real(args, inbs.get("model"), model)
+        return run_real(ev, inbs.get("model"), model)
     t0 = time.perf_counter()
-    res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs, oracle=True)
+    res = evaluate(clips, inbs, spacings, ev.phases, ev.dtw_window, ev.max_runs, oracle=True)
     model_inb = inbs.get("model")
     adapt = None
-    if args.adapt_steps and model_inb is not None:
-        adapt = adaptation(clips, model_inb, spacings, args.phases, args.dtw_window, args.adapt_steps)
+    if ev.adapt_steps and model_inb is not None:
+        adapt = adaptation(clips, model_inb, spacings, ev.phases, ev.dtw_window, ev.adapt_steps)
     return {
-        "data": str(args.data), "split": args.split, "clips": len(clips),
+        "data": str(ev.data), "split": ev.split, "clips": len(clips),
         "languages": sorted(set(clips.language)),
         "model": model, "steps": None if model_inb is None else model_inb.steps,
         "streams_modelled": [] if model_inb is None else sorted(model_inb.streams),
         "units": "cm (velocity / jerk: cm per frame / per frame^3)",
-        "spacings": list(spacings), "phases": args.phases,
+        "spacings": list(spacings), "phases": ev.phases,
         "results": res, "seconds": round(time.perf_counter() - t0, 1),
         "summary": summarize(res),
         **({"adaptation": adapt} if adapt is not None else {}),
@@ -345,7 +345,7 @@ def adaptation(clips, model_inb, spacings, phases: int, dtw_window: int, steps: 
     """Stretch goal: per language (one signer per language in the lexicon), fine-tune the model on
     every other clip (standing in for a document's SOURCE frames) and evaluate both models on the
     remaining clips, which adaptation never saw (the spans being regenerated)."""
-    from .kf2p_train import adapt_inbetweener
+    from .kf2p_adapt import adapt_inbetweener
 
     per_lang: dict[str, Any] = {}
     totals: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -424,17 +424,17 @@ GAP_RANGE = (2, 12)  # tracking-gap protocol: lengths of the removed stretches, 
 def load_real_clips(data: str | Path, half: str | None = None, every: int = 1):
     """The ``.pose`` files of ``data`` (sorted; ``half`` even / odd: every other one; ``every``:
     every n-th of those) as ``Clips`` (one per file, ``text`` = the file name)."""
-    from ..cli import UserError
+    from ..errors import UserError
     from ..io import registry
     from .fast_real import pose_files
-    from .kf2p_train import Clips, _seq_clip
+    from .kf2p_data import Clips, seq_clip
 
     files = pose_files(data, half)[::max(1, int(every))]
     if not files:
         raise UserError(f"{data}: no .pose files")
     clips = Clips()
     for f in files:
-        r, v = _seq_clip(registry.read(f))
+        r, v = seq_clip(registry.read(f))
         clips.rotations.append(r)
         clips.valid.append(v)
         clips.language.append(Path(data).name)
@@ -511,28 +511,28 @@ def gap_protocol(clips, inbetweeners: dict[str, Any], seed: int = 0) -> dict[str
     return out
 
 
-def run_real(args, model_inb, model: str) -> dict[str, Any]:
+def run_real(ev: Kf2pEvalOptions, model_inb, model: str) -> dict[str, Any]:
     """``eval kf2p`` on a folder of real recordings: every file, keys every s frames (the
     corpus protocol) against SLERP, eased SLERP, a C2 rotation spline, the monotone cubic and the
     timing oracle, plus the tracking-gap protocol."""
     from .baselines import load_baseline
 
-    spacings = tuple(int(x) for x in str(args.spacings).split(","))
-    clips = load_real_clips(args.data, getattr(args, "half", None), getattr(args, "every", 1))
+    spacings = tuple(ev.spacings)
+    clips = load_real_clips(ev.data, ev.half, ev.every)
     inbs = {n: load_baseline(n) for n in REAL_METHODS}
     if model_inb is not None:
         inbs["model"] = model_inb
     t0 = time.perf_counter()
     # DTW-PA-JPE is left out on real folders: its Procrustes fit per alignment was half the cost
-    res = evaluate(clips, inbs, spacings, args.phases, args.dtw_window, args.max_runs, oracle=True, dtw_pa=False)
-    gaps = None if getattr(args, "no_gaps", False) else gap_protocol(
+    res = evaluate(clips, inbs, spacings, ev.phases, ev.dtw_window, ev.max_runs, oracle=True, dtw_pa=False)
+    gaps = None if ev.no_gaps else gap_protocol(
         clips, {n: v for n, v in inbs.items() if n != "pchip"}, seed=0)
     return {
-        "data": str(args.data), "kind": "real folder", "half": getattr(args, "half", None) or "all",
-        "every": getattr(args, "every", 1), "split": "all", "clips": len(clips), "files": list(clips.text),
+        "data": str(ev.data), "kind": "real folder", "half": ev.half or "all",
+        "every": ev.every, "split": "all", "clips": len(clips), "files": list(clips.text),
         "model": model, "steps": None if model_inb is None else model_inb.steps,
         "units": "cm (velocity / jerk: cm per frame / per frame^3)", "spacings": list(spacings),
-        "phases": args.phases, "results": res, "summary": summarize_real(res),
+        "phases": ev.phases, "results": res, "summary": summarize_real(res),
         **({"gap_protocol": gaps} if gaps is not None else {}),
         "seconds": round(time.perf_counter() - t0, 1)}
 

@@ -34,11 +34,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..jobs.requests import FramePatch
-from ..kinematics.slerp import enclosing_span, lerp_fill, slerp_fill, smoothstep
+from ..errors import LoadError
+from ..kinematics.slerp import lerp_fill, slerp_fill, smoothstep
+from ..model.patches import FramePatch
 from ..model.rotations import FLIP_SIGNS
 from ..model.sequence import FrameState, Sequence
 from ..model.skeleton import LEFT_HAND, RIGHT_HAND, SIGNSPARK_BODY_JOINTS
+from ..model.spans import enclosing_span, trim_keys
 from . import solver
 from .refiner import joint_channels
 
@@ -68,7 +70,7 @@ NOISE_BLOCK = 64
 CancelFn = Callable[[], bool]
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(LoadError):
     """A model name or path that cannot be turned into an in-betweener (one line)."""
 
 
@@ -299,20 +301,14 @@ class KF2PInbetweener:
                    seed: int = 0) -> FramePatch:
         """Frames of ``span`` grown to its enclosing keys, as a patch (KEY / SOURCE frames in
         it keep their values). Costs the same at any sequence length."""
-        # An edit's dirty span runs from key to key: keys are never regenerated, so trim them
-        # first (as ``core.jobs.merge_spans`` does), or growing to the enclosing keys would add
-        # a whole gap on each side.
+        # the contract's rules (core.model.spans): keys at the ends trimmed, then grown to the
+        # enclosing keys, as ``core.jobs.merge_spans`` does
         lo, hi = max(0, int(span[0])), min(seq.n_frames, int(span[1]))
-        keys = seq.key_frames
-        keys = set(keys[(keys >= lo) & (keys < hi)].tolist())
-        while lo < hi and lo in keys:
-            lo += 1
-        while hi > lo and hi - 1 in keys:
-            hi -= 1
+        lo, hi = trim_keys(seq.key_frames, lo, hi)
         if lo >= hi:  # nothing but keys: nothing to regenerate
             a = max(0, min(int(span[0]), seq.n_frames))
             return FramePatch(a, seq.rotations[a:a].copy(), seq.translation[a:a].copy())
-        lo, hi = enclosing_span(seq, lo, hi)
+        lo, hi = enclosing_span(seq.key_frames, lo, hi, seq.n_frames)
         return self._fill_many([(seq, [(lo, hi)])], cancel, seed)[0][0]
 
     def fill_all(self, seq: Sequence, cancel: CancelFn | None = None, seed: int = 0) -> Sequence:
@@ -325,7 +321,7 @@ class KF2PInbetweener:
         for seq in seqs:
             grown: list[tuple[int, int]] = []
             for lo, hi in generated_spans(seq):
-                g = enclosing_span(seq, lo, hi)
+                g = enclosing_span(seq.key_frames, lo, hi, seq.n_frames)
                 if grown and g[0] < grown[-1][1]:
                     grown[-1] = (grown[-1][0], max(grown[-1][1], g[1]))
                 else:

@@ -2,7 +2,7 @@
 correction at a strength, or the classical method that is best there (``RefinerSpec.fallback_by_gap``),
 and the method for gaps inside a recording (``RefinerSpec.record_fallback``).
 
-    python -m core.ml.kf2p_realcal ../shared/realdata/signsuisse_val --half even --every 2 \\
+    python -m core.commands.kf2p_realcal ../shared/realdata/signsuisse_val --half even --every 2 \\
         --out runs/realcal.json [--write assets/models/kf2p]
 
 Real recordings are used here only to choose among a few fixed options (strengths, which classical
@@ -19,9 +19,6 @@ network as calibrated, with the same margin.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -142,34 +139,3 @@ def write(folder: Path, cal: dict[str, Any]) -> None:
         meta["real_calibration"]["choice"] = cal["choice"][stream]
         meta["real_calibration"]["rule"] = __doc__.split("Rule, ")[1].split("\n\n")[0].replace("\n", " ")
         save_refiner(path, net, meta, half=half)
-
-
-def main(argv=None) -> int:
-    import torch
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("data")
-    p.add_argument("--half", choices=("even", "odd"))
-    p.add_argument("--every", type=int, default=1)
-    p.add_argument("--phases", type=int, default=1)
-    p.add_argument("--model", default="bundled")
-    p.add_argument("--out", required=True, help="calibration JSON (written; with --from, read)")
-    p.add_argument("--from", dest="from_json", action="store_true",
-                   help="reuse the calibration already in --out (only --write it)")
-    p.add_argument("--write", help="model folder whose checkpoints get the calibrated tables")
-    a = p.parse_args(argv)
-    torch.set_num_threads(1)
-    if a.from_json:
-        cal = json.loads(Path(a.out).read_text())
-    else:
-        cal = calibrate(a.data, a.half, a.every, a.phases, model=a.model)
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(json.dumps(cal, indent=2))
-    if a.write:
-        write(Path(a.write), cal)
-    json.dump({k: cal[k] for k in ("choice", "record_fallback", "gap_protocol", "seconds")}, sys.stdout, indent=1)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..errors import LoadError
 from ..model.skeleton import LEFT_HAND, RIGHT_HAND, SIGNSPARK_BODY_JOINTS
 from .unet import KF2PNet, UNetConfig, count_parameters
 
@@ -89,7 +90,7 @@ VERSION = 1
 REFINER_PRESET = "small"
 
 
-class RefinerCheckpointError(ValueError):
+class RefinerCheckpointError(LoadError):
     """A refiner checkpoint cannot be used; the message names the file and the problem."""
 
 

@@ -11,7 +11,7 @@ before each step. ``hit_keys=True`` (the editor variants ``euler`` and ``heun``)
 writes the keys into the result so they are hit exactly.
 
 Every sampler calls ``cancel()`` before each network evaluation step and raises ``Cancelled``
-when it returns True; ``progress(done, total)`` is called after each step.
+when it returns True (``core.errors.Cancelled``); ``progress(done, total)`` is called after each step.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from typing import Callable, Literal
 
 import torch
 from torch import Tensor
+
+from ..errors import Cancelled  # the one cancel error (core.errors), re-exported here
 
 __all__ = [
     "Cancelled",
@@ -38,10 +40,6 @@ __all__ = [
 VelocityFn = Callable[[Tensor, Tensor], Tensor]
 CancelFn = Callable[[], bool]
 ProgressFn = Callable[[int, int], None]
-
-
-class Cancelled(Exception):
-    """The cancel token fired between two solver steps."""
 
 
 def _check(cancel: CancelFn | None) -> None:

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+from ..errors import LoadError
+
 if TYPE_CHECKING:  # torch is imported lazily (core must import without it)
     from torch import Tensor
 
@@ -24,7 +26,7 @@ __all__ = ["TEXT_DIM", "TextEncoderError", "format_prompt", "NullTextEncoder", "
 TEXT_DIM = 640
 
 
-class TextEncoderError(RuntimeError):
+class TextEncoderError(LoadError):
     """A text encoder cannot be built (missing package, tokenizer or weights)."""
 
 

@@ -171,7 +171,7 @@ def test_tracking_gaps_lie_inside_tracked_stretches():
 
 
 def test_gap_protocol_scores_only_removed_frames_and_spline_wins_on_smooth_motion():
-    from core.ml.kf2p_train import Clips
+    from core.ml.kf2p_data import Clips
 
     rot = smooth_motion(200, seed=4)
     clips = Clips([rot], [np.ones((200, 52), bool)], ["x"], ["a"])

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from core.kinematics.fk import joint_positions  # noqa: E402
 from core.model.rotations import axis_angle_to_matrix  # noqa: E402
 from core.model.template import TEMPLATE  # noqa: E402
-from core.ml import kf2p_train as KT  # noqa: E402
+from core.ml import kf2p_adapt as KA, kf2p_data as KD, kf2p_loss as KL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,10 +27,10 @@ def one_thread():
     torch.set_num_threads(n)
 
 
-def synthetic_clips(n_clips: int = 24, seed: int = 0) -> KT.Clips:
+def synthetic_clips(n_clips: int = 24, seed: int = 0) -> KD.Clips:
     """Smooth random motion, 6 'languages'; the last hand untracked in some frames."""
     rng = np.random.default_rng(seed)
-    clips = KT.Clips()
+    clips = KD.Clips()
     for i in range(n_clips):
         t = int(rng.integers(30, 60))
         s = np.arange(t)[:, None, None] / 25.0
@@ -48,7 +48,7 @@ def test_key_placement_spacing_phase_and_source_documents():
     rng = np.random.default_rng(0)
     gaps, firsts = [], []
     for _ in range(300):
-        obs = KT.place_keys(200, rng)
+        obs = KD.place_keys(200, rng)
         k = np.nonzero(obs)[0]
         gaps += np.diff(k).tolist()
         firsts.append(k[0])
@@ -57,9 +57,9 @@ def test_key_placement_spacing_phase_and_source_documents():
     mid = np.mean((gaps >= 8) & (gaps <= 16))
     assert mid > 0.55  # weighted towards 8-16 (uniform over 3..24 would give 0.41)
     assert len(set(firsts)) > 8  # random phases
-    fixed = KT.place_keys(100, rng, spacing=10)
+    fixed = KD.place_keys(100, rng, spacing=10)
     assert set(np.diff(np.nonzero(fixed)[0])) == {10}
-    doc = KT.place_keys(100, rng, source_doc=True)
+    doc = KD.place_keys(100, rng, source_doc=True)
     assert 0.5 < doc.mean() < 1.0  # mostly SOURCE, one or two regenerated spans
 
 
@@ -69,15 +69,15 @@ def test_mirroring_reflects_the_body_and_is_its_own_inverse():
     rot[:, :12] = np.eye(3)
     valid = np.ones((5, 52), bool)
     valid[:, 20] = False
-    m, v = KT._mirror_body(rot, valid)
-    mm, vv = KT._mirror_body(m, v)
+    m, v = KD._mirror_body(rot, valid)
+    mm, vv = KD._mirror_body(m, v)
     assert np.allclose(mm, rot) and np.array_equal(vv, valid)
     assert not v[:, 21].any() and v[:, 20].all()  # validity swapped with the joints
     # the mirrored pose is the reflection x -> -x of the original (the template is symmetric)
     p = joint_positions(TEMPLATE, rot)[:, :22]
     q = joint_positions(TEMPLATE, m)[:, :22]
     swap = list(range(22))
-    for a, b in KT.MIRROR_PAIRS + ((1, 2), (4, 5), (7, 8), (10, 11)):
+    for a, b in KD.MIRROR_PAIRS + ((1, 2), (4, 5), (7, 8), (10, 11)):
         swap[a], swap[b] = b, a
     assert np.allclose(q[:, swap] * [-1, 1, 1], p, atol=1e-5)
 
@@ -86,11 +86,11 @@ def test_speed_resampling():
     rot = axis_angle_to_matrix(np.linspace(0, 1, 21)[:, None, None] * np.array([0, 0, 1.0]) *
                                np.ones((21, 2, 1))).astype(np.float32)
     valid = np.ones((21, 2), bool)
-    same, _ = KT._resample(rot, valid, 1.0)
+    same, _ = KD._resample(rot, valid, 1.0)
     assert same is rot
-    fast, fv = KT._resample(rot, valid, 2.0)
+    fast, fv = KD._resample(rot, valid, 2.0)
     assert len(fast) == 11 and np.allclose(fast, rot[::2], atol=1e-5)
-    slow, _ = KT._resample(rot, valid, 0.5)
+    slow, _ = KD._resample(rot, valid, 0.5)
     assert len(slow) == 41 and np.allclose(slow[::2], rot, atol=1e-5)
 
 
@@ -100,14 +100,14 @@ def test_samples_and_losses_are_well_formed(timing):
 
     clips = synthetic_clips()
     for stream, n in (("body", 10), ("hand", 15)):
-        sm = KT.Sampler(clips, stream, 48, 0)
+        sm = KD.Sampler(clips, stream, 48, 0)
         b = sm.sample(6)
         assert b.gt.shape == (6, 48, n, 3, 3) and b.obs.shape == (6, 48, n)
         assert not (b.obs & ~b.valid).any()  # untracked joints are never keys
-        lf = KT.StreamLoss(stream, 0.1, "cpu", phase_scale=0.25 if timing else None)
-        d = KT.tensors(b, "cpu", lf)
+        lf = KL.StreamLoss(stream, 0.1, "cpu", phase_scale=0.25 if timing else None)
+        d = KL.tensors(b, "cpu", lf)
         assert d["cond"].shape == (6, 6 * n + 2, 48)
-        x1 = KT.target_state(d, lf)
+        x1 = KL.target_state(d, lf)
         assert x1.shape == d["mask"].shape == d["target_ok"].shape == (6, (4 if timing else 3) * n, 48)
         # the target state rebuilds the ground truth from the baseline where it is known
         rebuilt = refined(d["base"], d["obs"], x1, lf.spec, 1.0)
@@ -124,21 +124,21 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(timing):
 
     torch.manual_seed(0)
     clips = synthetic_clips()
-    b = KT.Sampler(clips, "hand", 32, 1).sample(8, source_doc=0.0)
+    b = KD.Sampler(clips, "hand", 32, 1).sample(8, source_doc=0.0)
     model = RefinerNet.create("hand", "official-tiny", res_scale=0.2, timing=timing, phase_scale=0.25)
-    lf = KT.StreamLoss.for_spec(model.spec, "cpu")
+    lf = KL.StreamLoss.for_spec(model.spec, "cpu")
     opt = torch.optim.AdamW(model.parameters(), 3e-3)
     enc = HashedTextEncoder()
 
     def loss_at_t0():
         g = torch.Generator().manual_seed(5)
         with torch.no_grad():
-            return KT.training_step(model, lf, b, g, enc, "cpu", text_dropout=0.0, det_frac=1.0, t0_frac=1.0)[0].item()
+            return KL.training_step(model, lf, b, g, enc, "cpu", text_dropout=0.0, det_frac=1.0, t0_frac=1.0)[0].item()
 
     before = loss_at_t0()
     gen = torch.Generator().manual_seed(0)
     for _ in range(40):
-        loss, _ = KT.training_step(model, lf, b, gen, enc, "cpu", det_frac=1.0, t0_frac=1.0)
+        loss, _ = KL.training_step(model, lf, b, gen, enc, "cpu", det_frac=1.0, t0_frac=1.0)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -220,7 +220,7 @@ def test_adapt_to_this_sequence_uses_only_source_frames_outside_the_span():
     states[150:170] = FrameState.GENERATED
     states[180:] = FrameState.GENERATED
     seq = seq.replace(base_states=states, keyframes=(Keyframe(90), Keyframe(120), Keyframe(175)))
-    src = KT.source_clips(seq, exclude=[(100, 110)])
+    src = KD.source_clips(seq, exclude=[(100, 110)])
     # the excluded span grows to its keys (90..120 inclusive); GENERATED frames never count, nor
     # stretches shorter than 12 frames (170..179)
     assert [len(r) for r in src.rotations] == [90, 29]
@@ -228,9 +228,9 @@ def test_adapt_to_this_sequence_uses_only_source_frames_outside_the_span():
     net = RefinerNet.create("hand", "official-tiny", res_scale=0.2)
     inb = KF2PInbetweener({"hand": RefinerSampler(net.eval())})
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    adapted = KT.adapt_inbetweener(inb, src, steps=3, batch=2, window=32)
+    adapted = KA.adapt_inbetweener(inb, src, steps=3, batch=2, window=32)
     assert adapted is not inb and adapted.streams["hand"].model is not net
     after = adapted.streams["hand"].model.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # the original is untouched
-    assert KT.adapt_inbetweener(inb, src, steps=3, cancel=lambda: True) is None
+    assert KA.adapt_inbetweener(inb, src, steps=3, cancel=lambda: True) is None

@@ -8,7 +8,8 @@ on the validation languages, the kinematic baseline's threshold on (a sample of)
 languages, and both are scored on the test languages; ``metrics.json`` is written beside the
 checkpoint and the tuned values go into its ``config.json``.
 
-No torch import at module level (the CLI imports this module to build its parser).
+No torch import at module level (the CLI imports this module to build its parser). The training
+itself is ``core.ml.fast_train.train``; this module is the command around it.
 """
 from __future__ import annotations
 
@@ -52,9 +53,9 @@ def _at_fps(samples, fps: float):
     """Samples resampled (nearest frame, segments kept) to the model's frame rate."""
     import numpy as np
 
-    from ..model.sequence import Segment, labels_from_segments, segments_from_labels
-    from .fast_infer import resample_index
-    from .fast_train import Sample
+    from ...model.sequence import Segment, labels_from_segments, segments_from_labels
+    from ...ml.fast_infer import resample_index
+    from ...ml.fast_train import Sample
 
     out = []
     for s in samples:
@@ -70,17 +71,17 @@ def _at_fps(samples, fps: float):
     return out
 
 
-def main(args) -> int:
+def run(args) -> int:
     import numpy as np
     import torch
 
-    from ..cli import UserError
-    from .fast import FastConfig
-    from .fast_infer import CONFIG, Segmenter, save_model
-    from .fast_train import (TrainConfig, baseline_labels, evaluate_model, synthetic_samples, train,
+    from ...errors import UserError
+    from ...ml.fast import FastConfig
+    from ...ml.fast_infer import CONFIG, Segmenter, save_model
+    from ...ml.fast_train import (TrainConfig, baseline_labels, evaluate_model, synthetic_samples, train,
                              tune_baseline, tune_sensitivity)
-    from . import seg_metrics
-    from .segmentation import DecodeOptions
+    from ...ml import seg_metrics
+    from ...ml.segmentation import DecodeOptions
 
     if not args.corpus and not args.synthetic:
         raise UserError("train fast: give --corpus FILE (or --synthetic N for a smoke run)")
@@ -98,9 +99,9 @@ def main(args) -> int:
         te = synthetic_samples(max(4, args.synthetic // 4), seed=args.seed + 2, smooth_transitions=False)
         source = f"synthetic toy sequences (n={args.synthetic})"
     else:
-        from .fast_data import samples_from_corpus
+        from ...ml.fast_data import samples_from_corpus
 
-        from .fast_data import TRANSITION_STYLES
+        from ...ml.fast_data import TRANSITION_STYLES
 
         corpus = Path(args.corpus)
         if not corpus.is_file():
@@ -116,8 +117,8 @@ def main(args) -> int:
         if not tr:
             raise UserError(f"{corpus}: no training sequences")
         if args.fresh_chains > 0:
-            from ..data.corpus import CorpusError
-            from .fast_data import FreshChains
+            from ...data.corpus import CorpusError
+            from ...ml.fast_data import FreshChains
 
             try:
                 fresh = FreshChains(corpus, exact=args.train_labels == "exact",
@@ -149,7 +150,7 @@ def main(args) -> int:
     rng = np.random.default_rng(args.seed)
     tune_on = [tr[i] for i in rng.choice(len(tr), size=min(len(tr), 300), replace=False)]
     threshold = tune_baseline(tune_on)
-    from .fast_data import smoothness_shortcut_labels
+    from ...ml.fast_data import smoothness_shortcut_labels
 
     shortcut_th = tune_baseline(tune_on, grid=tuple(10.0 ** np.arange(-5, -0.9, 0.5)),
                                 labeller=lambda s, th: smoothness_shortcut_labels(s.features, th))
@@ -174,7 +175,7 @@ def main(args) -> int:
                          "wall_s_train": summary["wall_s"],
                          "test": result.get("test", {}).get("fast")})
     save_model(args.out, seg.model, seg.fps, opts, full["meta"])
-    from ..io.atomic import atomic_path
+    from ...io.atomic import atomic_path
 
     with atomic_path(Path(args.out) / "metrics.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2))
