@@ -131,7 +131,7 @@ def register_untrained(folder: str) -> None:
     from core.jobs import ModelSpec, register
 
     def factory(device, **options):
-        from core.ml.kf2p_inbetween import load_inbetweener
+        from core.ml.kf2p.inbetween import load_inbetweener
 
         return load_inbetweener(folder, device=device, **options)
 

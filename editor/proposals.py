@@ -31,11 +31,11 @@ def fast_unavailable_reason() -> str | None:
 
 def _probe() -> str | None:
     try:
-        found = importlib.util.find_spec("core.ml.fast_infer") is not None
+        found = importlib.util.find_spec("core.ml.fast.infer") is not None
     except (ImportError, ValueError):
         found = False
     if not found:
-        return "FAST is not part of this build (core.ml.fast_infer missing)"
+        return "FAST is not part of this build (core.ml.fast.infer missing)"
     if not (FAST_DIR / "fast.pt").is_file():
         return f"no bundled FAST model in {FAST_DIR}"
     return None
@@ -43,7 +43,7 @@ def _probe() -> str | None:
 
 def run_fast(seq: Sequence, progress=None):
     """Labels, segments and keyframes for ``seq`` (a ``core.ml.segmentation.Decoded``)."""
-    from core.ml.fast_infer import Segmenter
+    from core.ml.fast.infer import Segmenter
 
     segmenter = Segmenter.load(FAST_DIR)
     if progress is not None:

@@ -3,7 +3,7 @@
 ``BENCHES`` maps each target to ``(module, function, requires)``; the function takes the parsed
 arguments and returns a JSON-able dict (``core.commands.bench_targets`` turns the flags into the
 benchmark's typed parameters); a target runs when its ``requires`` module is in the build (``kf2p``:
-``core.ml.kf2p_bench``); ``all`` runs every available target.
+``core.ml.kf2p.bench``); ``all`` runs every available target.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from typing import Any
 from ..cli import module_available
 
 BENCHES: dict[str, tuple[str, str, str]] = {
-    "fast": ("core.commands.bench_targets", "fast", "core.ml.fast_bench"),
+    "fast": ("core.commands.bench_targets", "fast", "core.ml.fast.bench"),
     "import": ("core.commands.bench_targets", "pose_import", "core.kinematics.import_eval"),
     "io": ("core.commands.bench", "bench_io", "core.commands.bench"),
-    "kf2p": ("core.commands.bench_targets", "kf2p", "core.ml.kf2p_bench"),
+    "kf2p": ("core.commands.bench_targets", "kf2p", "core.ml.kf2p.bench"),
 }
 
 

@@ -5,14 +5,14 @@ from typing import Any
 
 
 def fast(args) -> dict[str, Any]:
-    from ..ml.fast_bench import run
+    from ..ml.fast.bench import run
 
     return run(model=args.model, device=args.device, threads=args.threads, minutes=args.minutes,
                folder=args.folder, repeat=args.repeat)
 
 
 def kf2p(args) -> dict[str, Any]:
-    from ..ml.kf2p_bench import run
+    from ..ml.kf2p.bench import run
 
     return run(model=args.model, device=args.device, threads=args.threads, minutes=args.minutes,
                repeat=args.repeat)

@@ -16,8 +16,8 @@ import sys
 from ..cli import module_available
 
 EVALUATORS: dict[str, tuple[str, str]] = {
-    "fast": ("core.commands.eval_targets.fast", "core.ml.fast_eval"),
-    "kf2p": ("core.commands.eval_targets.kf2p", "core.ml.kf2p_eval"),
+    "fast": ("core.commands.eval_targets.fast", "core.ml.fast.eval"),
+    "kf2p": ("core.commands.eval_targets.kf2p", "core.ml.kf2p.eval"),
     "import": ("core.commands.eval_targets.pose_import", "core.kinematics.import_eval"),
     "edits": ("core.commands.eval_targets.edits", "core.model.edits_eval"),
 }

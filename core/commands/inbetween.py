@@ -2,7 +2,7 @@
 
 The chosen frames become keys (holding the poses the file has there); every other frame becomes
 GENERATED and is filled by the model through the editor's code path
-(``core.ml.kf2p_inbetween``). OUT is any writable format, by extension.
+(``core.ml.kf2p.inbetween``). OUT is any writable format, by extension.
 
 POLICY: ``fast`` (the bundled FAST segmenter's onset / midpoint / offset keys), ``every:N`` (every
 N-th frame from frame 0, plus the last frame), ``frames:a,b,c`` (exactly those frames).
@@ -77,7 +77,7 @@ def _frames(policy: str, seq, device: str) -> list:
         return frames
     if kind == "fast" and not arg:
         try:
-            from ..ml.fast_infer import Segmenter
+            from ..ml.fast.infer import Segmenter
         except ImportError as e:
             raise UserError(f"--keys fast: the FAST segmenter is not available in this build ({e})") from None
         try:
@@ -116,7 +116,7 @@ def run(args) -> int:
         seq = seq.replace(text=seq.text if args.text is None else args.text,
                           language=seq.language if args.language is None else args.language)
 
-    from ..ml.kf2p_inbetween import load_inbetweener
+    from ..ml.kf2p.inbetween import load_inbetweener
 
     opts = {"variation": args.variation, "method": args.method}
     for name in ("strength", "geometry"):

@@ -1,5 +1,5 @@
 """``python -m core.commands.kf2p_realcal DATA --out CAL.json [--write MODEL_DIR]``: the flags of
-``core.ml.kf2p_realcal`` (calibrating the bundled in-betweener on real signing; see that module)."""
+``core.ml.kf2p.realcal`` (calibrating the bundled in-betweener on real signing; see that module)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..ml import kf2p_realcal
+from ..ml.kf2p import realcal as kf2p_realcal
 
 
 def main(argv=None) -> int:

@@ -112,7 +112,7 @@ def run(args) -> int:
     if args.policy == "fast":
         import torch
 
-        from ..ml.fast_infer import Segmenter
+        from ..ml.fast.infer import Segmenter
 
         torch.set_num_threads(max(1, args.threads))
         try:

@@ -12,8 +12,8 @@ import importlib
 from ..cli import module_available
 
 TRAINERS: dict[str, tuple[str, str]] = {
-    "fast": ("core.commands.train_targets.fast", "core.ml.fast_train"),
-    "kf2p": ("core.commands.train_targets.kf2p", "core.ml.kf2p_train"),
+    "fast": ("core.commands.train_targets.fast", "core.ml.fast.train"),
+    "kf2p": ("core.commands.train_targets.kf2p", "core.ml.kf2p.train"),
 }
 
 

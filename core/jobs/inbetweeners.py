@@ -13,7 +13,7 @@ is True counts as a cancellation; the solver raises the same ``core.errors.Cance
 
 Models are registered by name with a factory ``factory(device, **options) -> Inbetweener`` that
 runs in the worker thread (that is where torch gets imported). ``slerp`` and ``eased`` are
-built in. ``bundled`` and ``official`` point at ``core.ml.kf2p_inbetween`` (``create_bundled`` /
+built in. ``bundled`` and ``official`` point at ``core.ml.kf2p.inbetween`` (``create_bundled`` /
 ``create_official``); they report themselves unavailable, with the reason, while that module or
 the weights are missing; a model module may also call ``register`` with its own ``ModelSpec``.
 """
@@ -31,7 +31,7 @@ from ..model.sequence import Sequence
 
 CancelFn = Callable[[], bool]
 ASSETS_MODELS = Path(__file__).resolve().parents[2] / "assets" / "models"
-KF2P_MODULE = "core.ml.kf2p_inbetween"
+KF2P_MODULE = "core.ml.kf2p.inbetween"
 BUNDLED_KF2P = ASSETS_MODELS / "kf2p"
 
 

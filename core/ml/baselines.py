@@ -67,7 +67,7 @@ class SplineInbetweener:
     name: str = "spline"
 
     def fill_all_many(self, seqs, cancel: Callable[[], bool] | None = None, seed: int = 0):
-        from .kf2p_inbetween import BODY, LEFT, RIGHT, KF2PInbetweener, _local_observed
+        from .kf2p.inbetween import BODY, LEFT, RIGHT, KF2PInbetweener, _local_observed
 
         base = KF2PInbetweener({}, eased=True).fill_all_many(seqs, cancel, seed)
         joints = (BODY if "body" in self.streams else ()) + ((LEFT + RIGHT) if "hand" in self.streams else ())
@@ -104,7 +104,7 @@ class HintSampler:
 
 def load_baseline(name: str):
     """``slerp`` | ``eased`` | ``spline`` | ``pchip`` -> an in-betweener (evaluation)."""
-    from .kf2p_inbetween import KF2PInbetweener, load_inbetweener
+    from .kf2p.inbetween import KF2PInbetweener, load_inbetweener
 
     if name in ("slerp", "eased"):
         return load_inbetweener(name)

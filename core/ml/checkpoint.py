@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,15 +69,40 @@ class OursCheckpoint:
     meta: dict[str, Any]
 
 
-def _torch_load(path: Path, map_location: Any) -> Any:
+def read_torch(path: str | os.PathLike[str], map_location: Any = "cpu",
+               error: type[LoadError] = CheckpointError) -> Any:
+    """The one reader of a ``.pt`` file: ``torch.load(weights_only=True)`` (never unpickles
+    objects); a missing or unreadable file raises ``error`` (a LoadError) with one line."""
+    path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
+        raise error(f"{path}: no such file")
     try:
         return torch.load(path, weights_only=True, map_location=map_location)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError,
-            ValueError, KeyError, AttributeError, TypeError) as e:
+    except Exception as e:  # noqa: BLE001 - truncated files raise anything from struct to zipfile
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from e
+        raise error(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from e
+
+
+def check_envelope(obj: Any, path: str | os.PathLike[str], fmt: str, version: int, what: str,
+                   error: type[LoadError] = CheckpointError, hint: str = "",
+                   version_what: str = "") -> Mapping[str, Any]:
+    """``obj`` as one of our checkpoint envelopes (``{"format", "version", "config", "meta",
+    "state_dict"}``, config and meta as JSON strings) once its format and version are ``fmt`` /
+    ``version``; otherwise ``error``: "not a {what} checkpoint{hint}" / "unsupported
+    {version_what}checkpoint version"."""
+    if not isinstance(obj, Mapping) or obj.get("format") != fmt:
+        raise error(f"{path}: not a {what} checkpoint{hint}")
+    if obj.get("version") != version:
+        raise error(f"{path}: unsupported {version_what}checkpoint version {obj.get('version')!r}")
+    return obj
+
+
+def read_envelope(path: str | os.PathLike[str], fmt: str, version: int, what: str,
+                  error: type[LoadError] = CheckpointError, map_location: Any = "cpu",
+                  version_what: str = "") -> Mapping[str, Any]:
+    """``read_torch`` + ``check_envelope``: the one reader of our checkpoint envelopes."""
+    return check_envelope(read_torch(path, map_location, error), path, fmt, version, what, error,
+                          version_what=version_what)
 
 
 def _tensor_dict(obj: Any, path: Path) -> dict[str, Tensor]:
@@ -129,7 +152,7 @@ def _build(cfg: UNetConfig, sd: Mapping[str, Tensor], map_location: Any) -> KF2P
 def load_official(path: str | os.PathLike[str], map_location: Any = "cpu") -> OfficialCheckpoint:
     """Load an official SignSparK KF2P checkpoint (any stream, released or tiny size)."""
     path = Path(path)
-    sd = _tensor_dict(_torch_load(path, map_location), path)
+    sd = _tensor_dict(read_torch(path, map_location), path)
     # DataParallel/DDP wrappers add "module."; the released files have none, accept both.
     if all(k.startswith("module.") for k in sd):
         sd = {k[len("module."):]: v for k, v in sd.items()}
@@ -183,13 +206,10 @@ def save_ours(path: str | os.PathLike[str], model: nn.Module, config: UNetConfig
 def load_ours(path: str | os.PathLike[str], map_location: Any = "cpu") -> OursCheckpoint:
     """Load a checkpoint written by ``save_ours``."""
     path = Path(path)
-    obj = _torch_load(path, map_location)
-    if not isinstance(obj, Mapping) or obj.get("format") != OURS_FORMAT:
-        hint = " (an official SignSparK checkpoint? use load_official)" if isinstance(obj, Mapping) \
-            and "unet.final_conv.1.weight" in obj else ""
-        raise CheckpointError(f"{path}: not a Signframe KF2P checkpoint{hint}")
-    if obj.get("version") != OURS_VERSION:
-        raise CheckpointError(f"{path}: unsupported checkpoint version {obj.get('version')!r}")
+    raw = read_torch(path, map_location)
+    hint = " (an official SignSparK checkpoint? use load_official)" if isinstance(raw, Mapping) \
+        and "unet.final_conv.1.weight" in raw else ""
+    obj = check_envelope(raw, path, OURS_FORMAT, OURS_VERSION, "Signframe KF2P", CheckpointError, hint)
     try:
         cfg = UNetConfig.from_dict(json.loads(obj["config"]))
         meta = json.loads(obj.get("meta", "{}"))

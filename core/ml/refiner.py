@@ -1,5 +1,9 @@
 """The bundled KF2P model: a flow-matching refiner over the eased-SLERP baseline.
 
+(About 700 lines on purpose: the state definition -- baseline, phase offsets, residuals, masks --
+the network that predicts it and the checkpoint that stores its spec must agree exactly at
+training and at inference; split, a change to one side would silently desynchronise the other.)
+
 Measured before this model existed (DESIGN.md section 3): a small flow model predicting absolute
 poses lost to SLERP on real signing it had not seen; predicting a *correction* over SLERP from a
 zero-initialised output reached parity. So this network never sees absolute poses:
@@ -319,7 +323,7 @@ MIN_PHASE_ANGLE = 0.02  # radians
 def timing_projection(base: Tensor, obs: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     """Each joint of ``target`` (B, T, n, 3, 3) projected onto its key-to-key geodesic: the
     phase offset over the eased phase (B, T, n) and the baseline so retimed (B, T, n, 3, 3) --
-    the best any timing-only correction can do (``core.ml.kf2p_eval`` reports it)."""
+    the best any timing-only correction can do (``core.ml.kf2p.eval`` reports it)."""
     a, w, u, _ = key_geodesics(base, obs)
     eased = smoothstep_t(u)
     den = (w * w).sum(-1)
@@ -559,18 +563,11 @@ class LoadedRefiner:
 
 def load_refiner(path: str | os.PathLike[str], map_location: Any = "cpu") -> LoadedRefiner:
     """Load a checkpoint written by ``save_refiner`` (eval mode). Raises RefinerCheckpointError."""
+    from .checkpoint import read_envelope
+
     path = Path(path)
-    if not path.is_file():
-        raise RefinerCheckpointError(f"{path}: no such file")
-    try:
-        obj = torch.load(path, weights_only=True, map_location=map_location)
-    except Exception as e:  # noqa: BLE001 - truncated files raise anything from struct to zipfile
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise RefinerCheckpointError(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from e
-    if not isinstance(obj, Mapping) or obj.get("format") != FORMAT:
-        raise RefinerCheckpointError(f"{path}: not a Signframe KF2P refiner checkpoint")
-    if obj.get("version") != VERSION:
-        raise RefinerCheckpointError(f"{path}: unsupported refiner checkpoint version {obj.get('version')!r}")
+    obj = read_envelope(path, FORMAT, VERSION, "Signframe KF2P refiner", RefinerCheckpointError, map_location,
+                        version_what="refiner ")
     try:
         cfg = UNetConfig.from_dict(json.loads(obj["config"]))
         spec = RefinerSpec(**json.loads(obj["spec"]))

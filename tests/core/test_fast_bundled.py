@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from core.ml.fast_infer import DEFAULT_MODEL_DIR
+from core.ml.fast.infer import DEFAULT_MODEL_DIR
 
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "fast.pt").is_file(), reason="no bundled FAST model in assets/models/fast"
@@ -25,7 +25,7 @@ def test_bundle_is_small_and_documented():
 def test_bundled_model_segments_the_default_sample():
     from core.io import registry
     from core.ml import seg_metrics
-    from core.ml.fast_infer import Segmenter
+    from core.ml.fast.infer import Segmenter
     from core.model.sequence import segments_from_labels
 
     sample = DEFAULT_MODEL_DIR.parents[1] / "samples" / "default.signframe"

@@ -10,8 +10,8 @@ import torch
 
 from core.cli import main
 from core.io import eaf, registry
-from core.ml.fast import FastConfig
-from core.ml.fast_train import TrainConfig, synthetic_sample, synthetic_samples, train
+from core.ml.fast.net import FastConfig
+from core.ml.fast.train import TrainConfig, synthetic_sample, synthetic_samples, train
 
 torch.set_num_threads(1)
 

@@ -15,9 +15,9 @@ pytest.importorskip("core.data.corpus")
 
 from core.cli import main  # noqa: E402
 from core.data.corpus import FORMAT, VERSION, save_arrays  # noqa: E402
-from core.ml.fast_data import samples_from_corpus  # noqa: E402
-from core.ml.fast_eval import is_corpus  # noqa: E402
-from core.ml.fast_train import synthetic_sample  # noqa: E402
+from core.ml.fast.data import samples_from_corpus  # noqa: E402
+from core.ml.fast.eval import is_corpus  # noqa: E402
+from core.ml.fast.train import synthetic_sample  # noqa: E402
 from core.model.rotations import matrix_to_6d  # noqa: E402
 from core.model.skeleton import JOINT_NAMES  # noqa: E402
 
@@ -116,8 +116,8 @@ def test_remade_transitions_change_only_synthetic_frames(corpus):
 
 
 def test_eval_fast_on_a_corpus_reports_each_transition_style(corpus, tmp_path, capsys):
-    from core.ml.fast import FastConfig
-    from core.ml.fast_train import TrainConfig, train
+    from core.ml.fast.net import FastConfig
+    from core.ml.fast.train import TrainConfig, train
 
     path, _, _ = corpus
     cfg = TrainConfig(

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from core.ml.fast import FastConfig, FastNet
-from core.ml.fast_features import HAND_DIM, hand_features
-from core.ml.fast_infer import FastModelError, Segmenter, load_model, predict_features, save_model
-from core.ml.fast_train import (
+from core.ml.fast.net import FastConfig, FastNet
+from core.ml.fast.features import HAND_DIM, hand_features
+from core.ml.fast.infer import FastModelError, Segmenter, load_model, predict_features, save_model
+from core.ml.fast.train import (
     Sample,
     TrainConfig,
     change_speed,
@@ -202,7 +202,7 @@ def test_training_is_deterministic_for_a_seed(tmp_path):
 
 # --- the interpolation-shortcut check ------------------------------------------------------------
 def test_retransition_keeps_sign_frames_and_remakes_transitions(rng):
-    from core.ml.fast_data import TRANSITION_STYLES, retransition
+    from core.ml.fast.data import TRANSITION_STYLES, retransition
 
     seq, labels = synthetic_sample(rng, n_signs=5)
     inside = labels > 0
@@ -221,7 +221,7 @@ def test_retransition_keeps_sign_frames_and_remakes_transitions(rng):
 
 
 def test_smoothness_shortcut_flags_interpolated_frames():
-    from core.ml.fast_data import smoothness_shortcut_labels
+    from core.ml.fast.data import smoothness_shortcut_labels
 
     g = np.random.default_rng(0)
     f = g.normal(0, 0.05, (60, 2, HAND_DIM)).astype(np.float32)

@@ -1,4 +1,4 @@
-"""FAST judged on real recordings without frame labels (``core.ml.fast_real``): segments per gloss,
+"""FAST judged on real recordings without frame labels (``core.ml.fast.real``): segments per gloss,
 isolated signs found as one sign, rest frames labelled O, halves, the decoding sweep, the CLI."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.ml import fast_real as F
+from core.ml.fast import real as F
 from core.ml.segmentation import DecodeOptions
 
 ROOT = Path(__file__).resolve().parents[2]

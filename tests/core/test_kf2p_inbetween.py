@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from core.kinematics.slerp import inbetween_baseline, smoothstep  # noqa: E402
-from core.ml import kf2p_inbetween as K  # noqa: E402
+from core.ml.kf2p import inbetween as K  # noqa: E402
 from core.ml.refiner import RefinerNet, save_refiner  # noqa: E402
 from core.model.edits import move_keys, set_joint_rotations  # noqa: E402
 from core.model.rotations import FLIP_SIGNS, axis_angle_to_matrix  # noqa: E402
@@ -251,7 +251,7 @@ def test_jobs_registry_uses_this_module():
 
     spec = jobs.model_spec("bundled")
     target = spec.factory if isinstance(spec.factory, str) else ""
-    assert target.split(":")[0] == "core.ml.kf2p_inbetween"
+    assert target.split(":")[0] == "core.ml.kf2p.inbetween"
     if (K.BUNDLED_DIR / "body.pt").is_file():
         inb = jobs.create("bundled")
         seq = keyed(80)

@@ -1,7 +1,7 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from core.ml import kf2p_metrics as m
+from core.ml.kf2p import metrics as m
 
 
 def test_procrustes_removes_similarity_transforms(rng):
@@ -61,7 +61,7 @@ def test_velocity_and_jerk_errors_zero_for_offset_copies(rng):
 def test_timing_oracle_recovers_any_timing_along_the_key_paths():
     """Ground truth that travels SLERP's key-to-key paths at its own pace is exactly what the
     timing oracle rebuilds; plain SLERP is not."""
-    from core.ml.kf2p_eval import timing_oracle
+    from core.ml.kf2p.eval import timing_oracle
 
     keys = np.array([0, 5, 17])
     rk = Rotation.random(3 * 6, random_state=3).as_rotvec().reshape(3, 6, 3)

@@ -20,8 +20,8 @@ from core.kinematics.slerp import inbetween_baseline, smoothstep  # noqa: E402
 from core.model.rotations import axis_angle_to_matrix  # noqa: E402
 from core.model.sequence import FrameState, Keyframe, new_sequence  # noqa: E402
 from core.ml import baselines as B  # noqa: E402
-from core.ml import kf2p_eval as E  # noqa: E402
-from core.ml import kf2p_inbetween as K  # noqa: E402
+from core.ml.kf2p import eval as E  # noqa: E402
+from core.ml.kf2p import inbetween as K  # noqa: E402
 from core.ml import refiner as R  # noqa: E402
 from core.ml.refiner import RefinerNet, load_refiner, save_refiner  # noqa: E402
 
@@ -171,7 +171,7 @@ def test_tracking_gaps_lie_inside_tracked_stretches():
 
 
 def test_gap_protocol_scores_only_removed_frames_and_spline_wins_on_smooth_motion():
-    from core.ml.kf2p_data import Clips
+    from core.ml.kf2p.data import Clips
 
     rot = smooth_motion(200, seed=4)
     clips = Clips([rot], [np.ones((200, 52), bool)], ["x"], ["a"])
@@ -214,7 +214,7 @@ def test_real_calibration_rule_and_tables():
     """``choose``: the lowest MPJPE among candidates at least 1 % below eased SLERP that are not
     worse on DTW-JPE and not rougher; eased SLERP when none qualifies. ``specs_from_choice``
     turns the choice into the refiner's tables (strength 0 wherever a classical method is used)."""
-    from core.ml import kf2p_realcal as C
+    from core.ml.kf2p import realcal as C
 
     def m(mpjpe, dtw=1.0, vel=1.0, jerk=1.0):
         return {"mpjpe": mpjpe, "dtw_jpe": dtw, "velocity_error": vel, "jerk_error": jerk}

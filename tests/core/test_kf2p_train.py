@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from core.kinematics.fk import joint_positions  # noqa: E402
 from core.model.rotations import axis_angle_to_matrix  # noqa: E402
 from core.model.template import TEMPLATE  # noqa: E402
-from core.ml import kf2p_adapt as KA, kf2p_data as KD, kf2p_loss as KL  # noqa: E402
+from core.ml.kf2p import adapt as KA, data as KD, loss as KL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -208,7 +208,7 @@ def test_cli_rejects_bad_input(tmp_path):
 
 
 def test_adapt_to_this_sequence_uses_only_source_frames_outside_the_span():
-    from core.ml.kf2p_inbetween import KF2PInbetweener, RefinerSampler
+    from core.ml.kf2p.inbetween import KF2PInbetweener, RefinerSampler
     from core.ml.refiner import RefinerNet
     from core.model.sequence import FrameState, Keyframe, new_sequence
 

@@ -1,9 +1,9 @@
-"""``eval fast``: the flags of ``core.ml.fast_eval.evaluate``."""
+"""``eval fast``: the flags of ``core.ml.fast.eval.evaluate``."""
 from __future__ import annotations
 
 from typing import Any
 
-TRANSITIONS = ("as-built", "linear-jitter", "ease-out-jitter", "hold-then-move")  # fast_eval.TRANSITIONS
+TRANSITIONS = ("as-built", "linear-jitter", "ease-out-jitter", "hold-then-move")  # fast.eval.TRANSITIONS
 
 
 def add_arguments(group) -> None:
@@ -19,7 +19,7 @@ def add_arguments(group) -> None:
 
 
 def run(args) -> dict[str, Any]:
-    from ...ml.fast_eval import FastEvalOptions, evaluate
+    from ...ml.fast.eval import FastEvalOptions, evaluate
 
     return evaluate(FastEvalOptions(
         data=args.data, split=args.split, model=args.model, device=args.device, tolerance=args.tolerance,
@@ -28,6 +28,6 @@ def run(args) -> dict[str, Any]:
 
 
 def format_text(result: dict[str, Any]) -> str:
-    from ...ml.fast_eval import format_text
+    from ...ml.fast.eval import format_text
 
     return format_text(result)

@@ -1,9 +1,9 @@
-"""``eval kf2p``: the flags of ``core.ml.kf2p_eval.run_eval``."""
+"""``eval kf2p``: the flags of ``core.ml.kf2p.eval.run_eval``."""
 from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_SPACINGS = (4, 6, 8, 10, 12, 14, 16)  # kf2p_eval.DEFAULT_SPACINGS (torch-free here)
+DEFAULT_SPACINGS = (4, 6, 8, 10, 12, 14, 16)  # kf2p.eval.DEFAULT_SPACINGS (torch-free here)
 
 
 def add_arguments(group) -> None:
@@ -38,7 +38,7 @@ def parse_spacings(text: str, flag: str = "--spacings") -> tuple[int, ...]:
 
 def run(args) -> dict[str, Any]:
     spacings = parse_spacings(args.spacings)
-    from ...ml.kf2p_eval import Kf2pEvalOptions, run_eval
+    from ...ml.kf2p.eval import Kf2pEvalOptions, run_eval
 
     sweep = tuple(int(x) for x in args.steps_sweep.split(",")) if args.steps_sweep else ()
     return run_eval(Kf2pEvalOptions(
@@ -49,6 +49,6 @@ def run(args) -> dict[str, Any]:
 
 
 def format_text(result: dict[str, Any]) -> str:
-    from ...ml.kf2p_eval import format_text
+    from ...ml.kf2p.eval import format_text
 
     return format_text(result)

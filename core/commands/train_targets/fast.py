@@ -9,7 +9,7 @@ languages, and both are scored on the test languages; ``metrics.json`` is writte
 checkpoint and the tuned values go into its ``config.json``.
 
 No torch import at module level (the CLI imports this module to build its parser). The training
-itself is ``core.ml.fast_train.train``; this module is the command around it.
+itself is ``core.ml.fast.train.train``; this module is the command around it.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def add_arguments(p) -> None:
                         "blurred by a frame or two; validation and test always use the exact ones")
     p.add_argument("--remake-transitions", default="", metavar="STYLE[,STYLE]",
                    help="also train on a copy of every training chain with its transitions remade in "
-                        "these styles (core.ml.fast_data.TRANSITION_STYLES); keep one style unseen for the check")
+                        "these styles (core.ml.fast.data.TRANSITION_STYLES); keep one style unseen for the check")
     p.add_argument("--fresh-chains", type=float, default=0.0, metavar="P",
                    help="share (0-1) of each batch taken from chains made for each epoch from the corpus's "
                         "training-language clips (the corpus builder's make_chain), against overfitting the fixed ones")
@@ -54,8 +54,8 @@ def _at_fps(samples, fps: float):
     import numpy as np
 
     from ...model.sequence import Segment, labels_from_segments, segments_from_labels
-    from ...ml.fast_infer import resample_index
-    from ...ml.fast_train import Sample
+    from ...ml.fast.infer import resample_index
+    from ...ml.fast.train import Sample
 
     out = []
     for s in samples:
@@ -76,9 +76,9 @@ def run(args) -> int:
     import torch
 
     from ...errors import UserError
-    from ...ml.fast import FastConfig
-    from ...ml.fast_infer import CONFIG, Segmenter, save_model
-    from ...ml.fast_train import (TrainConfig, baseline_labels, evaluate_model, synthetic_samples, train,
+    from ...ml.fast.net import FastConfig
+    from ...ml.fast.infer import CONFIG, Segmenter, save_model
+    from ...ml.fast.train import (TrainConfig, baseline_labels, evaluate_model, synthetic_samples, train,
                              tune_baseline, tune_sensitivity)
     from ...ml import seg_metrics
     from ...ml.segmentation import DecodeOptions
@@ -99,9 +99,9 @@ def run(args) -> int:
         te = synthetic_samples(max(4, args.synthetic // 4), seed=args.seed + 2, smooth_transitions=False)
         source = f"synthetic toy sequences (n={args.synthetic})"
     else:
-        from ...ml.fast_data import samples_from_corpus
+        from ...ml.fast.data import samples_from_corpus
 
-        from ...ml.fast_data import TRANSITION_STYLES
+        from ...ml.fast.data import TRANSITION_STYLES
 
         corpus = Path(args.corpus)
         if not corpus.is_file():
@@ -118,7 +118,7 @@ def run(args) -> int:
             raise UserError(f"{corpus}: no training sequences")
         if args.fresh_chains > 0:
             from ...data.corpus import CorpusError
-            from ...ml.fast_data import FreshChains
+            from ...ml.fast.data import FreshChains
 
             try:
                 fresh = FreshChains(corpus, exact=args.train_labels == "exact",
@@ -150,7 +150,7 @@ def run(args) -> int:
     rng = np.random.default_rng(args.seed)
     tune_on = [tr[i] for i in rng.choice(len(tr), size=min(len(tr), 300), replace=False)]
     threshold = tune_baseline(tune_on)
-    from ...ml.fast_data import smoothness_shortcut_labels
+    from ...ml.fast.data import smoothness_shortcut_labels
 
     shortcut_th = tune_baseline(tune_on, grid=tuple(10.0 ** np.arange(-5, -0.9, 0.5)),
                                 labeller=lambda s, th: smoothness_shortcut_labels(s.features, th))

@@ -1,4 +1,4 @@
-"""``train kf2p``: the flags of ``core.ml.kf2p_train.run_training`` (see that module)."""
+"""``train kf2p``: the flags of ``core.ml.kf2p.train.run_training`` (see that module)."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,8 @@ import dataclasses
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    # numpy only at kf2p_train's module level (torch is imported where it trains)
-    from ...ml.kf2p_train import CALIBRATION_SPACINGS, DEFAULT_DATA, DEFAULT_OUT, ROOT
+    # numpy only at kf2p.train's module level (torch is imported where it trains)
+    from ...ml.kf2p.train import CALIBRATION_SPACINGS, DEFAULT_DATA, DEFAULT_OUT, ROOT
 
     p.add_argument("--data", default=str(DEFAULT_DATA),
                    help="corpus .npz, a folder of sequence files, or a clip cache (default data/corpus.npz)")
@@ -58,7 +58,7 @@ def run(args) -> int:
     import torch
 
     from ...errors import UserError
-    from ...ml.kf2p_train import TrainOptions, run_training
+    from ...ml.kf2p.train import TrainOptions, run_training
 
     if args.window % 8:
         raise UserError(f"--window {args.window}: must be a multiple of 8")

@@ -24,8 +24,8 @@ FPS = 25.0
 
 def bench_sequence(minutes: float, seed: int = 0):
     """A filled-in document: smooth motion, keys every 6-14 frames, the rest GENERATED."""
-    from ..model.rotations import axis_angle_to_matrix
-    from ..model.sequence import FrameState, Keyframe, new_sequence
+    from ...model.rotations import axis_angle_to_matrix
+    from ...model.sequence import FrameState, Keyframe, new_sequence
 
     t = max(64, int(round(minutes * 60 * FPS)))
     rng = np.random.default_rng(seed)
@@ -52,7 +52,7 @@ def edit_latencies(inb, seq, n_edits: int, seed: int = 1, key_limit: int | None 
     """ms per edit: move one random inner key by 1-3 frames, regenerate its dirty span.
     ``key_limit``: pick among the first keys only (the same edits on a longer sequence whose
     beginning is the shorter one)."""
-    from ..model.edits import EditError, move_keys
+    from ...model.edits import EditError, move_keys
 
     rng = np.random.default_rng(seed)
     keys = seq.key_frames[:key_limit]
@@ -78,10 +78,10 @@ def service_latencies(seq, n_edits: int, threads: int, seed: int = 2, key_limit:
     import threading
 
     try:
-        from ..jobs import InbetweenRequest, InbetweenService
+        from ...jobs import InbetweenRequest, InbetweenService
     except ImportError:
         return []
-    from ..model.edits import EditError, move_keys
+    from ...model.edits import EditError, move_keys
 
     done = threading.Event()
     got: list = []
@@ -136,9 +136,9 @@ def window_forward_ms(device: str = "cpu", include_large: bool = True, repeat: i
     the official-large hand network."""
     import torch
 
-    from .kf2p_inbetween import BUNDLED_DIR
-    from .refiner import RefinerNet, load_refiner
-    from .unet import KF2PNet, UNetConfig, count_parameters
+    from .inbetween import BUNDLED_DIR
+    from ..refiner import RefinerNet, load_refiner
+    from ..unet import KF2PNet, UNetConfig, count_parameters
 
     t = 304
     out: dict[str, Any] = {"window_frames": t}
@@ -173,8 +173,8 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
     """``bench kf2p``: the JSON-able figures (``model`` None: the bundled one)."""
     import torch
 
-    from ..errors import LoadError, UserError
-    from .kf2p_inbetween import load_inbetweener
+    from ...errors import LoadError, UserError
+    from .inbetween import load_inbetweener
 
     threads = threads or 1
     torch.set_num_threads(threads)

@@ -1,9 +1,9 @@
 """"Adapt to this sequence": fine-tune the bundled refiner on a document's own SOURCE frames
-(``kf2p_data.source_clips``)."""
+(``kf2p.data.source_clips``)."""
 from __future__ import annotations
 
-from .kf2p_data import Clips, Sampler
-from .kf2p_loss import StreamLoss, training_step
+from .data import Clips, Sampler
+from .loss import StreamLoss, training_step
 
 
 def adapt_inbetweener(inb, clips: Clips, steps: int = 150, lr: float = 2e-4, batch: int = 8,
@@ -18,8 +18,8 @@ def adapt_inbetweener(inb, clips: Clips, steps: int = 150, lr: float = 2e-4, bat
 
     import torch
 
-    from .kf2p_inbetween import KF2PInbetweener, RefinerSampler
-    from .refiner import HashedTextEncoder
+    from .inbetween import KF2PInbetweener, RefinerSampler
+    from ..refiner import HashedTextEncoder
 
     streams = dict(inb.streams)
     work = [(name, s) for name, s in streams.items() if isinstance(s, RefinerSampler)]

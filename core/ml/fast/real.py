@@ -70,12 +70,12 @@ def gloss_index(folder: Path) -> dict[str, list[str]]:
 
 def load_real_clips(path: str | Path, segmenter, half: str | None = None) -> list[RealClip]:
     """Read each file and run FAST once (decoding options are applied later)."""
-    from ..io import registry
-    from .fast_features import hand_features
+    from ...io import registry
+    from .features import hand_features
 
     files = pose_files(path, half)
     if not files:
-        from ..errors import UserError
+        from ...errors import UserError
 
         raise UserError(f"{path}: no .pose files")
     folder = files[0].parent
@@ -88,7 +88,7 @@ def load_real_clips(path: str | Path, segmenter, half: str | None = None) -> lis
 
 def score(clips: list[RealClip], options) -> dict[str, Any]:
     """The figures of the module docstring for one set of decoding options."""
-    from .segmentation import decode
+    from ..segmentation import decode
 
     dec = [decode(c.probs, options) for c in clips]
     n = np.array([len(d.segments) for d in dec])
@@ -122,7 +122,7 @@ def score(clips: list[RealClip], options) -> dict[str, Any]:
 def sweep(clips: list[RealClip], base_options, sensitivities=SWEEP_SENSITIVITY, min_lengths=SWEEP_MIN_LENGTH,
           merge_gaps=SWEEP_MERGE_GAP) -> list[dict[str, Any]]:
     """``score`` over the grid: [{"sensitivity", "min_length", "merge_gap", **score}]."""
-    from .segmentation import DecodeOptions
+    from ..segmentation import DecodeOptions
 
     rows = []
     for s, m, g in itertools.product(sensitivities, min_lengths, merge_gaps):
@@ -133,7 +133,7 @@ def sweep(clips: list[RealClip], base_options, sensitivities=SWEEP_SENSITIVITY, 
 
 def run(data: str | Path, segmenter, options, half: str | None = None,
         decode_sweep: bool = False) -> dict[str, Any]:
-    """``eval fast`` on a real folder (called by ``core.ml.fast_eval.evaluate``)."""
+    """``eval fast`` on a real folder (called by ``core.ml.fast.eval.evaluate``)."""
     clips = load_real_clips(data, segmenter, half)
     out: dict[str, Any] = {
         "data": str(data), "kind": "real folder (no frame labels)", "half": half or "all",

@@ -28,12 +28,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..model.sequence import Label, Segment, labels_from_segments, segments_from_labels
-from . import seg_metrics
-from .fast import FastConfig, FastNet, n_parameters
-from .fast_features import HAND_DIM, KIN_DIMS, ROT_DIMS, motion_energy
-from .fast_infer import predict_features, save_model
-from .segmentation import DecodeOptions, decode, speed_minima_labels
+from ...model.sequence import Label, Segment, labels_from_segments, segments_from_labels
+from .. import seg_metrics
+from .net import FastConfig, FastNet, n_parameters
+from .features import HAND_DIM, KIN_DIMS, ROT_DIMS, motion_energy
+from .infer import predict_features, save_model
+from ..segmentation import DecodeOptions, decode, speed_minima_labels
 
 
 @dataclass
@@ -226,7 +226,7 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
           fresh: Callable[[int, np.random.Generator], Seq[Sample]] | None = None) -> dict[str, Any]:
     """Train, validate each epoch, keep the best model (by val frame F1 + IoU) in ``out``.
 
-    ``fresh`` (n, rng) -> n new training samples (e.g. ``fast_data.FreshChains``): with
+    ``fresh`` (n, rng) -> n new training samples (e.g. ``fast.data.FreshChains``): with
     ``cfg.fresh_chains`` > 0, every epoch makes a pool of ``cfg.fresh_pool`` of them from a
     generator seeded by (seed, epoch, rank) - so resumed runs and each torchrun rank are
     deterministic, and ranks draw different chains - and that share of each batch comes from
@@ -330,7 +330,7 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
                 best = score
                 save_model(out, model, _fps(train_set), options,
                            {**(meta or {}), "epoch": epoch + 1, "train": cfg.to_dict()})
-            from ..io.atomic import atomic_path
+            from ...io.atomic import atomic_path
 
             with atomic_path(state_path) as tmp:
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -343,7 +343,7 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
     summary = {"history": history, "best_score": best, "parameters": n_parameters(model),
                "wall_s": round(wall_before + time.time() - t0, 1)}
     if rank == 0:
-        from ..io.atomic import atomic_path
+        from ...io.atomic import atomic_path
 
         with atomic_path(out / "train_log.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
@@ -378,8 +378,8 @@ def synthetic_sample(rng: np.random.Generator, n_signs: int = 8, fps: float = 25
     ``smooth_transitions``, else a linear ramp with jerky noise). Returns (Sequence, labels)."""
     from scipy.spatial.transform import Rotation
 
-    from ..model.sequence import new_sequence
-    from ..model.template import TEMPLATE
+    from ...model.sequence import new_sequence
+    from ...model.template import TEMPLATE
 
     skel = TEMPLATE
     moving = [skel.index(n) for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
@@ -418,7 +418,7 @@ def synthetic_sample(rng: np.random.Generator, n_signs: int = 8, fps: float = 25
 
 
 def synthetic_samples(n: int, seed: int = 0, **kw: Any) -> list[Sample]:
-    from .fast_features import hand_features
+    from .features import hand_features
 
     rng = np.random.default_rng(seed)
     out = []

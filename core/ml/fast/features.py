@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.rotations import FLIP_SIGNS
-from ..model.sequence import Sequence
-from ..model.skeleton import LEFT_HAND, RIGHT_HAND, Skeleton
+from ...model.rotations import FLIP_SIGNS
+from ...model.sequence import Sequence
+from ...model.skeleton import LEFT_HAND, RIGHT_HAND, Skeleton
 
 HAND_DIM = 107
 ROT_DIMS = slice(0, 102)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kf2p_data import Batch
+from .data import Batch
 
 
 def _norm(d):
@@ -24,8 +24,8 @@ class StreamLoss:
                  pos_vel_weight: float = 0.5, flow_weight: float = 0.2, phase_scale: float | None = None) -> None:
         import torch
 
-        from ..kinematics.fk_torch import TorchFK
-        from .refiner import RefinerSpec, stream_points
+        from ...kinematics.fk_torch import TorchFK
+        from ..refiner import RefinerSpec, stream_points
 
         sp = stream_points(stream)
         sk = sp["skeleton"]
@@ -59,7 +59,7 @@ class StreamLoss:
         """(B, T, P) float: a point counts where every rotation moving it is real (valid) and
         bracketed by observations (in-betweening, not extrapolation past the first / last key,
         which only holds a pose), and at least one of them is generated (not observed)."""
-        from .refiner import bracket_torch
+        from ..refiner import bracket_torch
 
         dep = self.depends  # (P, n)
         _, _, _, gap = bracket_torch(obs)
@@ -94,7 +94,7 @@ def tensors(batch: Batch, device, loss_fn: "StreamLoss | None" = None, timing: b
     (B, C, T), and point weights. ``timing`` defaults to ``loss_fn``'s model kind."""
     import torch
 
-    from .refiner import geodesic_fill, joint_channels, refiner_condition, residual, timing_targets
+    from ..refiner import geodesic_fill, joint_channels, refiner_condition, residual, timing_targets
 
     if timing is None:
         timing = loss_fn is not None and loss_fn.spec.timing
@@ -144,8 +144,8 @@ def training_step(model, loss_fn: StreamLoss, batch: Batch, gen, text_encoder, d
     t = 1e-3, where the sampler's first (and most decisive) step is taken."""
     import torch
 
-    from .flow import drop_text, estimate_x1, flow_losses, interpolate, sample_t
-    from .refiner import refined
+    from ..flow import drop_text, estimate_x1, flow_losses, interpolate, sample_t
+    from ..refiner import refined
 
     d = tensors(batch, device, loss_fn)
     b = d["res"].shape[0]

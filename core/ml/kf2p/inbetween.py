@@ -1,5 +1,9 @@
 """In-betweening of a document with KF2P: fill the GENERATED frames of a ``Sequence``.
 
+(Over 500 lines on purpose: the samplers -- refiner, official absolute model -- and the window /
+context / batching path they share are the one in-betweening code path the editor, the service,
+the benchmarks and the evaluation all run; its loader maps every checkpoint kind onto it.)
+
 One code path for every model: the eased-SLERP baseline fills every joint and the root
 translation; then each modelled stream (``body`` = our joints 12..21, ``hand`` = both hands
 through one right-hand model, the left one flipped F R F) is sampled by the flow solver over
@@ -34,15 +38,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import LoadError
-from ..kinematics.slerp import lerp_fill, slerp_fill, smoothstep
-from ..model.patches import FramePatch
-from ..model.rotations import FLIP_SIGNS
-from ..model.sequence import FrameState, Sequence
-from ..model.skeleton import LEFT_HAND, RIGHT_HAND, SIGNSPARK_BODY_JOINTS
-from ..model.spans import enclosing_span, trim_keys
-from . import solver
-from .refiner import joint_channels
+from ...errors import LoadError
+from ...kinematics.slerp import lerp_fill, slerp_fill, smoothstep
+from ...model.patches import FramePatch
+from ...model.rotations import FLIP_SIGNS
+from ...model.sequence import FrameState, Sequence
+from ...model.skeleton import LEFT_HAND, RIGHT_HAND, SIGNSPARK_BODY_JOINTS
+from ...model.spans import enclosing_span, trim_keys
+from .. import solver
+from ..refiner import joint_channels
 
 __all__ = [
     "ROOT",
@@ -60,7 +64,7 @@ __all__ = [
     "generated_spans",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BUNDLED_DIR = ROOT / "assets" / "models" / "kf2p"
 BODY = tuple(SIGNSPARK_BODY_JOINTS)
 LEFT = tuple(range(LEFT_HAND.start, LEFT_HAND.stop))
@@ -129,7 +133,7 @@ class RefinerSampler:
     def __init__(self, model, strength: float | None = None, variation: float = 0.0,
                  method: str = "euler", max_window: int = 128, text_encoder=None,
                  geometry: float | None = None) -> None:
-        from .refiner import HashedTextEncoder
+        from ..refiner import HashedTextEncoder
 
         self.model = model
         self.spec = model.spec
@@ -148,8 +152,8 @@ class RefinerSampler:
 
     def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
                text_emb: Tensor | None) -> Tensor:
-        from .baselines import fallback_sampler
-        from .refiner import FALLBACKS, bracket_torch, in_record
+        from ..baselines import fallback_sampler
+        from ..refiner import FALLBACKS, bracket_torch, in_record
 
         off = self.strength == 0.0 and (not self.spec.timing or self.geometry in (None, 0.0))
         if off or steps <= 0:
@@ -174,7 +178,7 @@ class RefinerSampler:
 
     def _network(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
                  text_emb: Tensor | None, gap: Tensor) -> Tensor:
-        from .refiner import refined, refiner_condition, state_mask
+        from ..refiner import refined, refiner_condition, state_mask
 
         cond = refiner_condition(w.base, w.obs)
         mask = state_mask(self.spec, w.obs)
@@ -456,10 +460,10 @@ def _torch_device(device: str) -> str:
 
 def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> StreamSampler:
     """One checkpoint file -> a sampler (refiner, official, or ours in the official layout)."""
-    from .checkpoint import CheckpointError, load_official, load_ours
-    from .refiner import FORMAT as REFINER_FORMAT
-    from .refiner import RefinerCheckpointError, load_refiner
-    from .text import TextEncoderError
+    from ..checkpoint import CheckpointError, load_official, load_ours
+    from ..refiner import FORMAT as REFINER_FORMAT
+    from ..refiner import RefinerCheckpointError, load_refiner
+    from ..text import TextEncoderError
 
     obj_format = _peek_format(path)
     method = options.get("method", "euler")
@@ -481,7 +485,7 @@ def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> Stre
             raise ModelLoadError(f"{path}: a face-stream checkpoint; Signframe in-betweens body and hands")
         enc = None
         if options.get("tokenizer"):
-            from .text import MClipTextEncoder
+            from ..text import MClipTextEncoder
 
             enc = MClipTextEncoder.from_checkpoint(ck, options["tokenizer"], device)
         return AbsoluteSampler(ck.model, ck.stream, method, label="official", text_encoder=enc)
@@ -490,11 +494,9 @@ def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> Stre
 
 
 def _peek_format(path: Path) -> str | None:
-    try:
-        obj = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as e:  # noqa: BLE001 - any unreadable file is one user-facing line
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ModelLoadError(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from None
+    from ..checkpoint import read_torch
+
+    obj = read_torch(path, "cpu", ModelLoadError)
     if isinstance(obj, dict) and isinstance(obj.get("format"), str):
         return obj["format"]
     return None

@@ -2,7 +2,7 @@
 
 DATA: the training corpus (its held-out ``--split``, test by default), a sequence file / folder
 whose gold labels are the files' own labels or a sibling ``NAME.eaf``, or a folder of real ``.pose``
-recordings without frame labels (``core.ml.fast_real``: segments per gloss on sentences, isolated
+recordings without frame labels (``core.ml.fast.real``: segments per gloss on sentences, isolated
 signs found as one sign, rest frames labelled O). Reported (pooled over all
 sequences, definitions in ``core.ml.seg_metrics``): frame F1 (macro over O/I/B) of the decoded
 labels and of the raw argmax, segment IoU, segment ratio, boundary F1 within ``--tolerance``
@@ -55,8 +55,8 @@ class FastEvalOptions:
 
 
 def load_samples(data: str | Path, split: str = "test", transitions: str | None = None):
-    from ..errors import UserError
-    from .fast_data import samples_from_corpus, samples_from_files, sequence_files
+    from ...errors import UserError
+    from .data import samples_from_corpus, samples_from_files, sequence_files
 
     data = Path(data)
     if not data.exists():
@@ -75,7 +75,7 @@ def load_samples(data: str | Path, split: str = "test", transitions: str | None 
 
 
 def _options(ev: FastEvalOptions, seg):
-    from .segmentation import DecodeOptions
+    from ..segmentation import DecodeOptions
 
     o = seg.options
     pick = lambda v, d: d if v is None else v  # noqa: E731
@@ -85,7 +85,7 @@ def _options(ev: FastEvalOptions, seg):
 
 def evaluate(ev: FastEvalOptions) -> dict[str, Any]:
     """``eval fast``: the JSON-able result (see the module docstring)."""
-    from .fast_real import is_real_folder
+    from .real import is_real_folder
 
     if is_real_folder(ev.data):
         return _run_real(ev)
@@ -102,9 +102,9 @@ def evaluate(ev: FastEvalOptions) -> dict[str, Any]:
 def _run_real(ev: FastEvalOptions) -> dict[str, Any]:
     import torch
 
-    from ..errors import LoadError, UserError
-    from . import fast_real
-    from .fast_infer import Segmenter
+    from ...errors import LoadError, UserError
+    from . import real as fast_real
+    from .infer import Segmenter
 
     torch.set_num_threads(1)
     try:
@@ -117,13 +117,13 @@ def _run_real(ev: FastEvalOptions) -> dict[str, Any]:
 def _run(ev: FastEvalOptions, style: str) -> dict[str, Any]:
     import numpy as np
 
-    from ..errors import LoadError, UserError
-    from . import seg_metrics
-    from .fast_infer import Segmenter
-    from .fast_train import baseline_labels
-    from .segmentation import DecodeOptions, decode
+    from ...errors import LoadError, UserError
+    from .. import seg_metrics
+    from .infer import Segmenter
+    from .train import baseline_labels
+    from ..segmentation import DecodeOptions, decode
 
-    from .fast_data import smoothness_shortcut_labels
+    from .data import smoothness_shortcut_labels
 
     samples = load_samples(ev.data, ev.split or "test", style)
     import torch
@@ -157,7 +157,7 @@ def _run(ev: FastEvalOptions, style: str) -> dict[str, Any]:
         "transitions": style,
     }
     if style == "as-built" and is_corpus(Path(ev.data)):
-        from .seg_ceiling import label_ceiling
+        from ..seg_ceiling import label_ceiling
 
         out["real_clips"] = _real_clips(ev, seg, opts, tol)
         out["label_ceiling"] = label_ceiling(ev.data, ev.split or "test", tol)
@@ -174,9 +174,9 @@ def _real_clips(ev: FastEvalOptions, seg, opts, tol) -> dict[str, Any]:
     """Single real lexicon clips of the split (one sign each, no synthetic frame)."""
     import numpy as np
 
-    from . import seg_metrics
-    from .fast_data import clip_samples_from_corpus
-    from .segmentation import decode
+    from .. import seg_metrics
+    from .data import clip_samples_from_corpus
+    from ..segmentation import decode
 
     clips = clip_samples_from_corpus(ev.data, ev.split or "test")
     if not clips:
@@ -192,7 +192,7 @@ def _real_clips(ev: FastEvalOptions, seg, opts, tol) -> dict[str, Any]:
 
 def format_text(res: dict[str, Any]) -> str:
     if res.get("kind", "").startswith("real folder"):
-        from .fast_real import format_text as real_text
+        from .real import format_text as real_text
 
         return real_text(res)
     keys = ("frame_f1", "iou", "segment_ratio", "boundary_f1", "n_gold", "n_pred")

@@ -46,10 +46,10 @@ from typing import Any
 
 import numpy as np
 
-from .kf2p_data import Batch, Clips, Sampler, is_clip_cache, load_clips
-from .kf2p_loss import StreamLoss, tensors, training_step
+from .data import Batch, Clips, Sampler, is_clip_cache, load_clips
+from .loss import StreamLoss, tensors, training_step
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUT = ROOT / "assets" / "models" / "kf2p"
 DEFAULT_DATA = ROOT / "data" / "corpus.npz"
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ def evaluate(model, loss_fn: StreamLoss, batches: dict[int, list[Batch]], text_e
     model at each strength (x0 = 0, Euler, ``steps``)."""
     import torch
 
-    from . import solver
-    from .refiner import geodesic_fill, refined
+    from .. import solver
+    from ..refiner import geodesic_fill, refined
 
     rows: dict[int, dict[str, float]] = {}
     model.eval()
@@ -164,7 +164,7 @@ def _choose(by_lang: dict[str, dict], grid, spacings, margin: float) -> tuple[li
     """Per spacing, the grid value ``g{k}`` with the lowest mean MPJPE ratio to SLERP among those
     that, on *every* validation language, are never worse than SLERP on ``NEVER_WORSE``, within
     ``SMOOTH_TOL`` of it on ``SMOOTH`` and ``margin`` better on DTW-JPE / DTW-PA-JPE (0 if none).
-    ``by_lang``: language -> ``kf2p_eval.evaluate`` spacings of one stream."""
+    ``by_lang``: language -> ``kf2p.eval.evaluate`` spacings of one stream."""
     names = ("mpjpe", "dtw_jpe", "dtw_pa_jpe", "velocity_error", "jerk_error")
     table, rows = [], {}
     for sp in spacings:
@@ -193,7 +193,7 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
     corrections can buy per-frame accuracy with jerk an animator sees), and at least ``margin``
     better on DTW-JPE and DTW-PA-JPE (a safety margin: unseen languages vary most there); 0 (the
     eased baseline) when none qualifies. Measured through the editor's in-betweening path
-    (``core.ml.kf2p_eval``, per run, both key phases).
+    (``core.ml.kf2p.eval``, per run, both key phases).
     A timing model is chosen in two stages: the phase strength with no off-path residual, then
     the residual's strength on top of that table. The tables go into
     ``RefinerSpec.strength_by_gap`` / ``geometry_by_gap``; the uniform fallbacks become their
@@ -203,14 +203,15 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
 
     import torch
 
-    from .kf2p_eval import evaluate
-    from .kf2p_inbetween import load_inbetweener
-    from .refiner import RefinerNet, load_refiner, save_refiner
+    from .eval import evaluate
+    from .inbetween import load_inbetweener
+    from ..checkpoint import read_torch
+    from ..refiner import RefinerNet, load_refiner, save_refiner
 
     loaded = load_refiner(path)
     spec0 = loaded.model.spec
     stream = spec0.stream
-    raw = torch.load(path, weights_only=True, map_location="cpu")
+    raw = read_torch(path)
     half = any(v.dtype == torch.float16 for v in raw["state_dict"].values())
 
     def write(spec, meta, dest) -> None:
@@ -276,7 +277,7 @@ def _cuda() -> bool:
 
 def _state_scales(sampler: Sampler, device, timing: bool, n: int = 8) -> tuple[float, float | None]:
     """RMS of the training targets on generated frames: (residual radians, phase offset or None)."""
-    from .refiner import default_res_scale
+    from ..refiner import default_res_scale
 
     res, phase = [], []
     for _ in range(n):
@@ -294,7 +295,7 @@ def train_stream(stream: str, train: Clips, val: Clips, o: TrainOptions, log: li
     import torch
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    from .refiner import HashedTextEncoder, RefinerNet, load_refiner, save_refiner
+    from ..refiner import HashedTextEncoder, RefinerNet, load_refiner, save_refiner
 
     world, rank = _dist()
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if o.device == "cuda" else o.device)
@@ -311,7 +312,7 @@ def train_stream(stream: str, train: Clips, val: Clips, o: TrainOptions, log: li
         res_scale, phase_scale = float(st["res_scale"]), st.get("phase_scale")
         phase_scale = None if phase_scale is None else float(phase_scale)
         if (phase_scale is not None) != timing:
-            from ..errors import UserError
+            from ...errors import UserError
 
             raise UserError(f"{state_path}: saved for a {'timing' if phase_scale else 'residual'} model, "
                             f"not --kind {o.kind}")
@@ -424,7 +425,7 @@ def run_training(o: TrainOptions) -> int:
     """Train the streams of ``o`` (or only calibrate them), write the checkpoints and train_log.json."""
     import torch
 
-    from ..errors import UserError
+    from ...errors import UserError
 
     if o.threads:
         torch.set_num_threads(int(o.threads))

@@ -14,7 +14,7 @@ Rule, per stream and spacing, on the calibration files: among eased SLERP, the m
 ``GRID`` (timing only: the off-path residual is off), keep those whose MPJPE is at least
 ``MARGIN`` below eased SLERP's, whose DTW-JPE is not above it, and whose velocity and jerk errors
 are within ``SMOOTH_TOL`` of it; choose the lowest MPJPE; eased SLERP when none qualifies. Gaps in
-a recording (``kf2p_eval.gap_protocol``): the lowest hand MPJPE among eased, pchip, spline and the
+a recording (``kf2p.eval.gap_protocol``): the lowest hand MPJPE among eased, pchip, spline and the
 network as calibrated, with the same margin.
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ CLASSICAL = ("eased", "pchip", "spline")
 
 
 def _classical(name: str):
-    from .baselines import fallback_sampler
-    from .kf2p_inbetween import KF2PInbetweener
+    from ..baselines import fallback_sampler
+    from .inbetween import KF2PInbetweener
 
     if name == "eased":
         return KF2PInbetweener({}, eased=True, name="eased")
@@ -42,7 +42,7 @@ def _classical(name: str):
 
 
 def choose(rows: dict[str, Any], candidates) -> tuple[str, dict[str, float]]:
-    """``rows``: one spacing of ``kf2p_eval.evaluate`` (method -> metrics). Returns the chosen
+    """``rows``: one spacing of ``kf2p.eval.evaluate`` (method -> metrics). Returns the chosen
     candidate and its ratios to eased SLERP."""
     ea = rows["eased"]
     best, best_m = "eased", 1.0
@@ -58,8 +58,8 @@ def choose(rows: dict[str, Any], candidates) -> tuple[str, dict[str, float]]:
 
 def calibrate(data: str, half: str | None, every: int, phases: int = 1, spacings=SPACINGS,
               model: str = "bundled") -> dict[str, Any]:
-    from .kf2p_eval import evaluate, gap_protocol, load_real_clips
-    from .kf2p_inbetween import load_inbetweener
+    from .eval import evaluate, gap_protocol, load_real_clips
+    from .inbetween import load_inbetweener
 
     clips = load_real_clips(data, half, every)
     inbs: dict[str, Any] = {"slerp": load_inbetweener("slerp")}
@@ -109,7 +109,7 @@ def specs_from_choice(spec, choice: dict[str, Any], record: str = ""):
 
 def calibrated_inbetweener(model: str, choice: dict[str, Any], record: str = ""):
     """``model`` with the tables of ``choice`` applied in memory (streams it lacks stay eased)."""
-    from .kf2p_inbetween import RefinerSampler, load_inbetweener
+    from .inbetween import RefinerSampler, load_inbetweener
 
     inb = load_inbetweener(model)
     for stream, sampler in inb.streams.items():
@@ -123,12 +123,13 @@ def write(folder: Path, cal: dict[str, Any]) -> None:
     """Rewrite the refiner checkpoints in ``folder`` with the calibrated tables (weights as they were)."""
     import torch
 
-    from .refiner import RefinerNet, load_refiner, save_refiner
+    from ..checkpoint import read_torch
+    from ..refiner import RefinerNet, load_refiner, save_refiner
 
     for stream in cal["choice"]:
         path = folder / f"{stream}.pt"
         loaded = load_refiner(path)
-        raw = torch.load(path, weights_only=True, map_location="cpu")
+        raw = read_torch(path)
         half = any(v.dtype == torch.float16 for v in raw["state_dict"].values())
         spec = specs_from_choice(loaded.model.spec, cal["choice"][stream], cal["record_fallback"])
         net = RefinerNet(loaded.model.cfg, spec, zero_init=False)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor, nn
 
-from .fast_features import HAND_DIM
+from .features import HAND_DIM
 
 
 @dataclass(frozen=True)

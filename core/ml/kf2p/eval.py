@@ -1,6 +1,9 @@
 """``python -m core eval kf2p DATA [--json]``: in-betweening quality against ground truth, next to
 SLERP and eased SLERP on the same frames, per key spacing.
 
+(Over 500 lines on purpose: the corpus and the real-folder protocols share the run finding, key
+placement, metrics and summaries here, so both report the same figures the same way.)
+
 DATA: the training corpus (its ``--split``, test by default), a clip cache / folder of sequence
 files (whole languages held out as in training, ``--split``; ``--split all`` takes everything),
 one sequence file (all of it), or a folder of real recordings (``.pose``; ``run_real``: every file,
@@ -14,7 +17,7 @@ each phase (keys at p, p+s, p+2s, ... inside the run; ``--phases`` offsets sprea
 every other frame of the run is GENERATED and filled by each method through the same
 ``KF2PInbetweener`` path, each run as its own sequence (windows of all runs batched together).
 
-Metrics (centimetres; ``core.ml.kf2p_metrics``), on the frames between the first and last key:
+Metrics (centimetres; ``core.ml.kf2p.metrics``), on the frames between the first and last key:
 - body: points = neck/collar/shoulder/elbow/wrist joints and a point on each hand (middle
   knuckle) with the torso fixed -- the arm chain relative to the torso;
 - hands: the 15 joints + 5 fingertips in the wrist's frame -- the hand's own shape;
@@ -72,7 +75,7 @@ def _core_joints(stream: str) -> list[int]:
 
 
 def find_runs(clips, stream: str, min_len: int = 8) -> list[Run]:
-    from .refiner import STREAM_JOINTS, stream_points
+    from ..refiner import STREAM_JOINTS, stream_points
 
     sp = stream_points("body" if stream == "body" else "hand")
     runs = []
@@ -95,9 +98,9 @@ def find_runs(clips, stream: str, min_len: int = 8) -> list[Run]:
 
 def stream_positions(stream: str, rot: np.ndarray, side: str) -> np.ndarray:
     """(T, 52, 3, 3) rotations -> (T, P, 3) evaluation points of the stream, centimetres."""
-    from ..kinematics.fk import forward_kinematics
-    from ..model.rotations import FLIP_SIGNS
-    from .refiner import STREAM_JOINTS, stream_points
+    from ...kinematics.fk import forward_kinematics
+    from ...model.rotations import FLIP_SIGNS
+    from ..refiner import STREAM_JOINTS, stream_points
 
     sp = stream_points("body" if stream == "body" else "hand")
     sk = sp["skeleton"]
@@ -126,7 +129,7 @@ def _build(clips, runs: list[Run], spacing: int, phase_frac: float):
     after the last key are extrapolation: held by every method and not scored).
 
     Returns [(sequence, ground truth (n, 52, 3, 3), run, keys)]."""
-    from ..model.sequence import FrameState, Keyframe, new_sequence
+    from ...model.sequence import FrameState, Keyframe, new_sequence
 
     out = []
     phase = int(round(phase_frac * spacing)) % spacing
@@ -143,7 +146,7 @@ def _build(clips, runs: list[Run], spacing: int, phase_frac: float):
 
 
 def _dtw_chunks(pred: np.ndarray, gt: np.ndarray, window: int, pa: bool) -> tuple[float, int]:
-    from .kf2p_metrics import dtw_jpe, dtw_pa_jpe
+    from .metrics import dtw_jpe, dtw_pa_jpe
 
     total, n = 0.0, 0
     for a in range(0, len(gt), window):
@@ -160,7 +163,7 @@ def run_metrics(stream: str, pred_rot: np.ndarray, gt_rot: np.ndarray, run: Run,
                 dtw_window: int, dtw_pa: bool = True) -> dict[str, tuple[float, float]]:
     """Sums and weights of each metric for one run (rotations of the run's frames only);
     ``dtw_pa`` False skips DTW-PA-JPE (a Procrustes fit per alignment: half the cost)."""
-    from .kf2p_metrics import jerk_error, joint_error, pa_mpjpe, velocity_error
+    from .metrics import jerk_error, joint_error, pa_mpjpe, velocity_error
 
     p = stream_positions(stream, pred_rot, run.side)[:, run.points]
     g = stream_positions(stream, gt_rot, run.side)[:, run.points]
@@ -204,9 +207,9 @@ def _finish(acc: dict) -> dict[str, float]:
 
 
 def load_eval_clips(data: str | Path, split: str):
-    from ..errors import UserError
-    from ..io import registry
-    from .kf2p_data import Clips, load_clips, seq_clip
+    from ...errors import UserError
+    from ...io import registry
+    from .data import Clips, load_clips, seq_clip
 
     path = Path(data)
     if not path.exists():
@@ -222,7 +225,7 @@ def load_eval_clips(data: str | Path, split: str):
 
 
 def _npz_is_data(path: Path) -> bool:
-    from .kf2p_data import is_clip_cache, is_corpus
+    from .data import is_clip_cache, is_corpus
 
     try:
         return is_clip_cache(path) or is_corpus(path)
@@ -236,7 +239,7 @@ def timing_oracle(gt: np.ndarray, keys: np.ndarray) -> np.ndarray:
     only changes *when* each joint travels SLERP's path (the bundled model changes that first)."""
     import torch
 
-    from .refiner import geodesic_fill, timing_projection
+    from ..refiner import geodesic_fill, timing_projection
 
     g = torch.from_numpy(np.asarray(gt, np.float64))[None]
     obs = torch.zeros(g.shape[:3], dtype=torch.bool)
@@ -300,11 +303,11 @@ def run_eval(ev: Kf2pEvalOptions) -> dict[str, Any]:
     """``eval kf2p``: the JSON-able result (corpus / clip cache / sequence folder, or a real folder)."""
     import torch
 
-    from ..errors import LoadError, UserError
-    from .kf2p_inbetween import load_inbetweener
+    from ...errors import LoadError, UserError
+    from .inbetween import load_inbetweener
 
     spacings = tuple(ev.spacings)
-    from .fast_real import is_real_folder
+    from ..fast.real import is_real_folder
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     real = is_real_folder(ev.data)
@@ -345,7 +348,7 @@ def adaptation(clips, model_inb, spacings, phases: int, dtw_window: int, steps: 
     """Stretch goal: per language (one signer per language in the lexicon), fine-tune the model on
     every other clip (standing in for a document's SOURCE frames) and evaluate both models on the
     remaining clips, which adaptation never saw (the spans being regenerated)."""
-    from .kf2p_adapt import adapt_inbetweener
+    from .adapt import adapt_inbetweener
 
     per_lang: dict[str, Any] = {}
     totals: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -424,10 +427,10 @@ GAP_RANGE = (2, 12)  # tracking-gap protocol: lengths of the removed stretches, 
 def load_real_clips(data: str | Path, half: str | None = None, every: int = 1):
     """The ``.pose`` files of ``data`` (sorted; ``half`` even / odd: every other one; ``every``:
     every n-th of those) as ``Clips`` (one per file, ``text`` = the file name)."""
-    from ..errors import UserError
-    from ..io import registry
-    from .fast_real import pose_files
-    from .kf2p_data import Clips, seq_clip
+    from ...errors import UserError
+    from ...io import registry
+    from ..fast.real import pose_files
+    from .data import Clips, seq_clip
 
     files = pose_files(data, half)[::max(1, int(every))]
     if not files:
@@ -466,8 +469,8 @@ def gap_protocol(clips, inbetweeners: dict[str, Any], seed: int = 0) -> dict[str
     tracked, fill them (each method, the rest of the recording as context: SOURCE frames, keys on
     the frames either side of each gap), and compare with what was removed. Hand points in the
     wrist's frame (cm), on the removed frames only; binned by gap length."""
-    from ..model.sequence import FrameState, Keyframe, new_sequence
-    from .refiner import STREAM_JOINTS
+    from ...model.sequence import FrameState, Keyframe, new_sequence
+    from ..refiner import STREAM_JOINTS
 
     rng = np.random.default_rng(seed)
     built = []  # (sequence, ground truth, side, gaps)
@@ -515,7 +518,7 @@ def run_real(ev: Kf2pEvalOptions, model_inb, model: str) -> dict[str, Any]:
     """``eval kf2p`` on a folder of real recordings: every file, keys every s frames (the
     corpus protocol) against SLERP, eased SLERP, a C2 rotation spline, the monotone cubic and the
     timing oracle, plus the tracking-gap protocol."""
-    from .baselines import load_baseline
+    from ..baselines import load_baseline
 
     spacings = tuple(ev.spacings)
     clips = load_real_clips(ev.data, ev.half, ev.every)

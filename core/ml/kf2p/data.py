@@ -2,7 +2,7 @@
 clip cache), the by-language split, a document's own SOURCE stretches (``source_clips``) and the
 random training windows with keys placed the way documents have them (``place_keys``,
 ``Sampler``, with mirroring / speed / pose augmentation). Shared by training, adaptation and
-evaluation (``core.ml.kf2p_train``, ``kf2p_adapt``, ``kf2p_eval``). numpy only at module level.
+evaluation (``core.ml.kf2p.train``, ``adapt``, ``eval``). numpy only at module level.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Clips:
         return int(sum(len(r) for r in self.rotations))
 
     def save(self, path: str | Path) -> None:
-        from ..io.atomic import atomic_path
+        from ...io.atomic import atomic_path
 
         lengths = np.array([len(r) for r in self.rotations])
         with atomic_path(Path(path)) as tmp:
@@ -79,7 +79,7 @@ def is_corpus(path: Path) -> bool:
     if path.is_dir() or path.suffix != ".npz" or is_clip_cache(path):
         return False
     try:
-        from ..data import corpus as corpus_mod
+        from ...data import corpus as corpus_mod
     except ImportError:
         return False
     check = getattr(corpus_mod, "is_corpus", None)
@@ -91,7 +91,7 @@ def is_corpus(path: Path) -> bool:
 def seq_clip(seq) -> tuple[np.ndarray, np.ndarray]:
     """A corpus / file sequence -> (rotations, valid) with GENERATED frames marked invalid (they
     are not real motion: a corpus chain's synthetic transitions must not be learnt)."""
-    from ..model.sequence import FrameState
+    from ...model.sequence import FrameState
 
     valid = np.array(seq.valid, bool)
     real = seq.meta.get("real_frames") if hasattr(seq, "meta") else None
@@ -113,7 +113,7 @@ def _split_runs(rot: np.ndarray, valid: np.ndarray, min_len: int = 6) -> list[tu
 def load_clips(data: str | Path, split: str = "train") -> Clips:
     """``split`` of ``data`` (see the module docstring). Languages held out of folders and clip
     caches: ``split_languages``."""
-    from ..errors import UserError
+    from ...errors import UserError
 
     path = Path(data)
     if not path.exists():
@@ -121,8 +121,8 @@ def load_clips(data: str | Path, split: str = "train") -> Clips:
     clips = Clips()
     if path.is_dir() or is_clip_cache(path):
         if path.is_dir():
-            from ..io import registry
-            from .fast_data import sequence_files
+            from ...io import registry
+            from ..fast.data import sequence_files
 
             for f in sequence_files(path):
                 try:
@@ -141,7 +141,7 @@ def load_clips(data: str | Path, split: str = "train") -> Clips:
         return clips.subset([i for i, lang in enumerate(clips.language) if lang in want])
     if not is_corpus(path):
         raise UserError(f"{path}: neither a corpus, a clip cache nor a folder of sequences")
-    from ..data.corpus import load_corpus
+    from ...data.corpus import load_corpus
 
     corpus = load_corpus(path)
     # The real clips only: the corpus chains are these clips joined by synthesised transitions,
@@ -170,7 +170,7 @@ def split_languages(languages: list[str]) -> dict[str, set[str]]:
 
 def _resample(rot: np.ndarray, valid: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
     """Play ``rot`` (T, J, 3, 3) ``factor`` times faster: nlerp of quaternions between frames."""
-    from ..model.rotations import matrix_to_quat, quat_to_matrix
+    from ...model.rotations import matrix_to_quat, quat_to_matrix
 
     t = rot.shape[0]
     times = np.arange(0, t - 1 + 1e-9, factor)
@@ -196,7 +196,7 @@ def _mirror_body(rot: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _small_rotations(rng: np.random.Generator, shape: tuple[int, ...], sigma: float) -> np.ndarray:
-    from ..model.rotations import axis_angle_to_matrix
+    from ...model.rotations import axis_angle_to_matrix
 
     return axis_angle_to_matrix(rng.normal(0.0, sigma, shape + (3,))).astype(np.float32)
 
@@ -243,7 +243,7 @@ class Sampler:
     """Random training windows of one stream from ``clips``."""
 
     def __init__(self, clips: Clips, stream: str, window: int, seed: int, augment: bool = True) -> None:
-        from .refiner import STREAM_JOINTS
+        from ..refiner import STREAM_JOINTS
 
         self.clips, self.stream, self.window, self.augment = clips, stream, window, augment
         self.rng = np.random.default_rng(seed)
@@ -281,7 +281,7 @@ class Sampler:
             joints = self.joints[side]
             r, v = rot[:, joints], val[:, joints]
             if side == 0 and self.stream == "hand":  # left hand into the right-hand model
-                from ..model.rotations import FLIP_SIGNS
+                from ...model.rotations import FLIP_SIGNS
 
                 r = (r * FLIP_SIGNS).astype(np.float32)
             if self.augment:
@@ -303,8 +303,8 @@ class Sampler:
 def source_clips(seq, exclude: list[tuple[int, int]] = (), min_len: int = 12) -> Clips:
     """The document's SOURCE stretches as training clips, never touching ``exclude`` (the spans
     being regenerated, each grown to its enclosing keys): real motion of this very signer."""
-    from ..model.spans import enclosing_span
-    from ..model.sequence import FrameState
+    from ...model.spans import enclosing_span
+    from ...model.sequence import FrameState
 
     ok = np.asarray(seq.base_states) == FrameState.SOURCE
     for lo, hi in exclude:

@@ -8,15 +8,15 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .fast_features import hand_features
-from .fast_train import Sample
+from .features import hand_features
+from .train import Sample
 
 SKIP_EXT = (".json", ".eaf", ".md", ".txt", ".pt")
 
 
 def sequence_files(data: str | Path) -> list[Path]:
     """A file, or the readable sequence files of a folder (sorted)."""
-    from ..io import registry
+    from ...io import registry
 
     data = Path(data)
     if data.is_file():
@@ -37,7 +37,7 @@ def sequence_files(data: str | Path) -> list[Path]:
 def gold_labels(path: Path, seq) -> np.ndarray:
     """A sibling ``NAME.eaf`` (NAME = the file name up to its first dot) if there is one, else the
     file's own labels."""
-    from ..io import eaf
+    from ...io import eaf
 
     stem = path.name.split(".")[0]
     sib = path.with_name(stem + ".eaf")
@@ -56,7 +56,7 @@ def _sample(seq, labels: np.ndarray, kind: str, transitions: str | None, rng) ->
 def samples_from_files(paths: Iterable[Path], kind: str = "file", transitions: str | None = None,
                        seed: int = 0) -> list[Sample]:
     """``transitions``: remake every transition in that style first (see ``retransition``)."""
-    from ..io import registry
+    from ...io import registry
 
     rng = np.random.default_rng(seed)
     return [_sample(seq, gold_labels(p, seq), kind, transitions, rng)
@@ -70,7 +70,7 @@ def samples_from_corpus(path: str | Path, split: str, transitions: str | None = 
     Labels: the blurred ones for training, the exact ones (``exact``, default for val / test) for
     evaluation. ``transitions``: remake every synthesised frame between two real ones in that
     style first (``retransition``)."""
-    from ..data.corpus import load_corpus  # the corpus issue's module
+    from ...data.corpus import load_corpus  # the corpus issue's module
 
     exact = split != "train" if exact is None else exact
     rng = np.random.default_rng(seed)
@@ -87,11 +87,11 @@ def _chain_sample(rot: np.ndarray, valid: np.ndarray, labels: np.ndarray, real: 
                   language: str, kind: str, transitions: str | None, rng: np.random.Generator) -> Sample:
     """One chain (rot (T, 52, 3, 3), valid (T, 52), labels (T,), real (T,) bool) as a Sample; with
     ``transitions``, its synthesised frames between two real ones remade in that style first."""
-    from ..model.template import TEMPLATE
-    from .fast_features import features_from_arrays
+    from ...model.template import TEMPLATE
+    from .features import features_from_arrays
 
     if transitions and transitions != "as-built":
-        from ..model.sequence import new_sequence
+        from ...model.sequence import new_sequence
 
         seq = new_sequence(rot, fps, valid=valid, labels=labels, check_rotations=False)
         rot = retransition(seq, labels, transitions, rng, remake=~np.asarray(real)).rotations
@@ -111,7 +111,7 @@ class FreshChains:
     """
 
     def __init__(self, path: str | Path, *, exact: bool, styles: Iterable[str] = ()):
-        from ..data.corpus import load_corpus, training_chain_source
+        from ...data.corpus import load_corpus, training_chain_source
 
         self.styles = ("as-built",) + tuple(x for x in styles if x and x != "as-built")
         bad = [x for x in self.styles if x != "as-built" and x not in TRANSITION_STYLES]
@@ -129,8 +129,8 @@ class FreshChains:
         return out
 
     def __call__(self, n: int, rng: np.random.Generator) -> list[Sample]:
-        from ..data.chains import FPS
-        from ..model.rotations import matrix_to_6d, sixd_to_matrix
+        from ...data.chains import FPS
+        from ...model.rotations import matrix_to_6d, sixd_to_matrix
 
         out = []
         for lang, style, ch in self.chains(n, rng):
@@ -146,10 +146,10 @@ def clip_samples_from_corpus(path: str | Path, split: str) -> list[Sample]:
     """The corpus's real lexicon clips of one split, one sign each: gold = the clip's signing
     core (B at its first frame, I through its last, O outside). No synthetic frame anywhere, so
     this measures what FAST does at real sign boundaries and how many signs it finds in one."""
-    from ..data.corpus import load_corpus
-    from ..model.sequence import Segment, labels_from_segments
-    from ..model.template import TEMPLATE
-    from .fast_features import features_from_arrays
+    from ...data.corpus import load_corpus
+    from ...model.sequence import Segment, labels_from_segments
+    from ...model.template import TEMPLATE
+    from .features import features_from_arrays
 
     out = []
     for c in load_corpus(path).clips_in(split):
@@ -162,7 +162,7 @@ def clip_samples_from_corpus(path: str | Path, split: str) -> list[Sample]:
 
 
 def corpus_split_languages(path: str | Path) -> dict[str, list[str]]:
-    from ..data.corpus import load_corpus
+    from ...data.corpus import load_corpus
 
     split = load_corpus(path).split
     return {s: sorted(k for k, v in split.items() if v == s) for s in ("train", "val", "test")}
@@ -176,8 +176,8 @@ def smoothness_shortcut_labels(features: np.ndarray, threshold: float = 1e-3, mi
     """The shortcut a model must not learn, as a detector: frames whose joint rotations have an
     almost zero third difference (perfectly smooth, i.e. interpolated) are transitions (O), the
     rest signs. features: (T, 2, HAND_DIM). Returns (T,) uint8 labels."""
-    from ..model.sequence import labels_from_segments, segments_from_labels
-    from .fast_features import ROT_DIMS
+    from ...model.sequence import labels_from_segments, segments_from_labels
+    from .features import ROT_DIMS
 
     rot = features[..., ROT_DIMS].reshape(features.shape[0], -1).astype(np.float64)
     jerk = np.zeros(features.shape[0])
@@ -204,8 +204,8 @@ def retransition(seq, labels: np.ndarray, style: str, rng: np.random.Generator,
     """
     from scipy.spatial.transform import Rotation
 
-    from ..kinematics.slerp import lerp_fill, slerp_fill
-    from ..model.sequence import Label
+    from ...kinematics.slerp import lerp_fill, slerp_fill
+    from ...model.sequence import Label
 
     if style not in TRANSITION_STYLES:
         raise ValueError(f"unknown transition style {style!r}")

@@ -15,7 +15,7 @@ from typing import Any
 def _workload(minutes: float):
     import numpy as np
 
-    from .fast_train import synthetic_sample
+    from .train import synthetic_sample
 
     rng = np.random.default_rng(0)
     total = int(minutes * 60 * 25)
@@ -39,10 +39,10 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
     import torch
     from tqdm import tqdm
 
-    from ..errors import LoadError, UserError
-    from .fast_features import hand_features
-    from .fast_infer import Segmenter
-    from .segmentation import decode
+    from ...errors import LoadError, UserError
+    from .features import hand_features
+    from .infer import Segmenter
+    from ..segmentation import decode
 
     # one thread by default: the network's matrices are small, and on a shared 2-core machine a
     # second thread cost 4x here (12.8k vs 55.8k frames/s, measured under load)
@@ -54,8 +54,8 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
     out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
                            "cpus": os.cpu_count(), "window": seg.window, "batch_size": seg.batch_size}
     if folder:
-        from ..io import registry
-        from .fast_data import sequence_files
+        from ...io import registry
+        from .data import sequence_files
 
         files = sequence_files(folder)
         if not files:

@@ -17,13 +17,13 @@ from typing import Any, Iterable, Sequence as Seq
 import numpy as np
 import torch
 
-from ..errors import LoadError
-from ..model.sequence import Sequence
-from .fast import FastConfig, FastNet
-from .fast_features import hand_features
-from .segmentation import Decoded, DecodeOptions, decode
+from ...errors import LoadError
+from ...model.sequence import Sequence
+from .net import FastConfig, FastNet
+from .features import hand_features
+from ..segmentation import Decoded, DecodeOptions, decode
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_MODEL_DIR = ROOT / "assets" / "models" / "fast"
 WEIGHTS = "fast.pt"
 CONFIG = "config.json"
@@ -37,7 +37,7 @@ class FastModelError(LoadError):
 def save_model(folder: str | Path, model: FastNet, fps: float, decode_options: DecodeOptions,
                meta: dict[str, Any] | None = None) -> None:
     """Write ``fast.pt`` + ``config.json`` into ``folder`` (each atomically)."""
-    from ..io.atomic import atomic_path
+    from ...io.atomic import atomic_path
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
