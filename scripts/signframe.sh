@@ -14,6 +14,9 @@ case "$cmd" in
     fi
     exec .venv/bin/python main.py "$@" ;;
   test)
+    # lint and format first (seconds): a style slip fails CI like a failing test
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
     # pytest-xvfb starts Xvfb for the GUI tests by itself.
     exec .venv/bin/python -m pytest "$@" ;;
   *)

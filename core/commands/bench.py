@@ -5,6 +5,7 @@ arguments and returns a JSON-able dict (``core.commands.bench_targets`` turns th
 benchmark's typed parameters); a target runs when its ``requires`` module is in the build (``kf2p``:
 ``core.ml.kf2p.bench``); ``all`` runs every available target.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -29,9 +30,15 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--model", help="model folder / checkpoint (default: the bundled one)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (fast: default 1; kf2p: its own default)")
-    p.add_argument("--minutes", type=float, default=None,
-                   help="minutes of 25 fps signing to process (fast: default 60; io, import: default 2)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (fast: default 1; kf2p: its own default)"
+    )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="minutes of 25 fps signing to process (fast: default 60; io, import: default 2)",
+    )
     p.add_argument("--folder", help="fast: segment the sequence files of this folder instead")
     p.add_argument("--repeat", type=int, default=3, help="timed repetitions (best is reported)")
 
@@ -52,8 +59,14 @@ def bench_io(args) -> dict[str, Any]:
     rot = axis_angle_to_matrix(rng.normal(0, 0.4, (t, 52, 3))).astype(np.float32)
     seq = new_sequence(rot, 25.0, rng.normal(0, 0.1, (t, 3)))
     out: dict[str, Any] = {"frames": t, "formats": {}}
-    exts = {"project": ".signframe", "signspark": ".signspark.npz", "smplx": ".smplx.npz", "bvh": ".bvh",
-            "fbx": ".fbx", "joints": ".joints.npz"}
+    exts = {
+        "project": ".signframe",
+        "signspark": ".signspark.npz",
+        "smplx": ".smplx.npz",
+        "bvh": ".bvh",
+        "fbx": ".fbx",
+        "joints": ".joints.npz",
+    }
     with tempfile.TemporaryDirectory() as d:
         for fmt in registry.FORMATS:
             ext = exts.get(fmt.name)

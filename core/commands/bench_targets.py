@@ -1,4 +1,5 @@
 """The targets of ``python -m core bench``: the parsed flags -> each benchmark's typed function."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,15 +8,20 @@ from typing import Any
 def fast(args) -> dict[str, Any]:
     from ..ml.fast.bench import run
 
-    return run(model=args.model, device=args.device, threads=args.threads, minutes=args.minutes,
-               folder=args.folder, repeat=args.repeat)
+    return run(
+        model=args.model,
+        device=args.device,
+        threads=args.threads,
+        minutes=args.minutes,
+        folder=args.folder,
+        repeat=args.repeat,
+    )
 
 
 def kf2p(args) -> dict[str, Any]:
     from ..ml.kf2p.bench import run
 
-    return run(model=args.model, device=args.device, threads=args.threads, minutes=args.minutes,
-               repeat=args.repeat)
+    return run(model=args.model, device=args.device, threads=args.threads, minutes=args.minutes, repeat=args.repeat)
 
 
 def pose_import(args) -> dict[str, Any]:

@@ -6,6 +6,7 @@
 giving one that OUT's format does not take is an error, not silently ignored. ``--up-axis`` and
 the landmark flags go to the reader of IN the same way (an SMPL-X OUT then keeps IN's up axis).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,33 +24,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="IN", help="file to read")
     parser.add_argument("output", metavar="OUT", help="file to write (format from its extension)")
     parser.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
-    parser.add_argument("--range", dest="frame_range", default=None, metavar="A:B",
-                        help="keep frames A..B-1 (either side may be empty)")
-    parser.add_argument("--layout", choices=("amass", "parts"), default=None,
-                        help="SMPL-X .npz layout (default: parts for .smplx.npz, amass otherwise)")
+    parser.add_argument(
+        "--range", dest="frame_range", default=None, metavar="A:B", help="keep frames A..B-1 (either side may be empty)"
+    )
+    parser.add_argument(
+        "--layout",
+        choices=("amass", "parts"),
+        default=None,
+        help="SMPL-X .npz layout (default: parts for .smplx.npz, amass otherwise)",
+    )
     parser.add_argument("--up", choices=("y", "z"), default=None, help="up axis (BVH / FBX)")
     parser.add_argument("--unit", choices=("m", "cm"), default=None, help="length unit (BVH / FBX)")
     parser.add_argument("--mesh", action="store_true", default=None, help="include a skinned mesh (FBX)")
-    parser.add_argument("--up-axis", dest="up_axis", choices=("auto", "y", "z"), default=None,
-                        help="up axis of an SMPL-X IN (default auto: Z-up files such as AMASS are detected "
-                             "and stood up in Y; an SMPL-X OUT is written back in IN's axis)")
+    parser.add_argument(
+        "--up-axis",
+        dest="up_axis",
+        choices=("auto", "y", "z"),
+        default=None,
+        help="up axis of an SMPL-X IN (default auto: Z-up files such as AMASS are detected "
+        "and stood up in Y; an SMPL-X OUT is written back in IN's axis)",
+    )
     ik = parser.add_argument_group("landmark input (.pose)")
-    ik.add_argument("--no-smooth", dest="smooth", action="store_false", default=None,
-                    help="no temporal filtering of the landmark jitter (closest fit to the raw landmarks)")
-    ik.add_argument("--template-skeleton", dest="fit_skeleton", action="store_false", default=None,
-                    help="solve onto the template skeleton instead of one fitted to the signer")
-    ik.add_argument("--twist-limit", dest="twist_limit_deg", type=float, default=None, metavar="DEG",
-                    help="limit the fingers' knuckle twist to +-DEG degrees (default: free)")
+    ik.add_argument(
+        "--no-smooth",
+        dest="smooth",
+        action="store_false",
+        default=None,
+        help="no temporal filtering of the landmark jitter (closest fit to the raw landmarks)",
+    )
+    ik.add_argument(
+        "--template-skeleton",
+        dest="fit_skeleton",
+        action="store_false",
+        default=None,
+        help="solve onto the template skeleton instead of one fitted to the signer",
+    )
+    ik.add_argument(
+        "--twist-limit",
+        dest="twist_limit_deg",
+        type=float,
+        default=None,
+        metavar="DEG",
+        help="limit the fingers' knuckle twist to +-DEG degrees (default: free)",
+    )
     add_landmark_options(ik)
 
 
 def add_landmark_options(group) -> None:
     """Reader options of landmark files that ``info`` shares with ``convert``."""
-    group.add_argument("--min-confidence", dest="min_confidence", type=float, default=None, metavar="C",
-                       help="landmarks at or below confidence C count as not observed: only their joints are "
-                            "filled from the real frames around them (default 0)")
-    group.add_argument("--no-lift", dest="lift_depth", action="store_false", default=None,
-                       help="read flat or missing depth as it is instead of lifting it to plausible 3-D")
+    group.add_argument(
+        "--min-confidence",
+        dest="min_confidence",
+        type=float,
+        default=None,
+        metavar="C",
+        help="landmarks at or below confidence C count as not observed: only their joints are "
+        "filled from the real frames around them (default 0)",
+    )
+    group.add_argument(
+        "--no-lift",
+        dest="lift_depth",
+        action="store_false",
+        default=None,
+        help="read flat or missing depth as it is instead of lifting it to plausible 3-D",
+    )
 
 
 def parse_range(text: str) -> tuple[int | None, int | None]:
@@ -65,8 +103,14 @@ def parse_range(text: str) -> tuple[int | None, int | None]:
     return a, b
 
 
-FLAGS = {"smooth": "--no-smooth", "fit_skeleton": "--template-skeleton", "twist_limit_deg": "--twist-limit",
-         "up_axis": "--up-axis", "min_confidence": "--min-confidence", "lift_depth": "--no-lift"}
+FLAGS = {
+    "smooth": "--no-smooth",
+    "fit_skeleton": "--template-skeleton",
+    "twist_limit_deg": "--twist-limit",
+    "up_axis": "--up-axis",
+    "min_confidence": "--min-confidence",
+    "lift_depth": "--no-lift",
+}
 
 
 def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: Path) -> dict:
@@ -77,8 +121,11 @@ def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: 
     if not given:
         return {}
     # only options the function names: a catch-all **options does not mean it understands them
-    params = {n for n, p in inspect.signature(func).parameters.items()
-              if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)}
+    params = {
+        n
+        for n, p in inspect.signature(func).parameters.items()
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    }
     refused = [k for k in given if k not in params]
     if refused:
         opts = ", ".join(FLAGS.get(k, f"--{k}") for k in refused)

@@ -1,4 +1,5 @@
 """``python -m core data build|info``: the training corpus from the fingerspelling lexicon."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,23 @@ def run(args: argparse.Namespace) -> int:
             rep = build_corpus(args.out, seed=args.seed, n_chains=args.chains, progress=_progress(args.quiet))
         except LexiconNotFound as e:
             raise UserError(str(e)) from None
-        report = {"out": args.out, "clips": rep.n_clips, "dropped": rep.n_dropped, "chains": rep.n_chains,
-                  "chain_frames": rep.chain_frames, "split": dict(rep.split), "stats": dict(rep.stats)}
+        report = {
+            "out": args.out,
+            "clips": rep.n_clips,
+            "dropped": rep.n_dropped,
+            "chains": rep.n_chains,
+            "chain_frames": rep.chain_frames,
+            "split": dict(rep.split),
+            "stats": dict(rep.stats),
+        }
         if args.json:
             print(json.dumps(report, indent=2))
         else:
             held = {s: [x for x, v in rep.split.items() if v == s] for s in ("val", "test")}
-            print(f"{args.out}: {rep.n_clips} clips ({rep.n_dropped} dropped), {rep.n_chains} chains, "
-                  f"{rep.chain_frames} chain frames; val {held['val']}, test {held['test']}")
+            print(
+                f"{args.out}: {rep.n_clips} clips ({rep.n_dropped} dropped), {rep.n_chains} chains, "
+                f"{rep.chain_frames} chain frames; val {held['val']}, test {held['test']}"
+            )
             print(json.dumps(rep.stats))
         return 0
     if args.data_command == "info":
@@ -57,10 +67,16 @@ def run(args: argparse.Namespace) -> int:
             c = load_corpus(args.path)
         except CorpusError as e:
             raise UserError(str(e)) from None
-        info = {"clips": len(c.clips), "chains": len(c.chains), "chain_fps": c.chain_fps, "seed": c.seed,
-                "languages": {x: c.split[x] for x in c.languages}, "dropped": len(c.dropped),
-                "chain_frames": int(sum(len(ch.labels) for ch in c.chains)),
-                "chains_per_split": {s: len(c.chains_in(s)) for s in ("train", "val", "test")}}
+        info = {
+            "clips": len(c.clips),
+            "chains": len(c.chains),
+            "chain_fps": c.chain_fps,
+            "seed": c.seed,
+            "languages": {x: c.split[x] for x in c.languages},
+            "dropped": len(c.dropped),
+            "chain_frames": int(sum(len(ch.labels) for ch in c.chains)),
+            "chains_per_split": {s: len(c.chains_in(s)) for s in ("train", "val", "test")},
+        }
         print(json.dumps(info, indent=None if not args.json else 2))
         return 0
     raise UserError("python -m core data: choose an action: build or info")

@@ -6,6 +6,7 @@ output and ``add_arguments(group)`` for its own options (imported when the parse
 nothing heavy at module level). ``EVALUATORS`` maps a target to (flags module, the module that
 evaluates); a target whose evaluating module is missing from the build is reported, not run.
 """
+
 from __future__ import annotations
 
 import importlib

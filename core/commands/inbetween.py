@@ -9,6 +9,7 @@ N-th frame from frame 0, plus the last frame), ``frames:a,b,c`` (exactly those f
 ``--model``: ``slerp`` | ``eased`` | ``bundled`` (default) | a checkpoint file or folder (official
 SignSparK ``ema_*.pt`` files, or ours), several paths comma-separated (one body, one hand).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,21 +25,36 @@ def add_arguments(p) -> None:
     p.add_argument("--steps", type=int, default=None, help="solver steps (default: 2 bundled, 10 official)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (the document's; default 0)")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
-    p.add_argument("--variation", type=float, default=0.0,
-                   help="bundled refiner: 0 = deterministic mean (default); > 0 adds seeded noise")
-    p.add_argument("--strength", type=float, default=None,
-                   help="bundled refiner: correction strength (default: the checkpoint's table per gap length)")
-    p.add_argument("--geometry", type=float, default=None,
-                   help="bundled refiner: strength of the correction off each joint's key-to-key path "
-                        "(default: --strength, else the checkpoint's table)")
+    p.add_argument(
+        "--variation",
+        type=float,
+        default=0.0,
+        help="bundled refiner: 0 = deterministic mean (default); > 0 adds seeded noise",
+    )
+    p.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="bundled refiner: correction strength (default: the checkpoint's table per gap length)",
+    )
+    p.add_argument(
+        "--geometry",
+        type=float,
+        default=None,
+        help="bundled refiner: strength of the correction off each joint's key-to-key path "
+        "(default: --strength, else the checkpoint's table)",
+    )
     p.add_argument("--method", choices=("euler", "heun"), default="euler", help="ODE solver")
     text = p.add_argument_group("text (official checkpoints; needs the 'text' extra)")
-    text.add_argument("--tokenizer", metavar="DIR",
-                      help="local XLM-R tokenizer folder: condition on text through the checkpoint's M-CLIP "
-                           "(default: the null text)")
+    text.add_argument(
+        "--tokenizer",
+        metavar="DIR",
+        help="local XLM-R tokenizer folder: condition on text through the checkpoint's M-CLIP (default: the null text)",
+    )
     text.add_argument("--text", help="the sentence (default: the sequence's own text)")
-    text.add_argument("--language", metavar="TAG", help="language tag of the prompt '<TAG> text' "
-                      "(default: the sequence's language)")
+    text.add_argument(
+        "--language", metavar="TAG", help="language tag of the prompt '<TAG> text' (default: the sequence's language)"
+    )
 
 
 def key_frames(policy: str, seq, device: str = "cpu") -> list:
@@ -113,8 +129,10 @@ def run(args) -> int:
     if args.text is not None or args.language is not None:
         if not args.tokenizer:
             raise UserError("--text / --language need --tokenizer DIR (a local XLM-R tokenizer folder)")
-        seq = seq.replace(text=seq.text if args.text is None else args.text,
-                          language=seq.language if args.language is None else args.language)
+        seq = seq.replace(
+            text=seq.text if args.text is None else args.text,
+            language=seq.language if args.language is None else args.language,
+        )
 
     from ..ml.kf2p.inbetween import load_inbetweener
 
@@ -131,6 +149,8 @@ def run(args) -> int:
     out = inb.fill_all(seq, seed=args.seed)
     registry.write(args.out, out)
     streams = ", ".join(sorted(inb.streams)) or "none (baseline)"
-    print(f"{src}: {len(frames)} keys, {out.n_frames - len(frames)} frames generated "
-          f"({inb.name}; modelled streams: {streams}) -> {args.out}")
+    print(
+        f"{src}: {len(frames)} keys, {out.n_frames - len(frames)} frames generated "
+        f"({inb.name}; modelled streams: {streams}) -> {args.out}"
+    )
     return 0

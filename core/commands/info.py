@@ -1,4 +1,5 @@
 """``python -m core info FILE [--json]``: what a file holds (frames, fps, joints, keys, segments)."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,10 @@ def describe(path: str | Path, seq, fmt_name: str) -> dict[str, Any]:
         "labels": seq.labels.astype(int).tolist(),
         "text": seq.text,
         "language": seq.language,
-        "states": {s.name.lower(): int((states == s).sum())
-                   for s in (FrameState.KEY, FrameState.SOURCE, FrameState.WARPED, FrameState.GENERATED)},
+        "states": {
+            s.name.lower(): int((states == s).sum())
+            for s in (FrameState.KEY, FrameState.SOURCE, FrameState.WARPED, FrameState.GENERATED)
+        },
         "valid_fraction": float(seq.valid.mean()) if seq.valid.size else 1.0,
         "extra_channels": {k: list(v.shape[1:]) for k, v in seq.extra_frames.items()},
         "meta": _jsonable(dict(seq.meta)),
@@ -63,7 +66,6 @@ def _jsonable(x: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from ..io import registry
-
     from .convert import READER_OPTIONS, _options
 
     path = Path(args.file)
@@ -79,20 +81,37 @@ def run(args: argparse.Namespace) -> int:
         f"{info['file']}: {info['format']}",
         f"  frames     {info['frames']} at {info['fps']:g} fps ({info['duration_s']:.2f} s)",
         f"  joints     {info['joints']}",
-        f"  keyframes  {len(info['keyframes'])}" + (
-            ": " + ", ".join(f"{k['frame']} {k['kind']}" for k in info["keyframes"][:12])
-            + (" ..." if len(info["keyframes"]) > 12 else "") if info["keyframes"] else ""),
-        f"  segments   {n_sign}" + (": " + ", ".join(
-            f"{s['start']}-{s['end']}" + (f" {s['gloss']}" if s["gloss"] else "") for s in info["segments"][:8])
-            + (" ..." if n_sign > 8 else "") if n_sign else ""),
+        f"  keyframes  {len(info['keyframes'])}"
+        + (
+            ": "
+            + ", ".join(f"{k['frame']} {k['kind']}" for k in info["keyframes"][:12])
+            + (" ..." if len(info["keyframes"]) > 12 else "")
+            if info["keyframes"]
+            else ""
+        ),
+        f"  segments   {n_sign}"
+        + (
+            ": "
+            + ", ".join(
+                f"{s['start']}-{s['end']}" + (f" {s['gloss']}" if s["gloss"] else "") for s in info["segments"][:8]
+            )
+            + (" ..." if n_sign > 8 else "")
+            if n_sign
+            else ""
+        ),
         "  states     " + ", ".join(f"{k} {v}" for k, v in info["states"].items()),
     ]
     depth = info["meta"].get("depth")
     if isinstance(depth, dict):  # landmark files: what each component's z was, what was lifted
         lifted = set(info["meta"].get("lifted", []))
-        lines.append("  depth      " + ", ".join(
-            f"{k} {v.get('kind')}" + (" (lifted to 3-D)" if k in lifted else "")
-            for k, v in depth.items() if isinstance(v, dict) and v.get("kind") != "unseen"))
+        lines.append(
+            "  depth      "
+            + ", ".join(
+                f"{k} {v.get('kind')}" + (" (lifted to 3-D)" if k in lifted else "")
+                for k, v in depth.items()
+                if isinstance(v, dict) and v.get("kind") != "unseen"
+            )
+        )
         for w in info["meta"].get("warnings", []):
             lines.append(f"  warning    {w}")
     up = info["meta"].get("up_axis_source")

@@ -1,5 +1,6 @@
 """``python -m core.commands.kf2p_realcal DATA --out CAL.json [--write MODEL_DIR]``: the flags of
 ``core.ml.kf2p.realcal`` (calibrating the bundled in-betweener on real signing; see that module)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,9 @@ def main(argv=None) -> int:
     p.add_argument("--phases", type=int, default=1)
     p.add_argument("--model", default="bundled")
     p.add_argument("--out", required=True, help="calibration JSON (written; with --from, read)")
-    p.add_argument("--from", dest="from_json", action="store_true",
-                   help="reuse the calibration already in --out (only --write it)")
+    p.add_argument(
+        "--from", dest="from_json", action="store_true", help="reuse the calibration already in --out (only --write it)"
+    )
     p.add_argument("--write", help="model folder whose checkpoints get the calibrated tables")
     a = p.parse_args(argv)
     torch.set_num_threads(1)

@@ -7,6 +7,7 @@ same edit as dragging keys in the editor (``core.model.edits.retime_keys``). Key
 exactly; joints with no reliable record in the re-timed frames are filled by eased SLERP. OUT's
 format comes from its extension (a ``.signframe`` project keeps the warp as an editable layer).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,16 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="IN", help="file to read (any readable format)")
-    parser.add_argument("--map", dest="mapping", required=True, metavar="OLD:NEW[,OLD:NEW...]",
-                        help="frames to move: OLD frame -> NEW frame, comma-separated")
-    parser.add_argument("--out", dest="output", required=True, metavar="OUT",
-                        help="file to write (format from its extension)")
+    parser.add_argument(
+        "--map",
+        dest="mapping",
+        required=True,
+        metavar="OLD:NEW[,OLD:NEW...]",
+        help="frames to move: OLD frame -> NEW frame, comma-separated",
+    )
+    parser.add_argument(
+        "--out", dest="output", required=True, metavar="OUT", help="file to write (format from its extension)"
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
@@ -74,9 +81,17 @@ def run(args: argparse.Namespace) -> int:
     registry.write(out, new)
     if args.json:
         states = new.states
-        print(json.dumps({"input": str(src), "output": str(out), "frames": t,
-                          "map": {str(k): v for k, v in sorted(mapping.items())},
-                          "retimed": list(change.dirty),
-                          "warped_frames": int((states == FrameState.WARPED).sum()),
-                          "generated_frames": int((states == FrameState.GENERATED).sum())}))
+        print(
+            json.dumps(
+                {
+                    "input": str(src),
+                    "output": str(out),
+                    "frames": t,
+                    "map": {str(k): v for k, v in sorted(mapping.items())},
+                    "retimed": list(change.dirty),
+                    "warped_frames": int((states == FrameState.WARPED).sum()),
+                    "generated_frames": int((states == FrameState.GENERATED).sum()),
+                }
+            )
+        )
     return 0

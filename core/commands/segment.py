@@ -2,11 +2,13 @@
 
 IN is any readable sequence file, or a folder: then every readable file in it is segmented in
 batches (one progress bar) and written to ``--out`` (a folder; default IN) as ``NAME.fast.json``
-or ``NAME.eaf`` (``--format``; NAME keeps its extension: ``clip.pose.fast.json``). Without ``--out`` a single file's result is printed as JSON.
+or ``NAME.eaf`` (``--format``; NAME keeps its extension: ``clip.pose.fast.json``). Without
+``--out`` a single file's result is printed as JSON.
 
 ``--policy official`` ignores FAST and applies the official SignSparK mode-3 policy to the labels
 stored in the file (for SignSparK-record data).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,16 +28,33 @@ def add_arguments(p) -> None:
     p.add_argument("input", metavar="IN", help="sequence file (any readable format) or a folder of them")
     p.add_argument("--out", help="F.json or F.eaf (a folder when IN is a folder)")
     p.add_argument("--format", choices=("json", "eaf"), default="json", help="output format for folders")
-    p.add_argument("--sensitivity", type=float, default=None,
-                   help="0..1: a P(B) peak >= 1 - sensitivity starts a sign; higher finds more signs "
-                        f"(default: the model's, {d.sensitivity} if it has none)")
-    p.add_argument("--min-length", type=int, default=None, help=f"drop signs shorter than this (frames, default {d.min_length})")
-    p.add_argument("--merge-gap", type=int, default=None, help=f"close O gaps shorter than this inside a sign (default {d.merge_gap})")
-    p.add_argument("--policy", choices=("fast", "official"), default="fast",
-                   help="fast: run the model; official: SignSparK mode-3 keyframes from the file's own labels")
+    p.add_argument(
+        "--sensitivity",
+        type=float,
+        default=None,
+        help="0..1: a P(B) peak >= 1 - sensitivity starts a sign; higher finds more signs "
+        f"(default: the model's, {d.sensitivity} if it has none)",
+    )
+    p.add_argument(
+        "--min-length", type=int, default=None, help=f"drop signs shorter than this (frames, default {d.min_length})"
+    )
+    p.add_argument(
+        "--merge-gap",
+        type=int,
+        default=None,
+        help=f"close O gaps shorter than this inside a sign (default {d.merge_gap})",
+    )
+    p.add_argument(
+        "--policy",
+        choices=("fast", "official"),
+        default="fast",
+        help="fast: run the model; official: SignSparK mode-3 keyframes from the file's own labels",
+    )
     p.add_argument("--model", help="FAST model folder (default: assets/models/fast)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for this small network)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for this small network)"
+    )
     p.add_argument("--batch-files", type=int, default=64, help="files per inference batch (folders)")
 
 
@@ -59,7 +78,8 @@ def _options(args, seg):
             sensitivity=base.sensitivity if args.sensitivity is None else args.sensitivity,
             min_length=base.min_length if args.min_length is None else args.min_length,
             merge_gap=base.merge_gap if args.merge_gap is None else args.merge_gap,
-            peak_radius=base.peak_radius)
+            peak_radius=base.peak_radius,
+        )
     except ValueError as e:
         from ..errors import UserError
 
@@ -90,7 +110,7 @@ def _decode_official(seq):
     import numpy as np
 
     from ..ml.segmentation import Decoded, official_keyframes, official_segment_bounds
-    from ..model.sequence import KeyKind, Keyframe, Segment, labels_from_segments
+    from ..model.sequence import Keyframe, KeyKind, Segment, labels_from_segments
 
     segs = tuple(Segment(s, e) for s, e in official_segment_bounds(seq.labels))
     kinds: dict[int, KeyKind] = {}
@@ -132,8 +152,9 @@ def run(args) -> int:
             print()
         return 0
 
-    files = sorted(p for p in src.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and not p.name.lower().endswith(SKIP_EXT))
+    files = sorted(
+        p for p in src.iterdir() if p.is_file() and not p.name.startswith(".") and not p.name.lower().endswith(SKIP_EXT)
+    )
     readable = []
     for p in files:
         try:
@@ -153,17 +174,17 @@ def run(args) -> int:
     with tqdm(total=len(readable), desc="segment", unit="file", file=sys.stderr) as bar:
         for i in range(0, len(readable), max(1, args.batch_files)):
             chunk, seqs = [], []
-            for p in readable[i:i + args.batch_files]:
+            for p in readable[i : i + args.batch_files]:
                 try:
                     seqs.append(registry.read(p))
                     chunk.append(p)
                 except Exception as e:  # noqa: BLE001 - one bad file must not stop a batch
                     failed += 1
                     print(f"skipped {p}: {e}", file=sys.stderr)
-            decs = ([_decode_official(s) for s in seqs] if seg is None else seg.segment_many(seqs, opts))
+            decs = [_decode_official(s) for s in seqs] if seg is None else seg.segment_many(seqs, opts)
             for p, s, d in zip(chunk, seqs, decs):
                 _write(out_dir / (p.name + ext), s, d)
                 n_signs += len(d.segments)
-            bar.update(len(readable[i:i + args.batch_files]))
+            bar.update(len(readable[i : i + args.batch_files]))
     print(f"{len(readable) - failed} files, {n_signs} signs -> {out_dir}")
     return 0 if failed == 0 else 2

@@ -4,6 +4,7 @@ MediaPipe 0.10.21 needs numpy < 2, so it runs in its own environment (``scripts/
 creates ``.venv-video``; ``SIGNFRAME_VIDEO_PYTHON`` or ``--python`` point elsewhere) as a
 subprocess; this process only converts its output into a ``.pose`` file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", help="a video file (anything OpenCV reads)")
     parser.add_argument("--out", required=True, help="the .pose file to write")
-    parser.add_argument("--python", default=None,
-                        help="python of the video environment (default: $SIGNFRAME_VIDEO_PYTHON or .venv-video)")
-    parser.add_argument("--complexity", type=int, default=1, choices=(0, 1, 2),
-                        help="MediaPipe model complexity; only 1 works offline (default: %(default)s)")
+    parser.add_argument(
+        "--python",
+        default=None,
+        help="python of the video environment (default: $SIGNFRAME_VIDEO_PYTHON or .venv-video)",
+    )
+    parser.add_argument(
+        "--complexity",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="MediaPipe model complexity; only 1 works offline (default: %(default)s)",
+    )
 
 
 def video_python(explicit: str | None) -> Path:
@@ -28,8 +37,10 @@ def video_python(explicit: str | None) -> Path:
             return Path(cand)
     from ..errors import UserError
 
-    raise UserError("the video tracker is not installed: run scripts/setup_video.sh "
-                    "(mediapipe in its own environment), or pass --python")
+    raise UserError(
+        "the video tracker is not installed: run scripts/setup_video.sh "
+        "(mediapipe in its own environment), or pass --python"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +61,12 @@ def run(args: argparse.Namespace) -> int:
     worker = Path(__file__).resolve().parents[1] / "video" / "mediapipe_worker.py"
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "landmarks.npz"
-        proc = subprocess.run([str(py), str(worker), str(video), str(raw), "--complexity", str(args.complexity)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            [str(py), str(worker), str(video), str(raw), "--complexity", str(args.complexity)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if proc.returncode != 0 or not raw.exists():
             last = (proc.stderr.strip().splitlines() or ["the tracker failed"])[-1]
             raise FormatError(video, f"tracking failed: {last}")

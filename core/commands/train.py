@@ -4,6 +4,7 @@
 trains); the flags module has ``add_arguments(parser)`` and ``run(args)``. A target whose training
 module is missing from the build takes any arguments and is reported, not run.
 """
+
 from __future__ import annotations
 
 import argparse

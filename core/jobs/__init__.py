@@ -7,14 +7,36 @@
 
 Nothing here imports torch at import time: a model's factory imports it, in the worker thread.
 """
-from .inbetweeners import (MODELS, Cancelled, Inbetweener, ModelSpec, SlerpInbetweener, available_models,
-                           create, model_spec, register)
+
+from .document_link import DocumentLink
+from .inbetweeners import (
+    MODELS,
+    Cancelled,
+    Inbetweener,
+    ModelSpec,
+    SlerpInbetweener,
+    available_models,
+    create,
+    model_spec,
+    register,
+)
 from .requests import FramePatch, InbetweenRequest, InbetweenResult, merge_spans
 from .service import InbetweenService
-from .document_link import DocumentLink
 
 __all__ = [
-    "MODELS", "Cancelled", "Inbetweener", "ModelSpec", "SlerpInbetweener", "available_models", "create",
-    "model_spec", "register", "FramePatch", "InbetweenRequest", "InbetweenResult", "merge_spans",
-    "InbetweenService", "DocumentLink",
+    "MODELS",
+    "Cancelled",
+    "Inbetweener",
+    "ModelSpec",
+    "SlerpInbetweener",
+    "available_models",
+    "create",
+    "model_spec",
+    "register",
+    "FramePatch",
+    "InbetweenRequest",
+    "InbetweenResult",
+    "merge_spans",
+    "InbetweenService",
+    "DocumentLink",
 ]

@@ -6,10 +6,12 @@
 signal; a script or test: a queue) and calls ``receive`` there, which applies it unless it is
 stale (``DocumentModel.apply_generated``) and keeps the counts the status bar and benchmarks read.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..model.document import DocumentModel
 from .inbetweeners import available_models, model_spec
@@ -24,16 +26,23 @@ class DocumentLink:
     on_started(request): called in the worker thread when a request starts running.
     """
 
-    def __init__(self, doc: DocumentModel, on_result: Callable[[InbetweenResult], None], *,
-                 on_started: Callable[[InbetweenRequest], None] | None = None, model: str = "eased",
-                 options: dict[str, Any] | None = None, **service_options: Any) -> None:
+    def __init__(
+        self,
+        doc: DocumentModel,
+        on_result: Callable[[InbetweenResult], None],
+        *,
+        on_started: Callable[[InbetweenRequest], None] | None = None,
+        model: str = "eased",
+        options: dict[str, Any] | None = None,
+        **service_options: Any,
+    ) -> None:
         self.doc = doc
         self.model = model
         self.options: dict[str, Any] = dict(options or {})
         self.last_result: InbetweenResult | None = None
         self.results_applied = 0
         self.results_dropped = 0
-        self.last_submit = 0.0      # perf_counter of the last submit
+        self.last_submit = 0.0  # perf_counter of the last submit
         self.last_applied_at = 0.0  # perf_counter of the last applied result
         self.service = InbetweenService(on_result, on_started=on_started, **service_options)
 

@@ -17,13 +17,15 @@ built in. ``bundled`` and ``official`` point at ``core.ml.kf2p.inbetween`` (``cr
 ``create_official``); they report themselves unavailable, with the reason, while that module or
 the weights are missing; a model module may also call ``register`` with its own ``ModelSpec``.
 """
+
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import Cancelled  # the one cancel error (core.errors), re-exported by core.jobs
 from ..kinematics.slerp import inbetween_baseline, smoothstep
@@ -35,13 +37,11 @@ KF2P_MODULE = "core.ml.kf2p.inbetween"
 BUNDLED_KF2P = ASSETS_MODELS / "kf2p"
 
 
-
 @runtime_checkable
 class Inbetweener(Protocol):
     device: str
 
-    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> Sequence:
-        ...
+    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> Sequence: ...
 
 
 class SlerpInbetweener:
@@ -144,13 +144,39 @@ def create(name: str, device: str = "cpu", **options: Any) -> Inbetweener:
     return model_spec(name).make(device, **options)
 
 
-register(ModelSpec("bundled", "Bundled KF2P (refiner over eased SLERP)", f"{KF2P_MODULE}:create_bundled",
-                   _bundled_available, uses_torch=True,
-                   description="the small SignSparK flow model shipped in assets/models"))
-register(ModelSpec("official", "Official SignSparK checkpoint", f"{KF2P_MODULE}:create_official",
-                   _official_available, uses_torch=True,
-                   description="the released 835M-parameter KF2P (needs a GPU to be interactive)"))
-register(ModelSpec("eased", "Eased SLERP", lambda device, **o: SlerpInbetweener(eased=True),
-                   description="per-joint SLERP with ease-in / ease-out inside each gap"))
-register(ModelSpec("slerp", "SLERP", lambda device, **o: SlerpInbetweener(eased=False),
-                   description="per-joint quaternion SLERP between observed frames"))
+register(
+    ModelSpec(
+        "bundled",
+        "Bundled KF2P (refiner over eased SLERP)",
+        f"{KF2P_MODULE}:create_bundled",
+        _bundled_available,
+        uses_torch=True,
+        description="the small SignSparK flow model shipped in assets/models",
+    )
+)
+register(
+    ModelSpec(
+        "official",
+        "Official SignSparK checkpoint",
+        f"{KF2P_MODULE}:create_official",
+        _official_available,
+        uses_torch=True,
+        description="the released 835M-parameter KF2P (needs a GPU to be interactive)",
+    )
+)
+register(
+    ModelSpec(
+        "eased",
+        "Eased SLERP",
+        lambda device, **o: SlerpInbetweener(eased=True),
+        description="per-joint SLERP with ease-in / ease-out inside each gap",
+    )
+)
+register(
+    ModelSpec(
+        "slerp",
+        "SLERP",
+        lambda device, **o: SlerpInbetweener(eased=False),
+        description="per-joint quaternion SLERP between observed frames",
+    )
+)

@@ -1,9 +1,10 @@
 """What crosses the thread boundary: frozen requests and results (a ``Sequence`` is immutable)."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
@@ -28,11 +29,11 @@ def merge_spans(seq: Sequence, spans: Iterable[Span]) -> list[Span]:
     """Dirty spans [lo, hi) -> the minimal list of disjoint spans to hand to an in-betweener.
 
     Each span is first cut down to the frames that have no reliable record (``unrecorded``):
-    an edit of recorded motion needs no in-betweening at all. Keys at a span's ends are trimmed first (an edit's dirty span runs from key to key, and keys
-    are never regenerated); each span is then grown to its enclosing keys (what an in-betweener
-    recomputes), and spans whose grown ranges overlap are merged into one raw hull, so every gap
-    is filled once and an edit's cost stays proportional to the gaps it touched, not to the
-    sequence length.
+    an edit of recorded motion needs no in-betweening at all. Keys at a span's ends are trimmed
+    first (an edit's dirty span runs from key to key, and keys are never regenerated); each span
+    is then grown to its enclosing keys (what an in-betweener recomputes), and spans whose grown
+    ranges overlap are merged into one raw hull, so every gap is filled once and an edit's cost
+    stays proportional to the gaps it touched, not to the sequence length.
     """
     t = seq.n_frames
     keys = seq.key_frames
@@ -95,9 +96,9 @@ class InbetweenResult:
     device: str
     patches: tuple[FramePatch, ...] = ()
     spans: tuple[Span, ...] = ()
-    compute_ms: float = 0.0      # time in the in-betweener
-    latency_ms: float = 0.0      # submit -> result ready
-    error: str | None = None     # one line when the model failed (no patches then)
+    compute_ms: float = 0.0  # time in the in-betweener
+    latency_ms: float = 0.0  # submit -> result ready
+    error: str | None = None  # one line when the model failed (no patches then)
 
     def apply(self, seq: Sequence) -> Sequence:
         """Write the patches into ``seq`` (GENERATED frames only; not an edit)."""

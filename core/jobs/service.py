@@ -5,12 +5,14 @@ newer request arrives and stops at its next check (between solver steps, between
 Results are handed to ``on_result`` *in the worker thread*, carrying their request's generation:
 the receiver (the editor's Qt bridge) moves them to its own thread and drops stale ones.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..model.spans import enclosing_span
 from .inbetweeners import Inbetweener, model_spec
@@ -23,7 +25,7 @@ StartFn = Callable[[InbetweenRequest], None]
 
 
 def pick_device(preferred: str | None = None) -> str:
-    """"cuda" when torch sees a GPU (or ``preferred`` when given), else "cpu". Imports torch."""
+    """ "cuda" when torch sees a GPU (or ``preferred`` when given), else "cpu". Imports torch."""
     if preferred:
         return preferred
     import torch
@@ -41,8 +43,14 @@ class InbetweenService:
     device: force "cpu" / "cuda"; None picks CUDA when available.
     """
 
-    def __init__(self, on_result: ResultFn, *, on_started: StartFn | None = None, torch_threads: int = 1,
-                 device: str | None = None) -> None:
+    def __init__(
+        self,
+        on_result: ResultFn,
+        *,
+        on_started: StartFn | None = None,
+        torch_threads: int = 1,
+        device: str | None = None,
+    ) -> None:
         self._on_result = on_result
         self._on_started = on_started
         self._torch_threads = torch_threads
@@ -169,16 +177,32 @@ class InbetweenService:
             if self._cancelled():
                 return  # the solver noticed the newer request (its own Cancelled, or ours)
             log.exception("in-betweening failed")
-            self._deliver(InbetweenResult(req.generation, req.model, self.device, spans=req.spans,
-                                          compute_ms=(time.perf_counter() - t0) * 1e3,
-                                          latency_ms=(time.perf_counter() - req.submitted_at) * 1e3,
-                                          error=f"{type(e).__name__}: {e}".splitlines()[0]))
+            self._deliver(
+                InbetweenResult(
+                    req.generation,
+                    req.model,
+                    self.device,
+                    spans=req.spans,
+                    compute_ms=(time.perf_counter() - t0) * 1e3,
+                    latency_ms=(time.perf_counter() - req.submitted_at) * 1e3,
+                    error=f"{type(e).__name__}: {e}".splitlines()[0],
+                )
+            )
             return
         if self._cancelled():
             return  # finished, but a newer snapshot is waiting: this one is stale already
         now = time.perf_counter()
-        self._deliver(InbetweenResult(req.generation, req.model, self.device, tuple(patches), tuple(spans),
-                                      compute_ms=(now - t0) * 1e3, latency_ms=(now - req.submitted_at) * 1e3))
+        self._deliver(
+            InbetweenResult(
+                req.generation,
+                req.model,
+                self.device,
+                tuple(patches),
+                tuple(spans),
+                compute_ms=(now - t0) * 1e3,
+                latency_ms=(now - req.submitted_at) * 1e3,
+            )
+        )
 
     def _deliver(self, result: InbetweenResult) -> None:
         try:

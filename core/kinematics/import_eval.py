@@ -18,6 +18,7 @@ wrist positions (per side, the larger), the per-frame median distance, and the h
 against the file's real 3-D hand landmarks (``hand_error_3d_cm``). ``flattened_unlifted`` is the
 flattened file read without lifting (``solve(lift_depth=False)``): what flat files gave before.
 """
+
 from __future__ import annotations
 
 import time
@@ -29,7 +30,7 @@ import numpy as np
 from ..model.sequence import Sequence
 from .fk import forward_kinematics
 from .ik import HAND_SIZE, fk_hand_points, landmarks_to_sequence
-from .landmarks import B, BODY_BONES, LandmarkSet, to_world
+from .landmarks import BODY_BONES, B, LandmarkSet, to_world
 
 FLAT_NOISE_PX = 0.4
 VARIANTS = ("flattened", "2d", "flattened_unlifted")
@@ -52,8 +53,18 @@ def flatten_depth(lm: LandmarkSet, *, drop: bool = False, seed: int = 0) -> Land
     meta = dict(lm.meta)
     if drop:
         meta["has_z"] = False
-    return LandmarkSet(flat(lm.body, lm.body_ok), lm.body_ok, flat(lm.hands, lm.hands_ok), lm.hands_ok,
-                       flat(lm.face, lm.face_ok), lm.face_ok, lm.fps, lm.width, lm.height, meta)
+    return LandmarkSet(
+        flat(lm.body, lm.body_ok),
+        lm.body_ok,
+        flat(lm.hands, lm.hands_ok),
+        lm.hands_ok,
+        flat(lm.face, lm.face_ok),
+        lm.face_ok,
+        lm.fps,
+        lm.width,
+        lm.height,
+        meta,
+    )
 
 
 def wrists_in_chest(seq: Sequence) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +103,7 @@ def _similarity_align(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     fix = np.ones(s.shape)
     fix[:, -1] = d
     r = u @ (fix[:, :, None] * vt)
-    scale = (s * fix).sum(-1) / np.maximum((a ** 2).sum((1, 2)), 1e-12)
+    scale = (s * fix).sum(-1) / np.maximum((a**2).sum((1, 2)), 1e-12)
     return np.einsum("nij,npj->npi", r, a) * scale[:, None, None] + md
 
 
@@ -109,7 +120,8 @@ def hand_shape_error_cm(seq: Sequence, lm: LandmarkSet, hands_scale: float, plan
         o, m = o[..., :2], m[..., :2]
     aligned = _similarity_align(o, m)
     size = np.linalg.norm(ours[full][:, 9] - ours[full][:, 0], axis=-1) + sum(
-        np.linalg.norm(ours[full][:, b] - ours[full][:, a], axis=-1) for a, b in ((9, 10), (10, 11), (11, 12)))
+        np.linalg.norm(ours[full][:, b] - ours[full][:, a], axis=-1) for a, b in ((9, 10), (10, 11), (11, 12))
+    )
     err = np.linalg.norm(aligned[:, 1:] - m[:, 1:], axis=-1) * (HAND_SIZE / np.maximum(size, 1e-9))[:, None]
     return 100.0 * float(err.mean())
 
@@ -175,8 +187,10 @@ def _wrist_shift(ref: Sequence, other: Sequence) -> dict[str, float]:
         frames.append(np.linalg.norm(r1[ok[:, k], k] - r0[ok[:, k], k], axis=-1))
     if not shifts:
         return {"median_wrist_shift_cm": float("nan"), "frame_wrist_shift_cm": float("nan")}
-    return {"median_wrist_shift_cm": 100.0 * float(max(shifts)),
-            "frame_wrist_shift_cm": 100.0 * float(np.median(np.concatenate(frames)))}
+    return {
+        "median_wrist_shift_cm": 100.0 * float(max(shifts)),
+        "frame_wrist_shift_cm": 100.0 * float(np.median(np.concatenate(frames))),
+    }
 
 
 def evaluate_file(path: Path, *, min_confidence: float = 0.0, roundtrip: bool = True) -> dict[str, Any]:
@@ -188,13 +202,20 @@ def evaluate_file(path: Path, *, min_confidence: float = 0.0, roundtrip: bool = 
     row: dict[str, Any] = {"file": str(path), "frames": lm.n_frames, "seconds": seconds, **_judge(seq, lm)}
     hands_scale = float(seq.meta["ik"]["depth_scales"].get("hands", 0.0))
     if roundtrip and _has_depth(seq.meta["depth"], "body"):
-        for name, drop, lift_depth in (("flattened", False, True), ("2d", True, True),
-                                       ("flattened_unlifted", False, False)):
+        for name, drop, lift_depth in (
+            ("flattened", False, True),
+            ("2d", True, True),
+            ("flattened_unlifted", False, False),
+        ):
             lm2 = flatten_depth(lm, drop=drop)
             seq2, s2 = _solved(lm2, lift_depth=lift_depth)
-            row[name] = {"seconds": s2, **_judge(seq2, lm2), **_wrist_shift(seq, seq2),
-                         # the hands' depth: our hands against the file's real 3-D landmarks
-                         "hand_error_3d_cm": hand_shape_error_cm(seq2, lm, hands_scale, planar=False)}
+            row[name] = {
+                "seconds": s2,
+                **_judge(seq2, lm2),
+                **_wrist_shift(seq, seq2),
+                # the hands' depth: our hands against the file's real 3-D landmarks
+                "hand_error_3d_cm": hand_shape_error_cm(seq2, lm, hands_scale, planar=False),
+            }
     return row
 
 
@@ -203,23 +224,32 @@ def _pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {"files": 0}
     raised = sum(r["raised_wrist_frames"] for r in rows)
     front = sum(r["front_of_chest"] for r in rows)
-    med = lambda key: float(np.nanmedian([r[key] for r in rows])) if any(  # noqa: E731
-        np.isfinite(r.get(key, np.nan)) for r in rows) else float("nan")
-    out = {"files": len(rows), "front_share": front / raised if raised else float("nan"),
-           "raised_wrist_frames": raised, "bone_cv": med("bone_cv"), "hand_error_cm": med("hand_error_cm"),
-           "repaired_frames": med("repaired_frames"), "repaired_joints": med("repaired_joints"),
-           "frames_per_second": sum(r.get("frames", 0) for r in rows) / max(sum(r["seconds"] for r in rows), 1e-9)}
+
+    def med(key: str) -> float:
+        vals = [r.get(key, np.nan) for r in rows]
+        return float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
+
+    out = {
+        "files": len(rows),
+        "front_share": front / raised if raised else float("nan"),
+        "raised_wrist_frames": raised,
+        "bone_cv": med("bone_cv"),
+        "hand_error_cm": med("hand_error_cm"),
+        "repaired_frames": med("repaired_frames"),
+        "repaired_joints": med("repaired_joints"),
+        "frames_per_second": sum(r.get("frames", 0) for r in rows) / max(sum(r["seconds"] for r in rows), 1e-9),
+    }
     if "median_wrist_shift_cm" in rows[0]:
         out["hand_error_3d_cm"] = med("hand_error_3d_cm")
         out["median_wrist_shift_cm"] = med("median_wrist_shift_cm")
         out["frame_wrist_shift_cm"] = med("frame_wrist_shift_cm")
-        out["wrist_shift_within_5cm"] = float(np.mean([r["median_wrist_shift_cm"] <= 5.0 for r in rows
-                                                       if np.isfinite(r["median_wrist_shift_cm"])]))
+        out["wrist_shift_within_5cm"] = float(
+            np.mean([r["median_wrist_shift_cm"] <= 5.0 for r in rows if np.isfinite(r["median_wrist_shift_cm"])])
+        )
     return out
 
 
-def evaluate_folder(folder: str | Path, every: int = 1, limit: int = 0,
-                    min_confidence: float = 0.0) -> dict[str, Any]:
+def evaluate_folder(folder: str | Path, every: int = 1, limit: int = 0, min_confidence: float = 0.0) -> dict[str, Any]:
     """``eval import``: every ``every``-th ``.pose`` file under ``folder`` (at most ``limit``, 0: all),
     each judged by ``evaluate_file``, pooled."""
     from ..errors import UserError
@@ -229,7 +259,7 @@ def evaluate_folder(folder: str | Path, every: int = 1, limit: int = 0,
         raise UserError(f"{folder}: eval import takes a folder of .pose files")
     files = sorted(folder.rglob("*.pose"))[:: max(int(every), 1)]
     if limit:
-        files = files[: limit]
+        files = files[:limit]
     if not files:
         raise UserError(f"{folder}: no .pose files in it")
     rows, errors = [], []
@@ -248,27 +278,37 @@ def evaluate_folder(folder: str | Path, every: int = 1, limit: int = 0,
         for name in VARIANTS:
             if name in r:
                 r[name]["frames"] = r["frames"]
-    summary = {"as_read": _pooled(rows), **{v: _pooled([r[v] for r in rows if v in r]) for v in VARIANTS},
-               "depth_kinds_body_hands": kinds}
+    summary = {
+        "as_read": _pooled(rows),
+        **{v: _pooled([r[v] for r in rows if v in r]) for v in VARIANTS},
+        "depth_kinds_body_hands": kinds,
+    }
     return {"folder": str(folder), "files": len(rows), "unreadable": errors, "summary": summary, "per_file": rows}
 
 
 def format_text(result: dict[str, Any]) -> str:
     s = result["summary"]
-    lines = [f"{result['folder']}: {result['files']} files ({len(result['unreadable'])} unreadable)",
-             "  depth (body/hands): " + ", ".join(f"{k} {v}" for k, v in sorted(s["depth_kinds_body_hands"].items()))]
+    lines = [
+        f"{result['folder']}: {result['files']} files ({len(result['unreadable'])} unreadable)",
+        "  depth (body/hands): " + ", ".join(f"{k} {v}" for k, v in sorted(s["depth_kinds_body_hands"].items())),
+    ]
     for name in ("as_read",) + VARIANTS:
         p = s[name]
         if not p.get("files"):
             continue
-        line = (f"  {name:18s} files {p['files']:4d}  front of chest {100 * p['front_share']:5.1f} % of "
-                f"{p['raised_wrist_frames']} raised  bone CV {p['bone_cv']:.3f}  hand error {p['hand_error_cm']:.2f} cm"
-                f"  repaired frames {100 * p['repaired_frames']:.1f} % joints {100 * p['repaired_joints']:.1f} %"
-                f"  {p['frames_per_second']:.0f} frames/s")
+        line = (
+            f"  {name:18s} files {p['files']:4d}  front of chest {100 * p['front_share']:5.1f} % of "
+            f"{p['raised_wrist_frames']} raised  bone CV {p['bone_cv']:.3f}  hand error {p['hand_error_cm']:.2f} cm"
+            f"  repaired frames {100 * p['repaired_frames']:.1f} % joints {100 * p['repaired_joints']:.1f} %"
+            f"  {p['frames_per_second']:.0f} frames/s"
+        )
         if "median_wrist_shift_cm" in p:
-            line += (f"\n            against the original: wrist median position {p['median_wrist_shift_cm']:.2f} cm"
-                     f" ({100 * p['wrist_shift_within_5cm']:.0f} % of files within 5 cm), per frame {p['frame_wrist_shift_cm']:.2f} cm;"
-                     f" hands vs its 3-D landmarks {p['hand_error_3d_cm']:.2f} cm")
+            line += (
+                f"\n            against the original: wrist median position {p['median_wrist_shift_cm']:.2f} cm"
+                f" ({100 * p['wrist_shift_within_5cm']:.0f} % of files within 5 cm),"
+                f" per frame {p['frame_wrist_shift_cm']:.2f} cm;"
+                f" hands vs its 3-D landmarks {p['hand_error_3d_cm']:.2f} cm"
+            )
         lines.append(line)
     for e in result["unreadable"][:5]:
         lines.append(f"  unreadable: {e}")
@@ -287,10 +327,24 @@ def bench(minutes: float | None = None, repeat: int = 3) -> dict[str, Any]:
     t = max(2, int((minutes if minutes is not None else 2.0) * 60 * lm.fps))
     idx = np.arange(t) % (2 * lm.n_frames)
     idx = np.where(idx < lm.n_frames, idx, 2 * lm.n_frames - 1 - idx)  # back and forth: no jumps
-    long = LandmarkSet(lm.body[idx], lm.body_ok[idx], lm.hands[idx], lm.hands_ok[idx], lm.face[idx],
-                       lm.face_ok[idx], lm.fps, lm.width, lm.height, lm.meta)
-    inputs = {"real_depth": (long, True), "flat_lifted": (flatten_depth(long), True),
-              "flat_as_is": (flatten_depth(long), False), "2d_lifted": (flatten_depth(long, drop=True), True)}
+    long = LandmarkSet(
+        lm.body[idx],
+        lm.body_ok[idx],
+        lm.hands[idx],
+        lm.hands_ok[idx],
+        lm.face[idx],
+        lm.face_ok[idx],
+        lm.fps,
+        lm.width,
+        lm.height,
+        lm.meta,
+    )
+    inputs = {
+        "real_depth": (long, True),
+        "flat_lifted": (flatten_depth(long), True),
+        "flat_as_is": (flatten_depth(long), False),
+        "2d_lifted": (flatten_depth(long, drop=True), True),
+    }
     out: dict[str, Any] = {"frames": t, "fps": lm.fps, "frames_per_second": {}}
     for name, (x, lift_depth) in inputs.items():
         best = min(_solved(x, lift_depth=lift_depth)[1] for _ in range(max(1, repeat)))

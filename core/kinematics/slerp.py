@@ -4,9 +4,10 @@ the nearest observed frames, optionally with ease-in / ease-out timing inside ea
 Observed frames (KEY, or SOURCE where the joint is valid) are returned bit-exact; frames before the
 first or after the last observation of a joint hold that observation.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

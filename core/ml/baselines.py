@@ -13,10 +13,12 @@ fallbacks the bundled model chooses between (``RefinerSpec.fallback_by_gap``).
 Both keep observations (KEY, SOURCE where valid) exact. Frames outside a joint's first / last
 observation keep the eased baseline (held poses).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -40,15 +42,18 @@ def spline_fill(rot: np.ndarray, observed: np.ndarray, joints) -> np.ndarray:
         obs = np.nonzero(observed[:, j])[0]
         if obs.size < 2:
             continue
-        want = np.nonzero(~observed[obs[0]:obs[-1] + 1, j])[0] + obs[0]
+        want = np.nonzero(~observed[obs[0] : obs[-1] + 1, j])[0] + obs[0]
         if want.size == 0:
             continue
         if obs.size == 2:  # a spline through two poses is the geodesic: SLERP
             from ..kinematics.slerp import slerp_matrices
 
             u = (want - obs[0]) / float(obs[1] - obs[0])
-            out[want, j] = slerp_matrices(np.broadcast_to(rot[obs[0], j], (len(want), 3, 3)),
-                                          np.broadcast_to(rot[obs[1], j], (len(want), 3, 3)), u)
+            out[want, j] = slerp_matrices(
+                np.broadcast_to(rot[obs[0], j], (len(want), 3, 3)),
+                np.broadcast_to(rot[obs[1], j], (len(want), 3, 3)),
+                u,
+            )
             continue
         spl = RotationSpline(t[obs], Rotation.from_matrix(np.asarray(rot[obs, j], np.float64)))
         out[want, j] = spl(t[want]).as_matrix().astype(np.float32)

@@ -12,6 +12,7 @@ the tensor shapes.
 Ours: ``{"format": "signframe-kf2p", "version": 1, "config": json, "meta": json,
 "state_dict": {name: tensor}}``.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,9 @@ class OursCheckpoint:
     meta: dict[str, Any]
 
 
-def read_torch(path: str | os.PathLike[str], map_location: Any = "cpu",
-               error: type[LoadError] = CheckpointError) -> Any:
+def read_torch(
+    path: str | os.PathLike[str], map_location: Any = "cpu", error: type[LoadError] = CheckpointError
+) -> Any:
     """The one reader of a ``.pt`` file: ``torch.load(weights_only=True)`` (never unpickles
     objects); a missing or unreadable file raises ``error`` (a LoadError) with one line."""
     path = Path(path)
@@ -83,9 +85,16 @@ def read_torch(path: str | os.PathLike[str], map_location: Any = "cpu",
         raise error(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from e
 
 
-def check_envelope(obj: Any, path: str | os.PathLike[str], fmt: str, version: int, what: str,
-                   error: type[LoadError] = CheckpointError, hint: str = "",
-                   version_what: str = "") -> Mapping[str, Any]:
+def check_envelope(
+    obj: Any,
+    path: str | os.PathLike[str],
+    fmt: str,
+    version: int,
+    what: str,
+    error: type[LoadError] = CheckpointError,
+    hint: str = "",
+    version_what: str = "",
+) -> Mapping[str, Any]:
     """``obj`` as one of our checkpoint envelopes (``{"format", "version", "config", "meta",
     "state_dict"}``, config and meta as JSON strings) once its format and version are ``fmt`` /
     ``version``; otherwise ``error``: "not a {what} checkpoint{hint}" / "unsupported
@@ -97,12 +106,19 @@ def check_envelope(obj: Any, path: str | os.PathLike[str], fmt: str, version: in
     return obj
 
 
-def read_envelope(path: str | os.PathLike[str], fmt: str, version: int, what: str,
-                  error: type[LoadError] = CheckpointError, map_location: Any = "cpu",
-                  version_what: str = "") -> Mapping[str, Any]:
+def read_envelope(
+    path: str | os.PathLike[str],
+    fmt: str,
+    version: int,
+    what: str,
+    error: type[LoadError] = CheckpointError,
+    map_location: Any = "cpu",
+    version_what: str = "",
+) -> Mapping[str, Any]:
     """``read_torch`` + ``check_envelope``: the one reader of our checkpoint envelopes."""
-    return check_envelope(read_torch(path, map_location, error), path, fmt, version, what, error,
-                          version_what=version_what)
+    return check_envelope(
+        read_torch(path, map_location, error), path, fmt, version, what, error, version_what=version_what
+    )
 
 
 def _tensor_dict(obj: Any, path: Path) -> dict[str, Tensor]:
@@ -133,8 +149,7 @@ def _check_shapes(sd: Mapping[str, Tensor], cfg: UNetConfig, path: Path, what: s
         raise CheckpointError(f"{path}: unexpected key {extra[0]!r}{more} for a {what} model")
     for k, shape in expected.items():
         if tuple(sd[k].shape) != shape:
-            raise CheckpointError(
-                f"{path}: wrong shape for {k!r}: {tuple(sd[k].shape)}, expected {shape} ({what})")
+            raise CheckpointError(f"{path}: wrong shape for {k!r}: {tuple(sd[k].shape)}, expected {shape} ({what})")
 
 
 def _build(cfg: UNetConfig, sd: Mapping[str, Tensor], map_location: Any) -> KF2PNet:
@@ -155,7 +170,7 @@ def load_official(path: str | os.PathLike[str], map_location: Any = "cpu") -> Of
     sd = _tensor_dict(read_torch(path, map_location), path)
     # DataParallel/DDP wrappers add "module."; the released files have none, accept both.
     if all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
+        sd = {k[len("module.") :]: v for k, v in sd.items()}
 
     for key in ("unet.final_conv.1.weight", "embed_text.weight"):
         if key not in sd:
@@ -163,25 +178,27 @@ def load_official(path: str | os.PathLike[str], map_location: Any = "cpu") -> Of
     j = int(sd["unet.final_conv.1.weight"].shape[0])
     stream = _STREAM_BY_J.get(j)
     if stream is None:
-        raise CheckpointError(
-            f"{path}: {j} output channels; expected hand 90, body 60 or face 56")
+        raise CheckpointError(f"{path}: {j} output channels; expected hand 90, body 60 or face 56")
     latent = int(sd["embed_text.weight"].shape[0])
     preset = next((p for p in _OFFICIAL_PRESETS if UNetConfig.preset(p, j).latent_dim == latent), None)
     if preset is None:
-        raise CheckpointError(f"{path}: unknown model size (conditioning width {latent}; "
-                              f"expected 512 for the released models)")
+        raise CheckpointError(
+            f"{path}: unknown model size (conditioning width {latent}; expected 512 for the released models)"
+        )
     cfg = UNetConfig.preset(preset, j)
 
-    text_state = {k[len(TEXT_PREFIX):]: v for k, v in sd.items() if k.startswith(TEXT_PREFIX)}
+    text_state = {k[len(TEXT_PREFIX) :]: v for k, v in sd.items() if k.startswith(TEXT_PREFIX)}
     net_sd = {k: v for k, v in sd.items() if not k.startswith(TEXT_PREFIX)}
     _check_shapes(net_sd, cfg, path, f"{preset} {stream}")
     model = _build(cfg, net_sd, map_location)
-    return OfficialCheckpoint(path=path, model=model, config=cfg, stream=stream, preset=preset,
-                              text_encoder_state=text_state)
+    return OfficialCheckpoint(
+        path=path, model=model, config=cfg, stream=stream, preset=preset, text_encoder_state=text_state
+    )
 
 
-def save_ours(path: str | os.PathLike[str], model: nn.Module, config: UNetConfig,
-              meta: Mapping[str, Any] | None = None) -> Path:
+def save_ours(
+    path: str | os.PathLike[str], model: nn.Module, config: UNetConfig, meta: Mapping[str, Any] | None = None
+) -> Path:
     """Write our checkpoint: tensors + config/meta as JSON strings (loadable weights_only).
 
     ``meta`` must be JSON-serialisable (data, command, seed, metrics...). Written atomically."""
@@ -207,8 +224,11 @@ def load_ours(path: str | os.PathLike[str], map_location: Any = "cpu") -> OursCh
     """Load a checkpoint written by ``save_ours``."""
     path = Path(path)
     raw = read_torch(path, map_location)
-    hint = " (an official SignSparK checkpoint? use load_official)" if isinstance(raw, Mapping) \
-        and "unet.final_conv.1.weight" in raw else ""
+    hint = (
+        " (an official SignSparK checkpoint? use load_official)"
+        if isinstance(raw, Mapping) and "unet.final_conv.1.weight" in raw
+        else ""
+    )
     obj = check_envelope(raw, path, OURS_FORMAT, OURS_VERSION, "Signframe KF2P", CheckpointError, hint)
     try:
         cfg = UNetConfig.from_dict(json.loads(obj["config"]))

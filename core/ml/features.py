@@ -6,6 +6,7 @@ joints x 6D, ``face_features`` (T, 56) = jaw 6D + 50 expression coefficients.
 
 Model tensors are channel-first (J, T) per clip, (B, J, T) batched; no normalisation anywhere.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -44,8 +45,9 @@ def flip_hand_6d(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def stream_features(clip: Mapping[str, np.ndarray], stream: Stream,
-                    hand: Literal["left", "right"] = "right") -> np.ndarray:
+def stream_features(
+    clip: Mapping[str, np.ndarray], stream: Stream, hand: Literal["left", "right"] = "right"
+) -> np.ndarray:
     """(T, J) features of one stream; a left hand is flipped into the right-hand convention."""
     if stream == "hand":
         raw = np.asarray(clip[f"{hand}_features"], dtype=np.float32)[:, :90]
@@ -75,8 +77,7 @@ def length_mask(lengths: Sequence[int] | np.ndarray, seq_len: int = SEQ_LEN) -> 
     return (np.arange(seq_len)[None, :] < lengths[:, None])[:, None, :]
 
 
-def keyframe_mask(keyframes: Sequence[Sequence[int]], channels: int,
-                  seq_len: int = SEQ_LEN) -> np.ndarray:
+def keyframe_mask(keyframes: Sequence[Sequence[int]], channels: int, seq_len: int = SEQ_LEN) -> np.ndarray:
     """Keyframe indices per sample -> (B, J, seq_len) bool, True on all J channels at each key.
     Indices outside [0, seq_len) (including -1 padding) are ignored."""
     out = np.zeros((len(keyframes), channels, seq_len), dtype=bool)

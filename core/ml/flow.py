@@ -7,10 +7,11 @@ Path: ``x_t = where(kf, x1, t x1 + (1 - t) x0)``; target ``v* = where(kf, 0, x1 
 one-step estimate ``x1_hat = x_t + (1 - t) v``. Unlike the official function (which fails when
 given ``x_0``), ``training_losses`` takes the noise explicitly, so runs are reproducible.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor
@@ -42,8 +43,9 @@ class LossWeights:
     acc: float = 0.1
 
 
-def sample_t(batch: int, eps: float = 1e-3, generator: torch.Generator | None = None,
-             device: torch.device | str | None = None) -> Tensor:
+def sample_t(
+    batch: int, eps: float = 1e-3, generator: torch.Generator | None = None, device: torch.device | str | None = None
+) -> Tensor:
     """Per-sample t ~ U(eps, 1) (official: U(0,1) * (1 - eps) + eps). (B,)"""
     return torch.rand(batch, generator=generator, device=device) * (1 - eps) + eps
 
@@ -71,9 +73,15 @@ def estimate_x1(x_t: Tensor, v: Tensor, t: Tensor) -> Tensor:
     return x_t + (1 - _bcast(t, x_t)) * v
 
 
-def flow_losses(v: Tensor, x1: Tensor, x0: Tensor, t: Tensor, y_mask: Tensor,
-                keyframe_mask: Tensor | None = None,
-                weights: LossWeights = LossWeights()) -> dict[str, Tensor]:
+def flow_losses(
+    v: Tensor,
+    x1: Tensor,
+    x0: Tensor,
+    t: Tensor,
+    y_mask: Tensor,
+    keyframe_mask: Tensor | None = None,
+    weights: LossWeights = LossWeights(),
+) -> dict[str, Tensor]:
     """Per-sample losses (each (B,)) for a predicted velocity ``v`` at ``x_t(x1, x0, t)``.
 
     Masked means over valid frames (``y_mask``) and all J channels; keyframe frames are included
@@ -99,14 +107,21 @@ def flow_losses(v: Tensor, x1: Tensor, x0: Tensor, t: Tensor, y_mask: Tensor,
         "vel": masked_mean((d1 - d1_hat) ** 2, m[..., 1:]),
         "acc": masked_mean((d2 - d2_hat) ** 2, m[..., 2:]),
     }
-    out["loss"] = (weights.flow * out["flow"] + weights.recon * out["recon"]
-                   + weights.vel * out["vel"] + weights.acc * out["acc"])
+    out["loss"] = (
+        weights.flow * out["flow"] + weights.recon * out["recon"] + weights.vel * out["vel"] + weights.acc * out["acc"]
+    )
     return out
 
 
-def training_losses(model: VelocityModel, x1: Tensor, t: Tensor, x0: Tensor, y_mask: Tensor,
-                    keyframe_mask: Tensor | None = None,
-                    weights: LossWeights = LossWeights()) -> dict[str, Tensor]:
+def training_losses(
+    model: VelocityModel,
+    x1: Tensor,
+    t: Tensor,
+    x0: Tensor,
+    y_mask: Tensor,
+    keyframe_mask: Tensor | None = None,
+    weights: LossWeights = LossWeights(),
+) -> dict[str, Tensor]:
     """Build x_t, query ``model(x_t, t)`` and return ``flow_losses`` (per sample, (B,) each).
 
     ``model`` must see the same keyframes (typically ``obs_x0 = x1``, ``obs_mask =
@@ -129,8 +144,7 @@ def drop_text(text_emb: Tensor, p: float = 0.1, generator: torch.Generator | Non
     return text_emb * keep.to(text_emb.dtype)[:, None]
 
 
-def drop_keyframes(keyframe_mask: Tensor, p: float = 0.1,
-                   generator: torch.Generator | None = None) -> Tensor:
+def drop_keyframes(keyframe_mask: Tensor, p: float = 0.1, generator: torch.Generator | None = None) -> Tensor:
     """Classifier-free dropout of the keys: each sample's whole mask cleared with prob p.
     (B, J, T) bool -> (B, J, T) bool."""
     keep = _keep(keyframe_mask.shape[0], p, generator, keyframe_mask.device)

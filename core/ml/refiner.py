@@ -34,14 +34,16 @@ MANO joints of one hand in the right-hand convention (a left hand enters flipped
 
 Rotation helpers here are torch and batched; training and inference share them.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -137,8 +139,7 @@ def so3_log(r: Tensor) -> Tensor:
     q_x = torch.stack([d21 / (2 * s), s / 2, s01 / (2 * s), s02 / (2 * s)], -1)
     q_y = torch.stack([d02 / (2 * s), s01 / (2 * s), s / 2, s12 / (2 * s)], -1)
     q_z = torch.stack([d10 / (2 * s), s02 / (2 * s), s12 / (2 * s), s / 2], -1)
-    q = torch.stack([q_w, q_x, q_y, q_z], -2).gather(
-        -2, best[..., None].expand(best.shape[:-1] + (1, 4)))[..., 0, :]
+    q = torch.stack([q_w, q_x, q_y, q_z], -2).gather(-2, best[..., None].expand(best.shape[:-1] + (1, 4)))[..., 0, :]
     q = q * torch.where(q[..., :1] < 0, -1.0, 1.0).to(q.dtype)  # w >= 0: angle in [0, pi]
     q = q / q.norm(dim=-1, keepdim=True)
     w, xyz = q[..., 0], q[..., 1:]
@@ -285,8 +286,9 @@ def refiner_condition(base: Tensor, obs: Tensor) -> Tensor:
     inside = (~obs).float()
     phase = (u * inside).mean(-1)
     length = (gap.float() * inside).mean(-1) / GAP_SCALE
-    feats = torch.cat([vel.reshape(b, t, 3 * n), hint.reshape(b, t, 3 * n), phase[..., None],
-                       length[..., None]], dim=-1)
+    feats = torch.cat(
+        [vel.reshape(b, t, 3 * n), hint.reshape(b, t, 3 * n), phase[..., None], length[..., None]], dim=-1
+    )
     return feats.transpose(1, 2).contiguous().to(base.dtype)
 
 
@@ -328,7 +330,7 @@ def timing_projection(base: Tensor, obs: Tensor, target: Tensor) -> tuple[Tensor
     eased = smoothstep_t(u)
     den = (w * w).sum(-1)
     proj = (so3_log(a.transpose(-1, -2) @ target) * w).sum(-1) / den.clamp_min(1e-12)
-    shift = torch.where((den > MIN_PHASE_ANGLE ** 2) & ~obs, proj.clamp(0.0, 1.0) - eased, torch.zeros_like(eased))
+    shift = torch.where((den > MIN_PHASE_ANGLE**2) & ~obs, proj.clamp(0.0, 1.0) - eased, torch.zeros_like(eased))
     return shift, _retimed(base, w, shift)
 
 
@@ -347,8 +349,9 @@ def _retimed(base: Tensor, w: Tensor, shift: Tensor) -> Tensor:
     return base @ so3_exp(shift[..., None].to(base.dtype) * w)
 
 
-def refined(base: Tensor, obs: Tensor, x: Tensor, spec: RefinerSpec, k: Tensor | float,
-            k_geometry: Tensor | float | None = None) -> Tensor:
+def refined(
+    base: Tensor, obs: Tensor, x: Tensor, spec: RefinerSpec, k: Tensor | float, k_geometry: Tensor | float | None = None
+) -> Tensor:
     """The refiner's rotations (B, T, n, 3, 3) from its flow state x (B, C, T) (radians /
     phase in units of ``spec.res_scale`` / ``spec.phase_scale``) at strengths k (per frame and
     joint (B, T, n), or one number).
@@ -356,6 +359,7 @@ def refined(base: Tensor, obs: Tensor, x: Tensor, spec: RefinerSpec, k: Tensor |
     Residual model: ``base exp(k r)``. Timing model: each joint moves along its key-to-key
     geodesic at the eased phase + k * offset (clamped to the gap), which keeps SLERP's path and
     changes only when the joint travels it; then ``exp(k_geometry r)`` bends it off the path."""
+
     def per_frame(v: Tensor | float) -> Tensor:
         return v if torch.is_tensor(v) else torch.full(obs.shape, float(v), dtype=x.dtype, device=x.device)
 
@@ -506,8 +510,17 @@ class RefinerNet(nn.Module):
             nn.init.zeros_(self.cond_out.weight)
             nn.init.zeros_(self.cond_out.bias)
 
-    def forward(self, x_t: Tensor, t: Tensor | float, obs_x0: Tensor, obs_mask: Tensor, y_mask: Tensor,
-                cond: Tensor, text_emb: Tensor | None = None, uncond: bool = False) -> Tensor:
+    def forward(
+        self,
+        x_t: Tensor,
+        t: Tensor | float,
+        obs_x0: Tensor,
+        obs_mask: Tensor,
+        y_mask: Tensor,
+        cond: Tensor,
+        text_emb: Tensor | None = None,
+        uncond: bool = False,
+    ) -> Tensor:
         """x_t, obs_x0: (B, C, T) (C = ``spec.channels``: 4n timing, 3n residual); obs_mask
         (B, C, T) bool; y_mask (B, 1, T) bool; cond (B, 6n+2, T); text_emb (B, 640) or None.
         Returns the velocity (B, C, T)."""
@@ -520,7 +533,7 @@ class RefinerNet(nn.Module):
         return self.net.unet(h, emb) + self.cond_out(cond)
 
     @classmethod
-    def create(cls, stream: str, preset: str = REFINER_PRESET, **spec_kw: Any) -> "RefinerNet":
+    def create(cls, stream: str, preset: str = REFINER_PRESET, **spec_kw: Any) -> RefinerNet:
         n = 10 if stream == "body" else 15
         spec = RefinerSpec(stream=stream, n_joints=n, **spec_kw)
         return cls(UNetConfig.preset(preset, spec.channels), spec)
@@ -533,15 +546,17 @@ class RefinerNet(nn.Module):
 # Checkpoints (``torch.load(weights_only=True)``; config and meta as JSON strings)
 
 
-def save_refiner(path: str | os.PathLike[str], model: RefinerNet, meta: Mapping[str, Any] | None = None,
-                 half: bool = False) -> Path:
+def save_refiner(
+    path: str | os.PathLike[str], model: RefinerNet, meta: Mapping[str, Any] | None = None, half: bool = False
+) -> Path:
     """Write ``model`` atomically. ``half`` stores float16 tensors (loaded back as float32)."""
     path = Path(path)
     sd = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     if half:
         sd = {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
     payload = {
-        "format": FORMAT, "version": VERSION,
+        "format": FORMAT,
+        "version": VERSION,
         "config": json.dumps(model.cfg.to_dict(), sort_keys=True),
         "spec": json.dumps(model.spec.to_dict(), sort_keys=True),
         "meta": json.dumps(dict(meta or {}), sort_keys=True),
@@ -566,8 +581,9 @@ def load_refiner(path: str | os.PathLike[str], map_location: Any = "cpu") -> Loa
     from .checkpoint import read_envelope
 
     path = Path(path)
-    obj = read_envelope(path, FORMAT, VERSION, "Signframe KF2P refiner", RefinerCheckpointError, map_location,
-                        version_what="refiner ")
+    obj = read_envelope(
+        path, FORMAT, VERSION, "Signframe KF2P refiner", RefinerCheckpointError, map_location, version_what="refiner "
+    )
     try:
         cfg = UNetConfig.from_dict(json.loads(obj["config"]))
         spec = RefinerSpec(**json.loads(obj["spec"]))
@@ -625,7 +641,7 @@ class HashedTextEncoder:
         acc = np.zeros(self.dim)
         for n in self.ngrams:
             for i in range(max(0, len(padded) - n + 1)):
-                acc += self._vec(padded[i:i + n])
+                acc += self._vec(padded[i : i + n])
         norm = np.linalg.norm(acc)
         return (acc / norm * self.scale).astype(np.float32) if norm > 0 else acc.astype(np.float32)
 
@@ -692,5 +708,11 @@ def stream_points(stream: str):
             depends[i, k - n_fixed] = True
             k = sk.parents[k]
     moving = depends.any(axis=1)  # points no stream joint moves (the neck, the knuckles) never err
-    return {"skeleton": sk, "points": pts[moving], "is_tip": is_tip[moving], "weights": w[moving],
-            "depends": depends[moving], "n_fixed": n_fixed}
+    return {
+        "skeleton": sk,
+        "points": pts[moving],
+        "is_tip": is_tip[moving],
+        "weights": w[moving],
+        "depends": depends[moving],
+        "n_fixed": n_fixed,
+    }

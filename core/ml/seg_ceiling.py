@@ -10,10 +10,11 @@ the length of each transition, and every sign's exact offset. It guesses each on
 the most frequent one for that transition length in the training chains (the Bayes choice for the
 exact B frame). Its scores are a ceiling for any model that sees only the motion.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -75,5 +76,8 @@ def label_ceiling(corpus_path, split: str = "test", tolerance: int = 2) -> dict:
             hits += int(table.get(ctx, 0) == overlap)
             total += 1
     scores = seg_metrics.evaluate(pairs, tolerance).as_dict()
-    return {"method": "oracle: sees real frames, transition lengths and offsets; guesses the onset overlap",
-            "exact_onset_share": hits / max(total, 1), **scores}
+    return {
+        "method": "oracle: sees real frames, transition lengths and offsets; guesses the onset overlap",
+        "exact_onset_share": hits / max(total, 1),
+        **scores,
+    }

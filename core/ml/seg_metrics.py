@@ -13,10 +13,12 @@ segmentation") and used by the SignSparK paper (section 4, Table 1a). numpy only
 Corpus-level figures: frame F1 and IoU are computed on all frames pooled, the segment ratio on
 summed counts, boundary F1 on summed matches (``SegScores.pool``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence as Seq
 
 import numpy as np
 
@@ -58,7 +60,7 @@ def coverage(segments: Iterable[Segment], n_frames: int) -> np.ndarray:
     """(T,) bool: frames inside any segment."""
     m = np.zeros(n_frames, bool)
     for s in segments:
-        m[max(s.start, 0): min(s.end, n_frames - 1) + 1] = True
+        m[max(s.start, 0) : min(s.end, n_frames - 1) + 1] = True
     return m
 
 
@@ -83,8 +85,11 @@ def match_boundaries(gold: Seq[int], pred: Seq[int], tolerance: int) -> int:
     pairs first (greedy on distance: optimal for points on a line up to ties)."""
     gold = sorted(int(g) for g in gold)
     pred = sorted(int(p) for p in pred)
-    pairs = sorted((abs(g - p), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred)
-                   if abs(g - p) <= tolerance) if len(gold) * len(pred) < 250_000 else None
+    pairs = (
+        sorted((abs(g - p), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred) if abs(g - p) <= tolerance)
+        if len(gold) * len(pred) < 250_000
+        else None
+    )
     if pairs is None:  # very long sequences: a two-pointer sweep (same result without ties)
         i = j = n = 0
         while i < len(gold) and j < len(pred):
@@ -119,22 +124,37 @@ class SegCounts:
     b_gold: int
     b_pred: int
 
-    def __add__(self, o: "SegCounts") -> "SegCounts":
-        return SegCounts(self.cm + o.cm, self.inter + o.inter, self.union + o.union, self.n_gold + o.n_gold,
-                         self.n_pred + o.n_pred, self.b_match + o.b_match, self.b_gold + o.b_gold,
-                         self.b_pred + o.b_pred)
+    def __add__(self, o: SegCounts) -> SegCounts:
+        return SegCounts(
+            self.cm + o.cm,
+            self.inter + o.inter,
+            self.union + o.union,
+            self.n_gold + o.n_gold,
+            self.n_pred + o.n_pred,
+            self.b_match + o.b_match,
+            self.b_gold + o.b_gold,
+            self.b_pred + o.b_pred,
+        )
 
-    def scores(self) -> "SegScores":
+    def scores(self) -> SegScores:
         f1, per = f1_from_confusion(self.cm)
         p = self.b_match / self.b_pred if self.b_pred else (1.0 if self.b_gold == 0 else 0.0)
         r = self.b_match / self.b_gold if self.b_gold else (1.0 if self.b_pred == 0 else 0.0)
         bf1 = 2 * p * r / (p + r) if p + r > 0 else 0.0
         return SegScores(
-            frame_f1=f1, f1_o=float(per[0]), f1_i=float(per[1]), f1_b=float(per[2]),
+            frame_f1=f1,
+            f1_o=float(per[0]),
+            f1_i=float(per[1]),
+            f1_b=float(per[2]),
             iou=1.0 if self.union == 0 else self.inter / self.union,
             segment_ratio=(self.n_pred / self.n_gold) if self.n_gold else float("nan"),
-            boundary_precision=p, boundary_recall=r, boundary_f1=bf1,
-            n_gold=self.n_gold, n_pred=self.n_pred, frames=int(self.cm.sum()))
+            boundary_precision=p,
+            boundary_recall=r,
+            boundary_f1=bf1,
+            n_gold=self.n_gold,
+            n_pred=self.n_pred,
+            frames=int(self.cm.sum()),
+        )
 
 
 @dataclass(frozen=True)
@@ -163,10 +183,19 @@ def counts(gold_labels: np.ndarray, pred_labels: np.ndarray, tolerance: int = 2)
     t = gold_labels.shape[0]
     gs, ps = segments_from_labels(gold_labels), segments_from_labels(pred_labels)
     g, p = coverage(gs, t), coverage(ps, t)
-    m = (match_boundaries([s.start for s in gs], [s.start for s in ps], tolerance)
-         + match_boundaries([s.end for s in gs], [s.end for s in ps], tolerance))
-    return SegCounts(confusion(gold_labels, pred_labels), int((g & p).sum()), int((g | p).sum()),
-                     len(gs), len(ps), m, 2 * len(gs), 2 * len(ps))
+    m = match_boundaries([s.start for s in gs], [s.start for s in ps], tolerance) + match_boundaries(
+        [s.end for s in gs], [s.end for s in ps], tolerance
+    )
+    return SegCounts(
+        confusion(gold_labels, pred_labels),
+        int((g & p).sum()),
+        int((g | p).sum()),
+        len(gs),
+        len(ps),
+        m,
+        2 * len(gs),
+        2 * len(ps),
+    )
 
 
 def evaluate(pairs: Iterable[tuple[np.ndarray, np.ndarray]], tolerance: int = 2) -> SegScores:

@@ -18,15 +18,22 @@ Decoding (``decode``), in order:
 ``official_keyframes`` is the official SignSparK mode-3 policy (SPEC.md section 2), which treats
 any non-zero run as one segment; it is for SignSparK-record data, not for FAST output.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
-from ..model.sequence import (Keyframe, Label, Segment, keyframes_from_segments, labels_from_segments,
-                              segments_from_labels)
+from ..model.sequence import (
+    Keyframe,
+    Label,
+    Segment,
+    keyframes_from_segments,
+    labels_from_segments,
+    segments_from_labels,
+)
 
 DEFAULT_SENSITIVITY = 0.5
 DEFAULT_MIN_LENGTH = 3
@@ -85,8 +92,9 @@ def b_peaks(p_b: np.ndarray, threshold: float, radius: int = 2) -> np.ndarray:
     return np.flatnonzero(is_max & (p >= threshold)).astype(np.int64)
 
 
-def labels_from_probs(probs: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY,
-                      peak_radius: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def labels_from_probs(
+    probs: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY, peak_radius: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Steps 1-2 of the decoding. probs: (T, 3) O/I/B probabilities.
 
     Returns labels (T,) uint8 and the B-peak frames (K,) int64.
@@ -101,8 +109,12 @@ def labels_from_probs(probs: np.ndarray, sensitivity: float = DEFAULT_SENSITIVIT
     return labels, peaks
 
 
-def clean_segments(segments: Iterable[Segment], b_starts: Iterable[int] = (),
-                   min_length: int = DEFAULT_MIN_LENGTH, merge_gap: int = DEFAULT_MERGE_GAP) -> list[Segment]:
+def clean_segments(
+    segments: Iterable[Segment],
+    b_starts: Iterable[int] = (),
+    min_length: int = DEFAULT_MIN_LENGTH,
+    merge_gap: int = DEFAULT_MERGE_GAP,
+) -> list[Segment]:
     """Step 4: close short O gaps inside a sign (unless the next segment starts at an explicit B
     onset in ``b_starts``), then drop segments shorter than ``min_length`` frames."""
     starts = set(int(b) for b in b_starts)
@@ -118,15 +130,19 @@ def clean_segments(segments: Iterable[Segment], b_starts: Iterable[int] = (),
     return [s for s in merged if s.end - s.start + 1 >= min_length]
 
 
-def decode_labels(labels: np.ndarray, b_starts: Iterable[int] | None = None,
-                  options: DecodeOptions = DecodeOptions()) -> Decoded:
+def decode_labels(
+    labels: np.ndarray, b_starts: Iterable[int] | None = None, options: DecodeOptions = DecodeOptions()
+) -> Decoded:
     """Steps 3-5 on labels. ``b_starts`` defaults to the B frames of ``labels``."""
     labels = np.asarray(labels, dtype=np.uint8)
     if b_starts is None:
         b_starts = np.flatnonzero(labels == Label.B)
     segs = clean_segments(segments_from_labels(labels), b_starts, options.min_length, options.merge_gap)
-    return Decoded(labels=labels_from_segments(segs, labels.shape[0]), segments=tuple(segs),
-                   keyframes=tuple(keyframes_from_segments(segs)))
+    return Decoded(
+        labels=labels_from_segments(segs, labels.shape[0]),
+        segments=tuple(segs),
+        keyframes=tuple(keyframes_from_segments(segs)),
+    )
 
 
 def decode(probs: np.ndarray, options: DecodeOptions = DecodeOptions()) -> Decoded:
@@ -162,8 +178,9 @@ def official_keyframes(labels: np.ndarray, max_len: int | None = None) -> list[i
 
 
 # --- kinematic baseline --------------------------------------------------------------------------
-def speed_minima_labels(speed: np.ndarray, threshold: float = 1.0, smooth: int = 5,
-                        min_length: int = DEFAULT_MIN_LENGTH) -> np.ndarray:
+def speed_minima_labels(
+    speed: np.ndarray, threshold: float = 1.0, smooth: int = 5, min_length: int = DEFAULT_MIN_LENGTH
+) -> np.ndarray:
     """A classical segmenter to measure FAST against: signs are the stretches where the hands slow
     down, transitions where they move.
 

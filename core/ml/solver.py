@@ -13,9 +13,11 @@ writes the keys into the result so they are hit exactly.
 Every sampler calls ``cancel()`` before each network evaluation step and raises ``Cancelled``
 when it returns True (``core.errors.Cancelled``); ``progress(done, total)`` is called after each step.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -69,9 +71,17 @@ def _tvec(t: Tensor, x: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def euler_official(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x_embed: Tensor,
-                   steps: int, *, hit_keys: bool = False, cancel: CancelFn | None = None,
-                   progress: ProgressFn | None = None) -> Tensor:
+def euler_official(
+    velocity: VelocityFn,
+    noise: Tensor,
+    keyframe_mask: Tensor,
+    x_embed: Tensor,
+    steps: int,
+    *,
+    hit_keys: bool = False,
+    cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+) -> Tensor:
     """Official Euler (torchdiffeq ``method="euler"``, step 1/N). NFE = N at t = 0, 1/N, ...
 
     noise, x_embed: (B, J, T); keyframe_mask: (B, J, T) bool. The start state is
@@ -89,9 +99,17 @@ def euler_official(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x
 
 
 @torch.no_grad()
-def heun_official(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x_embed: Tensor,
-                  steps: int, *, hit_keys: bool = False, cancel: CancelFn | None = None,
-                  progress: ProgressFn | None = None) -> Tensor:
+def heun_official(
+    velocity: VelocityFn,
+    noise: Tensor,
+    keyframe_mask: Tensor,
+    x_embed: Tensor,
+    steps: int,
+    *,
+    hit_keys: bool = False,
+    cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+) -> Tensor:
     """Official Heun: N-1 Heun steps on linspace(0, 1, N+1), then one Euler step to 1.
 
     The state is set to the keys before every step (official); NFE = 2N - 1. Returns (B, J, T).
@@ -117,29 +135,55 @@ def heun_official(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x_
     return torch.where(keyframe_mask, x_embed, x) if hit_keys else x
 
 
-def euler(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x_embed: Tensor, steps: int,
-          *, cancel: CancelFn | None = None, progress: ProgressFn | None = None) -> Tensor:
+def euler(
+    velocity: VelocityFn,
+    noise: Tensor,
+    keyframe_mask: Tensor,
+    x_embed: Tensor,
+    steps: int,
+    *,
+    cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+) -> Tensor:
     """Editor Euler: official Euler with the keys written into the result."""
-    return euler_official(velocity, noise, keyframe_mask, x_embed, steps, hit_keys=True,
-                          cancel=cancel, progress=progress)
+    return euler_official(
+        velocity, noise, keyframe_mask, x_embed, steps, hit_keys=True, cancel=cancel, progress=progress
+    )
 
 
-def heun(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x_embed: Tensor, steps: int,
-         *, cancel: CancelFn | None = None, progress: ProgressFn | None = None) -> Tensor:
+def heun(
+    velocity: VelocityFn,
+    noise: Tensor,
+    keyframe_mask: Tensor,
+    x_embed: Tensor,
+    steps: int,
+    *,
+    cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+) -> Tensor:
     """Editor Heun: official Heun with the keys written into the result."""
-    return heun_official(velocity, noise, keyframe_mask, x_embed, steps, hit_keys=True,
-                         cancel=cancel, progress=progress)
+    return heun_official(
+        velocity, noise, keyframe_mask, x_embed, steps, hit_keys=True, cancel=cancel, progress=progress
+    )
 
 
-def sample(velocity: VelocityFn, noise: Tensor, keyframe_mask: Tensor, x_embed: Tensor, steps: int,
-           method: Literal["euler", "heun"] = "euler", *, hit_keys: bool = True,
-           cancel: CancelFn | None = None, progress: ProgressFn | None = None) -> Tensor:
+def sample(
+    velocity: VelocityFn,
+    noise: Tensor,
+    keyframe_mask: Tensor,
+    x_embed: Tensor,
+    steps: int,
+    method: Literal["euler", "heun"] = "euler",
+    *,
+    hit_keys: bool = True,
+    cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+) -> Tensor:
     """Dispatch by name; the keys are hit exactly unless ``hit_keys=False``."""
     fn = {"euler": euler_official, "heun": heun_official}.get(method)
     if fn is None:
         raise ValueError(f"unknown sampler {method!r}; expected 'euler' or 'heun'")
-    return fn(velocity, noise, keyframe_mask, x_embed, steps, hit_keys=hit_keys,
-              cancel=cancel, progress=progress)
+    return fn(velocity, noise, keyframe_mask, x_embed, steps, hit_keys=hit_keys, cancel=cancel, progress=progress)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,8 +197,9 @@ def guided(v_cond: Tensor, v_uncond: Tensor, scale: float | Tensor) -> Tensor:
     return v_uncond + scale * (v_cond - v_uncond)
 
 
-def model_velocity(model: Callable[..., Tensor], obs_x0: Tensor, obs_mask: Tensor, y_mask: Tensor,
-                   text_emb: Tensor | None = None) -> VelocityFn:
+def model_velocity(
+    model: Callable[..., Tensor], obs_x0: Tensor, obs_mask: Tensor, y_mask: Tensor, text_emb: Tensor | None = None
+) -> VelocityFn:
     """Bind a ``KF2PNet``'s conditioning: v(x, t) = model(x, t, obs_x0, obs_mask, y_mask, text)."""
 
     def v(x: Tensor, t: Tensor) -> Tensor:
@@ -163,9 +208,15 @@ def model_velocity(model: Callable[..., Tensor], obs_x0: Tensor, obs_mask: Tenso
     return v
 
 
-def cfg_velocity(model: Callable[..., Tensor], obs_x0: Tensor, obs_mask: Tensor, y_mask: Tensor,
-                 text_emb: Tensor | None, scale: float | Tensor,
-                 drop: Literal["text", "keys", "both"] = "text") -> VelocityFn:
+def cfg_velocity(
+    model: Callable[..., Tensor],
+    obs_x0: Tensor,
+    obs_mask: Tensor,
+    y_mask: Tensor,
+    text_emb: Tensor | None,
+    scale: float | Tensor,
+    drop: Literal["text", "keys", "both"] = "text",
+) -> VelocityFn:
     """A guided velocity: ``guided(v_cond, v_uncond, scale)``.
 
     ``drop`` says what the unconditional pass loses: ``"text"`` (official

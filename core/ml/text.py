@@ -9,19 +9,20 @@
 
 The official prompt is ``f"<{language}> {text}"`` (``format_prompt``).
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import LoadError
 
 if TYPE_CHECKING:  # torch is imported lazily (core must import without it)
     from torch import Tensor
 
-__all__ = ["TEXT_DIM", "TextEncoderError", "format_prompt", "NullTextEncoder", "MClipTextEncoder",
-           "xlmr_sizes"]
+__all__ = ["TEXT_DIM", "TextEncoderError", "format_prompt", "NullTextEncoder", "MClipTextEncoder", "xlmr_sizes"]
 
 TEXT_DIM = 640
 
@@ -40,8 +41,9 @@ class NullTextEncoder:
 
     dim = TEXT_DIM
 
-    def __call__(self, texts: Sequence[str], languages: Sequence[str | None] | None = None,
-                 device: str | None = None) -> "Tensor":
+    def __call__(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, device: str | None = None
+    ) -> Tensor:
         import torch
 
         return torch.zeros(len(texts), TEXT_DIM, device=device)
@@ -57,13 +59,13 @@ _LAYER = "transformer.encoder.layer."
 _POOLER = "transformer.pooler."  # stored but unused: M-CLIP mean-pools last_hidden_state
 
 
-def _shape(state: Mapping[str, "Tensor"], key: str) -> tuple[int, ...]:
+def _shape(state: Mapping[str, Tensor], key: str) -> tuple[int, ...]:
     if key not in state:
         raise TextEncoderError(f"M-CLIP weights: missing {key!r}")
     return tuple(state[key].shape)
 
 
-def xlmr_sizes(state: Mapping[str, "Tensor"]) -> dict[str, int]:
+def xlmr_sizes(state: Mapping[str, Tensor]) -> dict[str, int]:
     """XLM-R sizes from the M-CLIP tensors (``text_enc_model.`` stripped), as
     ``XLMRobertaConfig`` keywords. The released checkpoints give exactly XLM-R large: vocab
     250002, hidden 1024, 24 layers, 16 heads, intermediate 4096, 514 positions."""
@@ -71,17 +73,24 @@ def xlmr_sizes(state: Mapping[str, "Tensor"]) -> dict[str, int]:
     positions = _shape(state, _EMB + "position_embeddings.weight")[0]
     type_vocab = _shape(state, _EMB + "token_type_embeddings.weight")[0]
     if hidden % _HEAD_DIM:
-        raise TextEncoderError(f"M-CLIP weights: hidden size {hidden} is not a multiple of "
-                               f"{_HEAD_DIM} (XLM-R head size)")
-    layers = {int(k[len(_LAYER):].split(".", 1)[0]) for k in state if k.startswith(_LAYER)}
+        raise TextEncoderError(
+            f"M-CLIP weights: hidden size {hidden} is not a multiple of {_HEAD_DIM} (XLM-R head size)"
+        )
+    layers = {int(k[len(_LAYER) :].split(".", 1)[0]) for k in state if k.startswith(_LAYER)}
     if not layers or layers != set(range(len(layers))):
         raise TextEncoderError(f"M-CLIP weights: encoder layers {sorted(layers)[:5]} are not 0..n-1")
     intermediate = _shape(state, f"{_LAYER}0.intermediate.dense.weight")[0]
     if positions <= _XLMR_FIXED["pad_token_id"] + 1:
         raise TextEncoderError(f"M-CLIP weights: only {positions} position embeddings")
-    return dict(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=len(layers),
-                num_attention_heads=hidden // _HEAD_DIM, intermediate_size=intermediate,
-                max_position_embeddings=positions, type_vocab_size=type_vocab)
+    return dict(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        num_hidden_layers=len(layers),
+        num_attention_heads=hidden // _HEAD_DIM,
+        intermediate_size=intermediate,
+        max_position_embeddings=positions,
+        type_vocab_size=type_vocab,
+    )
 
 
 def _load_tokenizer(transformers, tok_dir: Path):
@@ -92,8 +101,9 @@ def _load_tokenizer(transformers, tok_dir: Path):
     elif (tok_dir / "sentencepiece.bpe.model").is_file():
         cls = transformers.XLMRobertaTokenizer
     else:
-        raise TextEncoderError(f"{tok_dir}: no tokenizer.json or sentencepiece.bpe.model "
-                               f"(not an XLM-R tokenizer directory)")
+        raise TextEncoderError(
+            f"{tok_dir}: no tokenizer.json or sentencepiece.bpe.model (not an XLM-R tokenizer directory)"
+        )
     try:
         return cls.from_pretrained(str(tok_dir), local_files_only=True)
     except (OSError, ValueError, ImportError, RuntimeError, TypeError) as e:
@@ -112,45 +122,55 @@ class MClipTextEncoder:
     The model's parameters are the state's tensors (no copy when they are float32 on ``device``).
     """
 
-    def __init__(self, tokenizer_dir: str | os.PathLike[str], state: Mapping[str, "Tensor"],
-                 device: str = "cpu") -> None:
+    def __init__(self, tokenizer_dir: str | os.PathLike[str], state: Mapping[str, Tensor], device: str = "cpu") -> None:
         try:
             import transformers  # optional dependency, imported only here
         except ImportError as e:
             raise TextEncoderError(
                 "the M-CLIP text encoder needs the 'transformers' package "
-                "(pip install transformers sentencepiece); use NullTextEncoder for no text") from e
+                "(pip install transformers sentencepiece); use NullTextEncoder for no text"
+            ) from e
         import torch
 
         tok_dir = Path(tokenizer_dir)
         if not tok_dir.is_dir():
             raise TextEncoderError(f"{tok_dir}: XLM-R tokenizer directory not found")
         if "LinearTransformation.weight" not in state or "LinearTransformation.bias" not in state:
-            raise TextEncoderError("no M-CLIP weights: LinearTransformation.{weight,bias} missing "
-                                   "(the checkpoint has no text_enc_model.* tensors?)")
+            raise TextEncoderError(
+                "no M-CLIP weights: LinearTransformation.{weight,bias} missing "
+                "(the checkpoint has no text_enc_model.* tensors?)"
+            )
         sizes = xlmr_sizes(state)
         w, b = state["LinearTransformation.weight"], state["LinearTransformation.bias"]
         if tuple(w.shape) != (TEXT_DIM, sizes["hidden_size"]) or tuple(b.shape) != (TEXT_DIM,):
-            raise TextEncoderError(f"M-CLIP weights: LinearTransformation is {tuple(w.shape)} + "
-                                   f"{tuple(b.shape)}, expected ({TEXT_DIM}, {sizes['hidden_size']})")
+            raise TextEncoderError(
+                f"M-CLIP weights: LinearTransformation is {tuple(w.shape)} + "
+                f"{tuple(b.shape)}, expected ({TEXT_DIM}, {sizes['hidden_size']})"
+            )
         self.tokenizer = _load_tokenizer(transformers, tok_dir)
         n_tok, pad = len(self.tokenizer), self.tokenizer.pad_token_id
         if pad != _XLMR_FIXED["pad_token_id"] or n_tok > sizes["vocab_size"]:
-            raise TextEncoderError(f"{tok_dir}: tokenizer (pad id {pad}, {n_tok} tokens) does not fit "
-                                   f"the M-CLIP weights (pad id 1, {sizes['vocab_size']} tokens)")
+            raise TextEncoderError(
+                f"{tok_dir}: tokenizer (pad id {pad}, {n_tok} tokens) does not fit "
+                f"the M-CLIP weights (pad id 1, {sizes['vocab_size']} tokens)"
+            )
 
         cfg = transformers.XLMRobertaConfig(**sizes, **_XLMR_FIXED)
         # Built on the meta device, then the state's tensors are assigned: no random init of
         # 560M parameters and no second copy of them.
         with torch.device("meta"):
             model = transformers.XLMRobertaModel(cfg, add_pooling_layer=False)
-        tf_state = {k[len("transformer."):]: v.float() for k, v in state.items()
-                    if k.startswith("transformer.") and not k.startswith(_POOLER)}
+        tf_state = {
+            k[len("transformer.") :]: v.float()
+            for k, v in state.items()
+            if k.startswith("transformer.") and not k.startswith(_POOLER)
+        }
         missing, unexpected = model.load_state_dict(tf_state, strict=False, assign=True)
         params = {n for n, _ in model.named_parameters()}
         if unexpected or any(k in params for k in missing):
-            raise TextEncoderError(f"M-CLIP weights do not fit XLM-R (missing {missing[:3]}, "
-                                   f"unexpected {unexpected[:3]})")
+            raise TextEncoderError(
+                f"M-CLIP weights do not fit XLM-R (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
         # Non-persistent buffers are never stored (SPEC section 7): rebuild them.
         emb = model.embeddings
         n_pos = cfg.max_position_embeddings
@@ -158,8 +178,10 @@ class MClipTextEncoder:
         emb.register_buffer("token_type_ids", torch.zeros(1, n_pos, dtype=torch.long), persistent=False)
         still_meta = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
         if still_meta:
-            raise TextEncoderError(f"M-CLIP weights: {still_meta[0]!r} was not loaded "
-                                   f"(unsupported transformers {transformers.__version__}?)")
+            raise TextEncoderError(
+                f"M-CLIP weights: {still_meta[0]!r} was not loaded "
+                f"(unsupported transformers {transformers.__version__}?)"
+            )
         self.transformer = model.requires_grad_(False).to(device).eval()
         self.linear = torch.nn.Linear(w.shape[1], w.shape[0], device=device)
         with torch.no_grad():
@@ -171,16 +193,18 @@ class MClipTextEncoder:
         self.max_tokens = n_pos - _XLMR_FIXED["pad_token_id"] - 1
 
     @classmethod
-    def from_checkpoint(cls, checkpoint, tokenizer_dir: str | os.PathLike[str],
-                        device: str = "cpu") -> "MClipTextEncoder":
+    def from_checkpoint(
+        cls, checkpoint, tokenizer_dir: str | os.PathLike[str], device: str = "cpu"
+    ) -> MClipTextEncoder:
         """From an ``OfficialCheckpoint`` (``load_official``); errors name its file."""
         try:
             return cls(tokenizer_dir, checkpoint.text_encoder_state, device)
         except TextEncoderError as e:
             raise TextEncoderError(f"{checkpoint.path}: {e}") from e
 
-    def __call__(self, texts: Sequence[str], languages: Sequence[str | None] | None = None,
-                 device: str | None = None) -> "Tensor":
+    def __call__(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, device: str | None = None
+    ) -> Tensor:
         """texts (B strings), languages (B tags or None) -> (B, 640)."""
         import torch
 
@@ -193,8 +217,7 @@ class MClipTextEncoder:
         lengths = tok["attention_mask"].sum(dim=1)
         if int(lengths.max()) > self.max_tokens:
             i = int(lengths.argmax())
-            raise TextEncoderError(f"text {i} is {int(lengths[i])} tokens; M-CLIP takes at most "
-                                   f"{self.max_tokens}")
+            raise TextEncoderError(f"text {i} is {int(lengths[i])} tokens; M-CLIP takes at most {self.max_tokens}")
         with torch.no_grad():
             h = self.transformer(**tok).last_hidden_state  # (B, L, hidden)
             m = tok["attention_mask"].unsqueeze(-1).to(h.dtype)

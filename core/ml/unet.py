@@ -17,6 +17,7 @@ Layout (``SPEC.md`` sections 3-4)::
     ups: cat[h, skip] -> R ResBlocks -> Up
     final_conv: ConvBlock, 1x1 conv -> velocity (B, J, T)
 """
+
 from __future__ import annotations
 
 import math
@@ -94,7 +95,7 @@ class UNetConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "UNetConfig":
+    def from_dict(cls, d: dict[str, Any]) -> UNetConfig:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(d) - known
         if unknown:
@@ -102,7 +103,7 @@ class UNetConfig:
         return cls(**d)
 
     @classmethod
-    def preset(cls, name: str, channels: int) -> "UNetConfig":
+    def preset(cls, name: str, channels: int) -> UNetConfig:
         if name not in PRESETS:
             raise ValueError(f"unknown UNet preset {name!r}; known: {sorted(PRESETS)}")
         return cls(channels=channels, **PRESETS[name])
@@ -117,8 +118,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Ours: interactive on a laptop CPU (4.0M parameters for J=90, ~13 ms per forward at
     # B=1, T=304 on 2 cores).
     "small": dict(
-        latent_dim=64, dim_mults=(1, 2, 2, 2), bottleneck_dim=128,
-        n_mid_blocks=2, heads=4, head_dim=32, res_blocks=2,
+        latent_dim=64,
+        dim_mults=(1, 2, 2, 2),
+        bottleneck_dim=128,
+        n_mid_blocks=2,
+        heads=4,
+        head_dim=32,
+        res_blocks=2,
     ),
 }
 
@@ -136,7 +142,7 @@ class RMSNorm(nn.Module):
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
-        rms = x.norm(dim=-1, keepdim=True) * self.dim ** -0.5
+        rms = x.norm(dim=-1, keepdim=True) * self.dim**-0.5
         return x / (rms + EPS) * self.scale
 
 
@@ -314,9 +320,7 @@ class TemporalUNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         d, hid = cfg.latent_dim, cfg.time_mult * cfg.latent_dim
-        self.time_mlp = nn.Sequential(
-            nn.Linear(d, hid), nn.SiLU(), nn.Linear(hid, hid), nn.SiLU(), nn.Linear(hid, d)
-        )
+        self.time_mlp = nn.Sequential(nn.Linear(d, hid), nn.SiLU(), nn.Linear(hid, hid), nn.SiLU(), nn.Linear(hid, d))
         dims = (3 * cfg.channels,) + cfg.level_dims
         n_levels = len(cfg.level_dims)
         k = cfg.kernel_size
@@ -390,9 +394,7 @@ class TimestepEmbedder(nn.Module):
 
     def sinusoid(self, t: Tensor) -> Tensor:
         half = self.dim // 2
-        freqs = torch.exp(
-            -math.log(self.max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half
-        )
+        freqs = torch.exp(-math.log(self.max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
         args = t.float()[:, None] * freqs[None]
         return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -428,9 +430,7 @@ class KF2PNet(nn.Module):
     def network_input(x_t: Tensor, obs_x0: Tensor, obs_mask: Tensor, y_mask: Tensor) -> Tensor:
         """cat[where(obs_mask, obs_x0, x_t), obs_mask, y_mask expanded over J]: (B, 3J, T)."""
         x = torch.where(obs_mask, obs_x0, x_t)
-        return torch.cat(
-            [x, obs_mask.to(x.dtype), y_mask.to(x.dtype).expand(-1, x.shape[1], -1)], dim=1
-        )
+        return torch.cat([x, obs_mask.to(x.dtype), y_mask.to(x.dtype).expand(-1, x.shape[1], -1)], dim=1)
 
     def forward(
         self,

@@ -22,6 +22,7 @@ over the files is ``core.commands.eval_targets.edits``: this module reads no fil
 Real data is validation only (``../shared/realdata/README.md``); tests build synthetic cases with
 the same functions.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,9 @@ def _plateau(t: np.ndarray, s: float, e: float, ramp: float) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * np.minimum(up, down))
 
 
-def truth_warp(p: int, q: int, sign_a: tuple[int, int], sign_b: tuple[int, int], keys: np.ndarray,
-               ramp: float = 2.0) -> tuple[dict[int, int], np.ndarray]:
+def truth_warp(
+    p: int, q: int, sign_a: tuple[int, int], sign_b: tuple[int, int], keys: np.ndarray, ramp: float = 2.0
+) -> tuple[dict[int, int], np.ndarray]:
     """A smooth monotone time-warp of region [p, q] (p, q unmoved keys).
 
     Sign A (old frames sign_a, inclusive) plays SLOWER times longer, sign B FASTER times as long;
@@ -115,7 +117,6 @@ def pure_retime(seq, sign_frames: int = 12, first_sign: int = 1) -> dict[str, An
     p, q = segs[first_sign].end, segs[first_sign + 4].start
     mapping, u = truth_warp(p, q, (a.start, a.end), (b.start, b.end), seq.key_frames)
 
-    frames = np.arange(p, q + 1)
     t_rot, t_tr, t_valid = layers.sample_record(seq, u)
     change = edits.retime_keys(seq, mapping)
     got = change.sequence
@@ -123,21 +124,28 @@ def pure_retime(seq, sign_frames: int = 12, first_sign: int = 1) -> dict[str, An
     regen = edits.set_span_state(got, p + 1, q - 1, FrameState.GENERATED).sequence
     regen = inbetween_baseline(regen, smoothstep, (p, q + 1))
     truth_pos = joint_positions(seq.skeleton, t_rot, t_tr)
-    ok = _reliable(seq, t_valid & got.valid[p:q + 1])
+    ok = _reliable(seq, t_valid & got.valid[p : q + 1])
     if not ok.any():
         raise ValueError("no reliably recorded joint in the retimed region")
 
     def err(s) -> float:
-        pos = joint_positions(seq.skeleton, s.rotations[p:q + 1], s.translation[p:q + 1])
+        pos = joint_positions(seq.skeleton, s.rotations[p : q + 1], s.translation[p : q + 1])
         d = np.linalg.norm(pos - truth_pos, axis=-1)
         return float(d[ok].mean() * 100.0)
 
-    return {"region": [int(p), int(q)], "keys_moved": len(mapping),
-            "slower_sign": [a.start, a.end], "faster_sign": [b.start, b.end],
-            "warp_cm": err(got), "regenerate_eased_cm": err(regen),
-            "frames_changed": int((np.abs(got.rotations - seq.rotations).reshape(seq.n_frames, -1).max(1) > 0).sum()),
-            "outside_identical": bool(np.array_equal(got.rotations[:p], seq.rotations[:p])
-                                      and np.array_equal(got.rotations[q + 1:], seq.rotations[q + 1:]))}
+    return {
+        "region": [int(p), int(q)],
+        "keys_moved": len(mapping),
+        "slower_sign": [a.start, a.end],
+        "faster_sign": [b.start, b.end],
+        "warp_cm": err(got),
+        "regenerate_eased_cm": err(regen),
+        "frames_changed": int((np.abs(got.rotations - seq.rotations).reshape(seq.n_frames, -1).max(1) > 0).sum()),
+        "outside_identical": bool(
+            np.array_equal(got.rotations[:p], seq.rotations[:p])
+            and np.array_equal(got.rotations[q + 1 :], seq.rotations[q + 1 :])
+        ),
+    }
 
 
 def zero_edits(seq, sign_frames: int = 12) -> dict[str, bool]:
@@ -162,8 +170,12 @@ def zero_edits(seq, sign_frames: int = 12) -> dict[str, bool]:
         s = inbetween_baseline(s, smoothstep)
         return bool(np.array_equal(s.rotations, ref.rotations) and np.array_equal(s.translation, ref.translation))
 
-    return {"own_pose": same(own), "move_and_back": same(back), "moved_changed_frames": not same(moved),
-            "correction_undo": same(undone) and bool(np.array_equal(undone.offsets, seq.offsets))}
+    return {
+        "own_pose": same(own),
+        "move_and_back": same(back),
+        "moved_changed_frames": not same(moved),
+        "correction_undo": same(undone) and bool(np.array_equal(undone.offsets, seq.offsets)),
+    }
 
 
 def locality(seq, sign_frames: int = 12, joint: str = "right_wrist", degrees: float = 25.0) -> dict[str, Any]:
@@ -178,29 +190,40 @@ def locality(seq, sign_frames: int = 12, joint: str = "right_wrist", degrees: fl
     i = len(kf) // 2
     k, prev, nxt = int(kf[i]), int(kf[i - 1]), int(kf[i + 1])
     j = seq.skeleton.names.index(joint)
-    target = (seq.rotations[k, j].astype(np.float64)
-              @ Rotation.from_euler("x", degrees, degrees=True).as_matrix()).astype(np.float32)
+    target = (
+        seq.rotations[k, j].astype(np.float64) @ Rotation.from_euler("x", degrees, degrees=True).as_matrix()
+    ).astype(np.float32)
     got = edits.set_joint_rotations(seq, k, [j], target[None]).sequence
     outside = np.ones(seq.n_frames, bool)
-    outside[prev + 1:nxt] = False
+    outside[prev + 1 : nxt] = False
 
     def jump(r: np.ndarray, f: int) -> tuple[float, float]:
         """(velocity change across f, largest frame step there), degrees: angular velocity
         vectors of the frame steps f-1 -> f and f -> f+1."""
-        a = Rotation.from_matrix(r[f - 1:f + 2, j].astype(np.float64))
+        a = Rotation.from_matrix(r[f - 1 : f + 2, j].astype(np.float64))
         w0, w1 = (a[0].inv() * a[1]).as_rotvec(), (a[1].inv() * a[2]).as_rotvec()
-        return float(np.degrees(np.linalg.norm(w1 - w0))), float(np.degrees(max(np.linalg.norm(w0), np.linalg.norm(w1))))
+        return float(np.degrees(np.linalg.norm(w1 - w0))), float(
+            np.degrees(max(np.linalg.norm(w0), np.linalg.norm(w1)))
+        )
 
     jumps = {}
     for f in (prev, nxt):
         if 1 <= f < seq.n_frames - 1:
             rec_jump, rec_step = jump(seq.rotations, f)
             new_jump, _ = jump(got.rotations, f)
-            jumps[str(f)] = {"edited_jump_deg": new_jump, "record_jump_deg": rec_jump, "record_step_deg": rec_step,
-                             "added_jump_deg": abs(new_jump - rec_jump)}
-    return {"key": k, "neighbours": [prev, nxt], "joint": joint,
-            "outside_identical": bool(np.array_equal(got.rotations[outside], seq.rotations[outside])),
-            "key_exact": bool(np.array_equal(got.rotations[k, j], target)),
-            "velocity_at_neighbours": jumps,
-            # the jump the correction adds is within the record's own frame-to-frame change
-            "no_velocity_jump": all(v["added_jump_deg"] <= v["record_step_deg"] + 1e-6 for v in jumps.values())}
+            jumps[str(f)] = {
+                "edited_jump_deg": new_jump,
+                "record_jump_deg": rec_jump,
+                "record_step_deg": rec_step,
+                "added_jump_deg": abs(new_jump - rec_jump),
+            }
+    return {
+        "key": k,
+        "neighbours": [prev, nxt],
+        "joint": joint,
+        "outside_identical": bool(np.array_equal(got.rotations[outside], seq.rotations[outside])),
+        "key_exact": bool(np.array_equal(got.rotations[k, j], target)),
+        "velocity_at_neighbours": jumps,
+        # the jump the correction adds is within the record's own frame-to-frame change
+        "no_velocity_jump": all(v["added_jump_deg"] <= v["record_step_deg"] + 1e-6 for v in jumps.values()),
+    }

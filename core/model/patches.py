@@ -3,6 +3,7 @@
 Here in ``core.model`` (not in ``core.jobs`` or ``core.ml``) so that the service that carries it
 and the models that make it both import it from below.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -26,9 +26,9 @@ from core.data.corpus import (
     save_arrays,
     training_chain_source,
 )
-from core.ml.fast.net import FastConfig
 from core.ml.fast.data import FreshChains, samples_from_corpus
 from core.ml.fast.features import features_from_arrays
+from core.ml.fast.net import FastConfig
 from core.ml.fast.train import TrainConfig, synthetic_sample, train
 from core.model.rotations import matrix_to_6d, sixd_to_matrix
 from core.model.sequence import Label, Segment, labels_from_segments, segments_from_labels

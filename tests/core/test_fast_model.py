@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.ml.fast.net import FastConfig, FastNet
 from core.ml.fast.features import HAND_DIM, hand_features
 from core.ml.fast.infer import FastModelError, Segmenter, load_model, predict_features, save_model
+from core.ml.fast.net import FastConfig, FastNet
 from core.ml.fast.train import (
     Sample,
     TrainConfig,

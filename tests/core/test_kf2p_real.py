@@ -1,6 +1,7 @@
 """Real-signing evaluation of the in-betweener and the classical fallbacks it hands gaps to:
 C2 rotation spline, monotone cubic, per-gap fallbacks in the refiner, the tracking-gap protocol,
 and ``eval kf2p`` on a folder of real ``.pose`` files (the bundled samples, copied)."""
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("scipy")
 
 from core.kinematics.slerp import inbetween_baseline, smoothstep  # noqa: E402
-from core.model.rotations import axis_angle_to_matrix  # noqa: E402
-from core.model.sequence import FrameState, Keyframe, new_sequence  # noqa: E402
 from core.ml import baselines as B  # noqa: E402
+from core.ml import refiner as R  # noqa: E402
 from core.ml.kf2p import eval as E  # noqa: E402
 from core.ml.kf2p import inbetween as K  # noqa: E402
-from core.ml import refiner as R  # noqa: E402
 from core.ml.refiner import RefinerNet, load_refiner, save_refiner  # noqa: E402
+from core.model.rotations import axis_angle_to_matrix  # noqa: E402
+from core.model.sequence import FrameState, Keyframe, new_sequence  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,12 +45,13 @@ def smooth_motion(t: int, seed: int = 0) -> np.ndarray:
     return axis_angle_to_matrix(aa).astype(np.float32)
 
 
-def keyed(rot: np.ndarray, spacing: int) -> "object":
+def keyed(rot: np.ndarray, spacing: int) -> object:
     t = len(rot)
     seq = new_sequence(rot, 25.0, check_rotations=False)
     keys = sorted(set(range(0, t, spacing)) | {t - 1})
-    return seq.replace(base_states=np.full(t, FrameState.GENERATED, np.uint8),
-                       keyframes=tuple(Keyframe(k) for k in keys))
+    return seq.replace(
+        base_states=np.full(t, FrameState.GENERATED, np.uint8), keyframes=tuple(Keyframe(k) for k in keys)
+    )
 
 
 def err(a: np.ndarray, b: np.ndarray, joints=slice(12, 52)) -> float:
@@ -166,7 +168,7 @@ def test_tracking_gaps_lie_inside_tracked_stretches():
     ok = valid[:, joints].all(axis=1)
     for a, b in gaps:
         assert 2 <= b - a <= 12
-        assert ok[a - 2:b + 2].all()
+        assert ok[a - 2 : b + 2].all()
     assert all(b1 + 8 <= a2 for (_, b1), (a2, _) in zip(gaps, gaps[1:]))
 
 
@@ -192,9 +194,27 @@ def pose_folder(tmp_path):
 
 
 def test_eval_kf2p_on_a_folder_of_real_pose_files(pose_folder):
-    out = subprocess.run([sys.executable, "-m", "core", "eval", "kf2p", str(pose_folder), "--spacings", "4,8",
-                          "--phases", "1", "--model", "eased", "--json"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "eval",
+            "kf2p",
+            str(pose_folder),
+            "--spacings",
+            "4,8",
+            "--phases",
+            "1",
+            "--model",
+            "eased",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert res["kind"] == "real folder" and res["clips"] == len(list(pose_folder.glob("*.pose")))
@@ -203,9 +223,30 @@ def test_eval_kf2p_on_a_folder_of_real_pose_files(pose_folder):
         assert set(row) >= {"eased", "spline", "pchip", "timing_oracle"}
         assert row["eased"]["mpjpe_vs_slerp"] > 0
     assert {"slerp", "eased", "spline"} <= set(res["gap_protocol"]["methods"])
-    half = subprocess.run([sys.executable, "-m", "core", "eval", "kf2p", str(pose_folder), "--spacings", "8",
-                           "--phases", "1", "--model", "eased", "--half", "odd", "--no-gaps", "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    half = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "eval",
+            "kf2p",
+            str(pose_folder),
+            "--spacings",
+            "8",
+            "--phases",
+            "1",
+            "--model",
+            "eased",
+            "--half",
+            "odd",
+            "--no-gaps",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert half.returncode == 0, half.stderr
     assert json.loads(half.stdout)["clips"] == len(list(pose_folder.glob("*.pose"))) // 2
 
@@ -219,8 +260,13 @@ def test_real_calibration_rule_and_tables():
     def m(mpjpe, dtw=1.0, vel=1.0, jerk=1.0):
         return {"mpjpe": mpjpe, "dtw_jpe": dtw, "velocity_error": vel, "jerk_error": jerk}
 
-    rows = {"eased": m(1.0), "pchip": m(0.90, dtw=1.01), "spline": m(0.95), "model@0.5": m(0.80, jerk=1.2),
-            "model@0.25": m(0.995)}
+    rows = {
+        "eased": m(1.0),
+        "pchip": m(0.90, dtw=1.01),
+        "spline": m(0.95),
+        "model@0.5": m(0.80, jerk=1.2),
+        "model@0.25": m(0.995),
+    }
     assert C.choose(rows, list(rows))[0] == "spline"  # pchip: worse DTW; model@0.5: jerk; 0.25: < 1 %
     assert C.choose({"eased": m(1.0), "pchip": m(1.2)}, ["eased", "pchip"])[0] == "eased"
     spec = R.RefinerSpec("hand", 15, timing=True)

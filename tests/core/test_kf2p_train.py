@@ -1,4 +1,5 @@
 """Training the bundled refiner: samples, augmentation, losses, the CLI, resume, eval."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from core.kinematics.fk import joint_positions  # noqa: E402
+from core.ml.kf2p import adapt as KA  # noqa: E402
+from core.ml.kf2p import data as KD  # noqa: E402
+from core.ml.kf2p import loss as KL  # noqa: E402
 from core.model.rotations import axis_angle_to_matrix  # noqa: E402
 from core.model.template import TEMPLATE  # noqa: E402
-from core.ml.kf2p import adapt as KA, data as KD, loss as KL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,8 +86,9 @@ def test_mirroring_reflects_the_body_and_is_its_own_inverse():
 
 
 def test_speed_resampling():
-    rot = axis_angle_to_matrix(np.linspace(0, 1, 21)[:, None, None] * np.array([0, 0, 1.0]) *
-                               np.ones((21, 2, 1))).astype(np.float32)
+    rot = axis_angle_to_matrix(
+        np.linspace(0, 1, 21)[:, None, None] * np.array([0, 0, 1.0]) * np.ones((21, 2, 1))
+    ).astype(np.float32)
     valid = np.ones((21, 2), bool)
     same, _ = KD._resample(rot, valid, 1.0)
     assert same is rot
@@ -146,8 +150,9 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(timing):
 
 
 def _run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_cli_trains_resumes_and_writes_loadable_checkpoints(tmp_path):
@@ -156,9 +161,29 @@ def test_cli_trains_resumes_and_writes_loadable_checkpoints(tmp_path):
     data = tmp_path / "clips.npz"
     synthetic_clips(30).save(data)
     out = tmp_path / "model"
-    common = ["train", "kf2p", "--data", str(data), "--out", str(out), "--stream", "hand", "--preset",
-              "official-tiny", "--window", "32", "--batch", "4", "--val-batches", "1", "--no-progress",
-              "--save-every", "3", "--state-dir", str(tmp_path / "state")]
+    common = [
+        "train",
+        "kf2p",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--stream",
+        "hand",
+        "--preset",
+        "official-tiny",
+        "--window",
+        "32",
+        "--batch",
+        "4",
+        "--val-batches",
+        "1",
+        "--no-progress",
+        "--save-every",
+        "3",
+        "--state-dir",
+        str(tmp_path / "state"),
+    ]
     r = _run(*common, "--iters", "4", "--no-calibrate")
     assert r.returncode == 0, r.stderr
     first = load_refiner(out / "hand.pt")
@@ -184,8 +209,22 @@ def test_cli_trains_resumes_and_writes_loadable_checkpoints(tmp_path):
     log = json.loads((out / "train_log.json").read_text())
     assert log["results"][0]["steps"] == 7
     # the trained folder is a model for inbetween / eval
-    r = _run("eval", "kf2p", str(data), "--json", "--model", str(out), "--split", "all", "--spacings", "4,8",
-             "--phases", "1", "--max-runs", "6")
+    r = _run(
+        "eval",
+        "kf2p",
+        str(data),
+        "--json",
+        "--model",
+        str(out),
+        "--split",
+        "all",
+        "--spacings",
+        "4,8",
+        "--phases",
+        "1",
+        "--max-runs",
+        "6",
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     hand = res["results"]["hand"]["spacings"]["8"]

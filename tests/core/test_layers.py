@@ -3,6 +3,7 @@
 Read from the source with ``ast`` (nothing is imported), so a forbidden import anywhere in a module,
 at its top or inside a function, fails here with the file and line.
 """
+
 from __future__ import annotations
 
 import ast

@@ -11,6 +11,7 @@ checkpoint and the tuned values go into its ``config.json``.
 No torch import at module level (the CLI imports this module to build its parser). The training
 itself is ``core.ml.fast.train.train``; this module is the command around it.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ from pathlib import Path
 
 def add_arguments(p) -> None:
     p.add_argument("--corpus", help="corpus file from `python -m core data build`")
-    p.add_argument("--synthetic", type=int, default=0, metavar="N",
-                   help="train on N synthetic toy sequences instead (smoke test)")
+    p.add_argument(
+        "--synthetic", type=int, default=0, metavar="N", help="train on N synthetic toy sequences instead (smoke test)"
+    )
     p.add_argument("--out", default="assets/models/fast", help="model folder to write")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--steps-per-epoch", type=int, default=100)
@@ -34,17 +36,35 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--train-labels", choices=("blurred", "exact"), default="exact",
-                   help="corpus training labels: exact (default; measured better, also on remade transitions) or "
-                        "blurred by a frame or two; validation and test always use the exact ones")
-    p.add_argument("--remake-transitions", default="", metavar="STYLE[,STYLE]",
-                   help="also train on a copy of every training chain with its transitions remade in "
-                        "these styles (core.ml.fast.data.TRANSITION_STYLES); keep one style unseen for the check")
-    p.add_argument("--fresh-chains", type=float, default=0.0, metavar="P",
-                   help="share (0-1) of each batch taken from chains made for each epoch from the corpus's "
-                        "training-language clips (the corpus builder's make_chain), against overfitting the fixed ones")
-    p.add_argument("--fresh-pool", type=int, default=400, metavar="N",
-                   help="fresh chains made per epoch (and torchrun rank) with --fresh-chains")
+    p.add_argument(
+        "--train-labels",
+        choices=("blurred", "exact"),
+        default="exact",
+        help="corpus training labels: exact (default; measured better, also on remade transitions) or "
+        "blurred by a frame or two; validation and test always use the exact ones",
+    )
+    p.add_argument(
+        "--remake-transitions",
+        default="",
+        metavar="STYLE[,STYLE]",
+        help="also train on a copy of every training chain with its transitions remade in "
+        "these styles (core.ml.fast.data.TRANSITION_STYLES); keep one style unseen for the check",
+    )
+    p.add_argument(
+        "--fresh-chains",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share (0-1) of each batch taken from chains made for each epoch from the corpus's "
+        "training-language clips (the corpus builder's make_chain), against overfitting the fixed ones",
+    )
+    p.add_argument(
+        "--fresh-pool",
+        type=int,
+        default=400,
+        metavar="N",
+        help="fresh chains made per epoch (and torchrun rank) with --fresh-chains",
+    )
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--no-progress", action="store_true")
 
@@ -53,9 +73,9 @@ def _at_fps(samples, fps: float):
     """Samples resampled (nearest frame, segments kept) to the model's frame rate."""
     import numpy as np
 
-    from ...model.sequence import Segment, labels_from_segments, segments_from_labels
     from ...ml.fast.infer import resample_index
     from ...ml.fast.train import Sample
+    from ...model.sequence import Segment, labels_from_segments, segments_from_labels
 
     out = []
     for s in samples:
@@ -64,10 +84,13 @@ def _at_fps(samples, fps: float):
             out.append(s)
             continue
         k = (len(idx) - 1) / max(len(s.labels) - 1, 1)
-        segs = [Segment(int(round(g.start * k)), max(int(round(g.start * k)), int(round(g.end * k))))
-                for g in segments_from_labels(s.labels)]
-        out.append(Sample(s.features[idx], labels_from_segments(segs, len(idx)).astype(np.uint8),
-                          s.language, fps, s.kind))
+        segs = [
+            Segment(int(round(g.start * k)), max(int(round(g.start * k)), int(round(g.end * k))))
+            for g in segments_from_labels(s.labels)
+        ]
+        out.append(
+            Sample(s.features[idx], labels_from_segments(segs, len(idx)).astype(np.uint8), s.language, fps, s.kind)
+        )
     return out
 
 
@@ -76,11 +99,18 @@ def run(args) -> int:
     import torch
 
     from ...errors import UserError
-    from ...ml.fast.net import FastConfig
-    from ...ml.fast.infer import CONFIG, Segmenter, save_model
-    from ...ml.fast.train import (TrainConfig, baseline_labels, evaluate_model, synthetic_samples, train,
-                             tune_baseline, tune_sensitivity)
     from ...ml import seg_metrics
+    from ...ml.fast.infer import CONFIG, Segmenter, save_model
+    from ...ml.fast.net import FastConfig
+    from ...ml.fast.train import (
+        TrainConfig,
+        baseline_labels,
+        evaluate_model,
+        synthetic_samples,
+        train,
+        tune_baseline,
+        tune_sensitivity,
+    )
     from ...ml.segmentation import DecodeOptions
 
     if not args.corpus and not args.synthetic:
@@ -99,9 +129,7 @@ def run(args) -> int:
         te = synthetic_samples(max(4, args.synthetic // 4), seed=args.seed + 2, smooth_transitions=False)
         source = f"synthetic toy sequences (n={args.synthetic})"
     else:
-        from ...ml.fast.data import samples_from_corpus
-
-        from ...ml.fast.data import TRANSITION_STYLES
+        from ...ml.fast.data import TRANSITION_STYLES, samples_from_corpus
 
         corpus = Path(args.corpus)
         if not corpus.is_file():
@@ -111,8 +139,9 @@ def run(args) -> int:
             raise UserError(f"--remake-transitions: unknown style {bad[0]!r} (known: {', '.join(TRANSITION_STYLES)})")
         tr = samples_from_corpus(corpus, "train", exact=args.train_labels == "exact")
         for k, style in enumerate(x for x in args.remake_transitions.split(",") if x):
-            tr += samples_from_corpus(corpus, "train", transitions=style, seed=args.seed + 1 + k,
-                                      exact=args.train_labels == "exact")
+            tr += samples_from_corpus(
+                corpus, "train", transitions=style, seed=args.seed + 1 + k, exact=args.train_labels == "exact"
+            )
         va, te = (samples_from_corpus(corpus, s, exact=True) for s in ("val", "test"))
         if not tr:
             raise UserError(f"{corpus}: no training sequences")
@@ -121,23 +150,49 @@ def run(args) -> int:
             from ...ml.fast.data import FreshChains
 
             try:
-                fresh = FreshChains(corpus, exact=args.train_labels == "exact",
-                                    styles=[x for x in args.remake_transitions.split(",") if x])
+                fresh = FreshChains(
+                    corpus,
+                    exact=args.train_labels == "exact",
+                    styles=[x for x in args.remake_transitions.split(",") if x],
+                )
             except CorpusError as e:
                 raise UserError(str(e)) from None
         source = str(corpus)
     tr, va, te = (_at_fps(x, 25.0) for x in (tr, va, te))
     t_data = time.time() - t0
-    cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
-                      lr=args.lr, ctc_weight=args.ctc_weight, seed=args.seed, threads=args.threads,
-                      fresh_chains=args.fresh_chains, fresh_pool=args.fresh_pool,
-                      model=FastConfig(width=args.width, layers=args.layers))
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        ctc_weight=args.ctc_weight,
+        seed=args.seed,
+        threads=args.threads,
+        fresh_chains=args.fresh_chains,
+        fresh_pool=args.fresh_pool,
+        model=FastConfig(width=args.width, layers=args.layers),
+    )
     langs = {k: sorted({s.language for s in v}) for k, v in (("train", tr), ("val", va), ("test", te))}
-    meta = {"data": source, "languages": langs, "command": "python -m core train fast " + " ".join(sys.argv[3:])
-            if sys.argv[1:3] == ["train", "fast"] else None, "seed": args.seed}
-    summary = train(tr, va, args.out, cfg, resume=args.resume, device=args.device,
-                    progress=not args.no_progress, meta=meta, fresh=fresh,
-                    log=lambda s: print(s, file=sys.stderr))
+    meta = {
+        "data": source,
+        "languages": langs,
+        "command": "python -m core train fast " + " ".join(sys.argv[3:])
+        if sys.argv[1:3] == ["train", "fast"]
+        else None,
+        "seed": args.seed,
+    }
+    summary = train(
+        tr,
+        va,
+        args.out,
+        cfg,
+        resume=args.resume,
+        device=args.device,
+        progress=not args.no_progress,
+        meta=meta,
+        fresh=fresh,
+        log=lambda s: print(s, file=sys.stderr),
+    )
     import os
 
     if int(os.environ.get("RANK", "0")) != 0:
@@ -152,28 +207,45 @@ def run(args) -> int:
     threshold = tune_baseline(tune_on)
     from ...ml.fast.data import smoothness_shortcut_labels
 
-    shortcut_th = tune_baseline(tune_on, grid=tuple(10.0 ** np.arange(-5, -0.9, 0.5)),
-                                labeller=lambda s, th: smoothness_shortcut_labels(s.features, th))
-    result = {"wall_s_train": summary["wall_s"], "wall_s_data": round(t_data, 1),
-              "parameters": summary["parameters"], "sensitivity": sens, "sensitivity_table": table,
-              "baseline_threshold": threshold, "shortcut_threshold": shortcut_th}
+    shortcut_th = tune_baseline(
+        tune_on,
+        grid=tuple(10.0 ** np.arange(-5, -0.9, 0.5)),
+        labeller=lambda s, th: smoothness_shortcut_labels(s.features, th),
+    )
+    result = {
+        "wall_s_train": summary["wall_s"],
+        "wall_s_data": round(t_data, 1),
+        "parameters": summary["parameters"],
+        "sensitivity": sens,
+        "sensitivity_table": table,
+        "baseline_threshold": threshold,
+        "shortcut_threshold": shortcut_th,
+    }
     for name, data in (("val", va), ("test", te)):
         if not data:
             continue
-        result[name] = {"fast": evaluate_model(seg.model, data, opts),
-                        "baseline": seg_metrics.evaluate((s.labels, baseline_labels(s, threshold))
-                                                         for s in data).as_dict(),
-                        "interpolation_shortcut": seg_metrics.evaluate(
-                            (s.labels, smoothness_shortcut_labels(s.features, shortcut_th)) for s in data).as_dict()}
+        result[name] = {
+            "fast": evaluate_model(seg.model, data, opts),
+            "baseline": seg_metrics.evaluate((s.labels, baseline_labels(s, threshold)) for s in data).as_dict(),
+            "interpolation_shortcut": seg_metrics.evaluate(
+                (s.labels, smoothness_shortcut_labels(s.features, shortcut_th)) for s in data
+            ).as_dict(),
+        }
         kinds = sorted({s.kind for s in data})
         if len(kinds) > 1:
             result[name]["by_kind"] = {
-                k: evaluate_model(seg.model, [s for s in data if s.kind == k], opts) for k in kinds}
+                k: evaluate_model(seg.model, [s for s in data if s.kind == k], opts) for k in kinds
+            }
     cfg_path = Path(args.out) / CONFIG
     full = json.loads(cfg_path.read_text())
-    full["meta"].update({"baseline_threshold": threshold, "shortcut_threshold": shortcut_th,
-                         "wall_s_train": summary["wall_s"],
-                         "test": result.get("test", {}).get("fast")})
+    full["meta"].update(
+        {
+            "baseline_threshold": threshold,
+            "shortcut_threshold": shortcut_th,
+            "wall_s_train": summary["wall_s"],
+            "test": result.get("test", {}).get("fast"),
+        }
+    )
     save_model(args.out, seg.model, seg.fps, opts, full["meta"])
     from ...io.atomic import atomic_path
 

@@ -1,4 +1,5 @@
 """``train kf2p``: the flags of ``core.ml.kf2p.train.run_training`` (see that module)."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # numpy only at kf2p.train's module level (torch is imported where it trains)
     from ...ml.kf2p.train import CALIBRATION_SPACINGS, DEFAULT_DATA, DEFAULT_OUT, ROOT
 
-    p.add_argument("--data", default=str(DEFAULT_DATA),
-                   help="corpus .npz, a folder of sequence files, or a clip cache (default data/corpus.npz)")
+    p.add_argument(
+        "--data",
+        default=str(DEFAULT_DATA),
+        help="corpus .npz, a folder of sequence files, or a clip cache (default data/corpus.npz)",
+    )
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (body.pt, hand.pt, train_log.json)")
     p.add_argument("--stream", choices=("body", "hand", "both"), default="both")
     p.add_argument("--minutes", type=float, default=None, help="wall-clock budget per stream")
@@ -20,26 +24,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--ema", type=float, default=0.998, help="EMA decay of the weights that are saved")
     p.add_argument("--preset", default="small", help="UNet preset (core.ml.unet.PRESETS)")
-    p.add_argument("--kind", choices=("timing", "residual"), default="timing",
-                   help="timing: retime each joint along its key-to-key path, then correct off it "
-                        "(default); residual: rotation corrections of the eased baseline only")
+    p.add_argument(
+        "--kind",
+        choices=("timing", "residual"),
+        default="timing",
+        help="timing: retime each joint along its key-to-key path, then correct off it "
+        "(default); residual: rotation corrections of the eased baseline only",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1: two spin against each other on a busy 2-core machine)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: two spin against each other on a busy 2-core machine)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--resume", action="store_true", help="continue from STATE_DIR/train_state_<stream>.pt")
-    p.add_argument("--state-dir", default=str(ROOT / "runs" / "kf2p"),
-                   help="resumable training state (optimizer, EMA; default runs/kf2p, kept out of assets/)")
+    p.add_argument(
+        "--state-dir",
+        default=str(ROOT / "runs" / "kf2p"),
+        help="resumable training state (optimizer, EMA; default runs/kf2p, kept out of assets/)",
+    )
     p.add_argument("--save-every", type=int, default=500, help="steps between resumable checkpoints")
     p.add_argument("--val-batches", type=int, default=6, help="validation batches per key spacing")
     p.add_argument("--cache", help="also write the loaded clips to this .npz (fast reloads)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--half", action="store_true", help="store the final weights as float16")
-    p.add_argument("--calibrate-only", action="store_true",
-                   help="do not train: choose the strength table of the checkpoints in OUT on the validation split")
+    p.add_argument(
+        "--calibrate-only",
+        action="store_true",
+        help="do not train: choose the strength table of the checkpoints in OUT on the validation split",
+    )
     p.add_argument("--no-calibrate", action="store_true", help="skip the strength calibration after training")
-    p.add_argument("--calibrate-spacings", default=",".join(map(str, CALIBRATION_SPACINGS)),
-                   help="key spacings the strength table is chosen at (default 4..16 by 2)")
+    p.add_argument(
+        "--calibrate-spacings",
+        default=",".join(map(str, CALIBRATION_SPACINGS)),
+        help="key spacings the strength table is chosen at (default 4..16 by 2)",
+    )
 
 
 def _spacings(text: str) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ features, batched windowed inference, decoding to segments and keyframes; the ne
 reported too. ``--folder`` segments the sequence files of a folder instead, including reading
 them, with a progress bar.
 """
+
 from __future__ import annotations
 
 import time
@@ -31,8 +32,14 @@ def _workload(minutes: float):
     return seqs
 
 
-def run(model: str | None = None, device: str = "cpu", threads: int | None = None,
-        minutes: float | None = None, folder: str | None = None, repeat: int = 3) -> dict[str, Any]:
+def run(
+    model: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    minutes: float | None = None,
+    folder: str | None = None,
+    repeat: int = 3,
+) -> dict[str, Any]:
     """``bench fast``: the JSON-able figures (see the module docstring; ``model`` None: bundled)."""
     import os
 
@@ -40,9 +47,9 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
     from tqdm import tqdm
 
     from ...errors import LoadError, UserError
+    from ..segmentation import decode
     from .features import hand_features
     from .infer import Segmenter
-    from ..segmentation import decode
 
     # one thread by default: the network's matrices are small, and on a shared 2-core machine a
     # second thread cost 4x here (12.8k vs 55.8k frames/s, measured under load)
@@ -51,8 +58,13 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
         seg = Segmenter.load(model, device=device)
     except LoadError as e:
         raise UserError(str(e)) from None
-    out: dict[str, Any] = {"device": device, "threads": torch.get_num_threads(),
-                           "cpus": os.cpu_count(), "window": seg.window, "batch_size": seg.batch_size}
+    out: dict[str, Any] = {
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "window": seg.window,
+        "batch_size": seg.batch_size,
+    }
     if folder:
         from ...io import registry
         from .data import sequence_files
@@ -64,13 +76,20 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
         n = 0
         with tqdm(total=len(files), desc="segment", unit="file") as bar:
             for i in range(0, len(files), 64):
-                seqs = [registry.read(p) for p in files[i:i + 64]]
+                seqs = [registry.read(p) for p in files[i : i + 64]]
                 seg.segment_many(seqs)
                 n += sum(s.n_frames for s in seqs)
                 bar.update(len(seqs))
         dt = time.perf_counter() - t0
-        out.update({"files": len(files), "frames": n, "seconds": round(dt, 3),
-                    "frames_per_second": round(n / dt), "includes": "reading files, features, model, decoding"})
+        out.update(
+            {
+                "files": len(files),
+                "frames": n,
+                "seconds": round(dt, 3),
+                "frames_per_second": round(n / dt),
+                "includes": "reading files, features, model, decoding",
+            }
+        )
         return out
     seqs = _workload(minutes if minutes is not None else 60.0)
     n = sum(s.n_frames for s in seqs)
@@ -87,8 +106,15 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
             t3 = time.perf_counter()
             best_all = min(best_all, t3 - t0)
             best_net = min(best_net, t2 - t1)
-    out.update({"frames": n, "minutes_of_signing": round(n / 25 / 60, 2), "seconds": round(best_all, 3),
-                "frames_per_second": round(n / best_all), "network_frames_per_second": round(n / best_net),
-                "realtime_factor": round(n / 25 / best_all, 1),
-                "includes": "features, model, decoding (sequences in memory)"})
+    out.update(
+        {
+            "frames": n,
+            "minutes_of_signing": round(n / 25 / 60, 2),
+            "seconds": round(best_all, 3),
+            "frames_per_second": round(n / best_all),
+            "network_frames_per_second": round(n / best_net),
+            "realtime_factor": round(n / 25 / best_all, 1),
+            "includes": "features, model, decoding (sequences in memory)",
+        }
+    )
     return out

@@ -1,10 +1,12 @@
 """Labelled data for FAST: sequence files (with their own labels or a sibling .eaf) and the
 training corpus (``core.data.corpus``). numpy only at import time.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -53,18 +55,19 @@ def _sample(seq, labels: np.ndarray, kind: str, transitions: str | None, rng) ->
     return Sample(hand_features(seq), np.asarray(labels, np.uint8), language=seq.language, fps=seq.fps, kind=kind)
 
 
-def samples_from_files(paths: Iterable[Path], kind: str = "file", transitions: str | None = None,
-                       seed: int = 0) -> list[Sample]:
+def samples_from_files(
+    paths: Iterable[Path], kind: str = "file", transitions: str | None = None, seed: int = 0
+) -> list[Sample]:
     """``transitions``: remake every transition in that style first (see ``retransition``)."""
     from ...io import registry
 
     rng = np.random.default_rng(seed)
-    return [_sample(seq, gold_labels(p, seq), kind, transitions, rng)
-            for p in paths for seq in [registry.read(p)]]
+    return [_sample(seq, gold_labels(p, seq), kind, transitions, rng) for p in paths for seq in [registry.read(p)]]
 
 
-def samples_from_corpus(path: str | Path, split: str, transitions: str | None = None, seed: int = 0,
-                        exact: bool | None = None) -> list[Sample]:
+def samples_from_corpus(
+    path: str | Path, split: str, transitions: str | None = None, seed: int = 0, exact: bool | None = None
+) -> list[Sample]:
     """The chains of one split ("train" / "val" / "test") of a corpus built by ``core data build``.
 
     Labels: the blurred ones for training, the exact ones (``exact``, default for val / test) for
@@ -78,13 +81,33 @@ def samples_from_corpus(path: str | Path, split: str, transitions: str | None = 
     out = []
     for ch in corpus.chains_in(split):
         labels = np.asarray(ch.labels_exact if exact else ch.labels, np.uint8)
-        out.append(_chain_sample(ch.rotations(), ch.valid, labels, ch.real, ch.fps, ch.language,
-                                 "chain-mirrored" if ch.mirrored else "chain", transitions, rng))
+        out.append(
+            _chain_sample(
+                ch.rotations(),
+                ch.valid,
+                labels,
+                ch.real,
+                ch.fps,
+                ch.language,
+                "chain-mirrored" if ch.mirrored else "chain",
+                transitions,
+                rng,
+            )
+        )
     return out
 
 
-def _chain_sample(rot: np.ndarray, valid: np.ndarray, labels: np.ndarray, real: np.ndarray, fps: float,
-                  language: str, kind: str, transitions: str | None, rng: np.random.Generator) -> Sample:
+def _chain_sample(
+    rot: np.ndarray,
+    valid: np.ndarray,
+    labels: np.ndarray,
+    real: np.ndarray,
+    fps: float,
+    language: str,
+    kind: str,
+    transitions: str | None,
+    rng: np.random.Generator,
+) -> Sample:
     """One chain (rot (T, 52, 3, 3), valid (T, 52), labels (T,), real (T,) bool) as a Sample; with
     ``transitions``, its synthesised frames between two real ones remade in that style first."""
     from ...model.template import TEMPLATE
@@ -137,8 +160,11 @@ class FreshChains:
             # through float16 6D, as the corpus stores its chains: no precision cue between the two
             rot = sixd_to_matrix(matrix_to_6d(ch.rotations).astype(np.float16).astype(np.float32)).astype(np.float32)
             labels = np.asarray(ch.labels_exact if self.exact else ch.labels, np.uint8)
-            out.append(_chain_sample(rot, ch.valid, labels, ch.real, FPS, lang,
-                                     "fresh-mirrored" if ch.mirrored else "fresh", style, rng))
+            out.append(
+                _chain_sample(
+                    rot, ch.valid, labels, ch.real, FPS, lang, "fresh-mirrored" if ch.mirrored else "fresh", style, rng
+                )
+            )
         return out
 
 
@@ -156,8 +182,15 @@ def clip_samples_from_corpus(path: str | Path, split: str) -> list[Sample]:
         t = c.rot6d.shape[0]
         s, e = max(0, c.core[0]), min(t - 1, c.core[1])
         labels = labels_from_segments([Segment(s, max(s, e))], t).astype(np.uint8)
-        out.append(Sample(features_from_arrays(c.rotations(), None, c.valid, TEMPLATE), labels,
-                          language=c.language, fps=c.fps, kind="real-clip"))
+        out.append(
+            Sample(
+                features_from_arrays(c.rotations(), None, c.valid, TEMPLATE),
+                labels,
+                language=c.language,
+                fps=c.fps,
+                kind="real-clip",
+            )
+        )
     return out
 
 
@@ -190,8 +223,7 @@ def smoothness_shortcut_labels(features: np.ndarray, threshold: float = 1e-3, mi
     return labels_from_segments(segs, lab.shape[0])
 
 
-def retransition(seq, labels: np.ndarray, style: str, rng: np.random.Generator,
-                 remake: np.ndarray | None = None):
+def retransition(seq, labels: np.ndarray, style: str, rng: np.random.Generator, remake: np.ndarray | None = None):
     """``seq`` with every transition made again a different way, from the last kept frame before
     it to the first kept frame after it. Transitions: the frames in ``remake`` (T,) bool (e.g. the
     corpus's synthesised frames), by default each O run between two signs; frames before the
@@ -216,11 +248,12 @@ def retransition(seq, labels: np.ndarray, style: str, rng: np.random.Generator,
         return seq
     observed = inside.copy() if remake is None else ~np.asarray(remake, bool)
     first, last = np.flatnonzero(inside)[[0, -1]]
-    observed[:first] = True   # lead-in and tail are not between two signs: keep them
-    observed[last + 1:] = True
+    observed[:first] = True  # lead-in and tail are not between two signs: keep them
+    observed[last + 1 :] = True
     if style == "linear-jitter":
         ease = None
     elif style == "ease-out-jitter":
+
         def ease(u):
             return 1.0 - (1.0 - u) ** 2.5
     else:
@@ -228,6 +261,7 @@ def retransition(seq, labels: np.ndarray, style: str, rng: np.random.Generator,
 
         def ease(u):
             return np.clip((u - hold) / (1.0 - hold), 0.0, 1.0)
+
     rot = slerp_fill(seq.rotations, np.repeat(observed[:, None], j, 1), ease)
     tr = lerp_fill(seq.translation, observed, ease)
     # jitter: frame-to-frame rotation angle inside signs, per joint (median), as white noise
@@ -238,9 +272,11 @@ def retransition(seq, labels: np.ndarray, style: str, rng: np.random.Generator,
     n = int(gap.sum())
     if n:
         noise = rng.normal(0, 1, (n, j, 3)) * (0.5 * sig)[None, :, None]
-        rot[gap] = (Rotation.from_rotvec(noise.reshape(-1, 3)).as_matrix().reshape(n, j, 3, 3)
-                    @ rot[gap]).astype(np.float32)
+        rot[gap] = (Rotation.from_rotvec(noise.reshape(-1, 3)).as_matrix().reshape(n, j, 3, 3) @ rot[gap]).astype(
+            np.float32
+        )
     movable = seq.valid  # joints never observed keep their rotations
     rot = np.where(movable[..., None, None], rot, seq.rotations)
-    return seq.with_frame_arrays({**seq.frame_arrays(), "rotations": rot, "translation": tr,
-                                  "source_rotations": rot, "source_translation": tr})
+    return seq.with_frame_arrays(
+        {**seq.frame_arrays(), "rotations": rot, "translation": tr, "source_rotations": rot, "source_translation": tr}
+    )

@@ -12,6 +12,7 @@ sequence was made (``kind``), e.g. chains with interpolated transitions versus o
 
 Imports nothing heavy at module level. The flags live in ``core.commands.eval_targets.fast``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -79,8 +80,12 @@ def _options(ev: FastEvalOptions, seg):
 
     o = seg.options
     pick = lambda v, d: d if v is None else v  # noqa: E731
-    return DecodeOptions(pick(ev.sensitivity, o.sensitivity), pick(ev.min_length, o.min_length),
-                         pick(ev.merge_gap, o.merge_gap), o.peak_radius)
+    return DecodeOptions(
+        pick(ev.sensitivity, o.sensitivity),
+        pick(ev.min_length, o.min_length),
+        pick(ev.merge_gap, o.merge_gap),
+        o.peak_radius,
+    )
 
 
 def evaluate(ev: FastEvalOptions) -> dict[str, Any]:
@@ -94,8 +99,10 @@ def evaluate(ev: FastEvalOptions) -> dict[str, Any]:
         return _run(ev, style)
     runs = {st: _run(ev, st) for st in TRANSITIONS}
     out = dict(runs["as-built"])
-    out["by_transitions"] = {st: {"fast": r["fast"], "baseline": r["baseline"],
-                                  "interpolation_shortcut": r["interpolation_shortcut"]} for st, r in runs.items()}
+    out["by_transitions"] = {
+        st: {"fast": r["fast"], "baseline": r["baseline"], "interpolation_shortcut": r["interpolation_shortcut"]}
+        for st, r in runs.items()
+    }
     return out
 
 
@@ -119,11 +126,10 @@ def _run(ev: FastEvalOptions, style: str) -> dict[str, Any]:
 
     from ...errors import LoadError, UserError
     from .. import seg_metrics
+    from ..segmentation import decode
+    from .data import smoothness_shortcut_labels
     from .infer import Segmenter
     from .train import baseline_labels
-    from ..segmentation import DecodeOptions, decode
-
-    from .data import smoothness_shortcut_labels
 
     samples = load_samples(ev.data, ev.split or "test", style)
     import torch
@@ -148,10 +154,14 @@ def _run(ev: FastEvalOptions, style: str) -> dict[str, Any]:
         return seg_metrics.evaluate(((samples[i].labels, labels[i]) for i in idx), tol).as_dict()
 
     out: dict[str, Any] = {
-        "data": str(ev.data), "sequences": len(samples), "frames": int(sum(len(s.labels) for s in samples)),
+        "data": str(ev.data),
+        "sequences": len(samples),
+        "frames": int(sum(len(s.labels) for s in samples)),
         "languages": sorted({s.language for s in samples if s.language}),
-        "sensitivity": opts.sensitivity, "tolerance_frames": tol,
-        "fast": score(pred), "fast_argmax_frame_f1": score(raw)["frame_f1"],
+        "sensitivity": opts.sensitivity,
+        "tolerance_frames": tol,
+        "fast": score(pred),
+        "fast_argmax_frame_f1": score(raw)["frame_f1"],
         "baseline": {"method": "hand-speed minima", "threshold": threshold, **score(base)},
         "interpolation_shortcut": {"method": "near-zero jerk = transition", "threshold": sc_th, **score(shortcut)},
         "transitions": style,
@@ -175,8 +185,8 @@ def _real_clips(ev: FastEvalOptions, seg, opts, tol) -> dict[str, Any]:
     import numpy as np
 
     from .. import seg_metrics
-    from .data import clip_samples_from_corpus
     from ..segmentation import decode
+    from .data import clip_samples_from_corpus
 
     clips = clip_samples_from_corpus(ev.data, ev.split or "test")
     if not clips:
@@ -185,9 +195,13 @@ def _real_clips(ev: FastEvalOptions, seg, opts, tol) -> dict[str, Any]:
     dec = [decode(p, opts) for p in probs]
     n = np.array([len(d.segments) for d in dec])
     res = seg_metrics.evaluate(((c.labels, d.labels) for c, d in zip(clips, dec)), tol).as_dict()
-    return {"clips": len(clips), "exactly_one_sign": round(float(np.mean(n == 1)), 4),
-            "no_sign": round(float(np.mean(n == 0)), 4), "mean_signs_found": round(float(n.mean()), 3),
-            **{k: res[k] for k in ("frame_f1", "iou", "segment_ratio", "boundary_f1")}}
+    return {
+        "clips": len(clips),
+        "exactly_one_sign": round(float(np.mean(n == 1)), 4),
+        "no_sign": round(float(np.mean(n == 0)), 4),
+        "mean_signs_found": round(float(n.mean()), 3),
+        **{k: res[k] for k in ("frame_f1", "iou", "segment_ratio", "boundary_f1")},
+    }
 
 
 def format_text(res: dict[str, Any]) -> str:
@@ -202,16 +216,29 @@ def format_text(res: dict[str, Any]) -> str:
         lines.append(f"{name:9s} " + "  ".join(f"{k}={r[k]}" for k in keys))
     if res.get("label_ceiling"):
         r = res["label_ceiling"]
-        lines.append("ceiling   " + "  ".join(f"{k}={r[k]}" for k in keys)
-                     + f"  (oracle that sees the real frames; onsets exact {r['exact_onset_share']:.3f})")
+        lines.append(
+            "ceiling   "
+            + "  ".join(f"{k}={r[k]}" for k in keys)
+            + f"  (oracle that sees the real frames; onsets exact {r['exact_onset_share']:.3f})"
+        )
     if res.get("real_clips"):
         r = res["real_clips"]
-        lines.append(f"real clips ({r['clips']}, one sign each): exactly one found {r['exactly_one_sign']}, "
-                     f"mean found {r['mean_signs_found']}, iou {r['iou']}, segment_ratio {r['segment_ratio']}")
+        lines.append(
+            f"real clips ({r['clips']}, one sign each): exactly one found {r['exactly_one_sign']}, "
+            f"mean found {r['mean_signs_found']}, iou {r['iou']}, segment_ratio {r['segment_ratio']}"
+        )
     for st, r in res.get("by_transitions", {}).items():
-        lines.append(f"  transitions {st}: fast " + "  ".join(f"{x}={r['fast'][x]}" for x in keys[:4])
-                     + " | shortcut " + "  ".join(f"{x}={r['interpolation_shortcut'][x]}" for x in keys[:2]))
+        lines.append(
+            f"  transitions {st}: fast "
+            + "  ".join(f"{x}={r['fast'][x]}" for x in keys[:4])
+            + " | shortcut "
+            + "  ".join(f"{x}={r['interpolation_shortcut'][x]}" for x in keys[:2])
+        )
     for k, v in res.get("by_kind", {}).items():
-        lines.append(f"  [{k}] fast " + "  ".join(f"{x}={v['fast'][x]}" for x in keys[:4])
-                     + " | baseline " + "  ".join(f"{x}={v['baseline'][x]}" for x in keys[:4]))
+        lines.append(
+            f"  [{k}] fast "
+            + "  ".join(f"{x}={v['fast'][x]}" for x in keys[:4])
+            + " | baseline "
+            + "  ".join(f"{x}={v['baseline'][x]}" for x in keys[:4])
+        )
     return "\n".join(lines)

@@ -17,6 +17,7 @@ that transferred best from fingerspelling chains to real sentences). A hand that
 (``valid`` False at its wrist) has all-zero features on that frame: training drops whole hand
 streams at random, so a missing hand is not a cue.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,9 @@ KIN_DIMS = slice(102, 107)
 SIDES = ("left", "right")
 
 
-def _chain_world(skeleton: Skeleton, rotations: np.ndarray, translation: np.ndarray,
-                 joints: tuple[int, ...]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+def _chain_world(
+    skeleton: Skeleton, rotations: np.ndarray, translation: np.ndarray, joints: tuple[int, ...]
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """World rotations and positions of ``joints`` and their ancestors only (cheaper than full FK)."""
     need: set[int] = set()
     for j in joints:
@@ -81,8 +83,9 @@ def hand_features(seq: Sequence) -> np.ndarray:
     return features_from_arrays(seq.rotations, seq.translation, seq.valid, seq.skeleton)
 
 
-def features_from_arrays(rotations: np.ndarray, translation: np.ndarray | None, valid: np.ndarray | None,
-                         skeleton: Skeleton) -> np.ndarray:
+def features_from_arrays(
+    rotations: np.ndarray, translation: np.ndarray | None, valid: np.ndarray | None, skeleton: Skeleton
+) -> np.ndarray:
     """The same from raw arrays: rotations (T, J, 3, 3) local; translation (T, 3); valid (T, J)."""
     rotations = np.asarray(rotations, dtype=np.float32)
     t = rotations.shape[0]
@@ -108,10 +111,10 @@ def features_from_arrays(rotations: np.ndarray, translation: np.ndarray | None, 
         # finger articulation speed: mean Frobenius change of the 15 joint matrices per frame
         ang.append(np.linalg.norm(_central_diff(fin).reshape(t, -1), axis=1) / np.sqrt(15.0))
         present.append(valid[:, wrist] & valid[:, fingers].all(axis=1))
-    mask = np.stack(present, 1)                       # (T, 2)
-    vel = np.stack(vel, 1)                            # (T, 2, 3)
-    speed = np.linalg.norm(vel, axis=-1)              # (T, 2)
-    ang = np.stack(ang, 1)                            # (T, 2)
+    mask = np.stack(present, 1)  # (T, 2)
+    vel = np.stack(vel, 1)  # (T, 2, 3)
+    speed = np.linalg.norm(vel, axis=-1)  # (T, 2)
+    ang = np.stack(ang, 1)  # (T, 2)
     s_scale, a_scale = _robust_scale(speed, mask), _robust_scale(ang, mask)
     out[..., 102:105] = np.clip(vel / s_scale, -10, 10)
     out[..., 105] = np.clip(speed / s_scale, 0, 10)

@@ -7,21 +7,24 @@ overlapping windows (``window`` frames, ``context`` frames of overlap on each si
 weights that fade out towards window edges) packed into batches, so memory stays flat and an hour
 of signing is one call.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence as Seq
+from typing import Any
 
 import numpy as np
 import torch
 
 from ...errors import LoadError
 from ...model.sequence import Sequence
-from .net import FastConfig, FastNet
-from .features import hand_features
 from ..segmentation import Decoded, DecodeOptions, decode
+from .features import hand_features
+from .net import FastConfig, FastNet
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_MODEL_DIR = ROOT / "assets" / "models" / "fast"
@@ -34,8 +37,9 @@ class FastModelError(LoadError):
     """A FAST model folder that cannot be used; one line naming the path."""
 
 
-def save_model(folder: str | Path, model: FastNet, fps: float, decode_options: DecodeOptions,
-               meta: dict[str, Any] | None = None) -> None:
+def save_model(
+    folder: str | Path, model: FastNet, fps: float, decode_options: DecodeOptions, meta: dict[str, Any] | None = None
+) -> None:
     """Write ``fast.pt`` + ``config.json`` into ``folder`` (each atomically)."""
     from ...io.atomic import atomic_path
 
@@ -44,10 +48,19 @@ def save_model(folder: str | Path, model: FastNet, fps: float, decode_options: D
     state = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(folder / WEIGHTS) as tmp:
         torch.save(state, tmp)
-    cfg = {"format": FORMAT, "version": 1, "model": model.config.to_dict(), "fps": float(fps),
-           "decode": {"sensitivity": decode_options.sensitivity, "min_length": decode_options.min_length,
-                      "merge_gap": decode_options.merge_gap, "peak_radius": decode_options.peak_radius},
-           "meta": meta or {}}
+    cfg = {
+        "format": FORMAT,
+        "version": 1,
+        "model": model.config.to_dict(),
+        "fps": float(fps),
+        "decode": {
+            "sensitivity": decode_options.sensitivity,
+            "min_length": decode_options.min_length,
+            "merge_gap": decode_options.merge_gap,
+            "peak_radius": decode_options.peak_radius,
+        },
+        "meta": meta or {},
+    }
     with atomic_path(folder / CONFIG) as tmp:
         tmp.write_text(json.dumps(cfg, indent=2, sort_keys=True))
 
@@ -110,8 +123,16 @@ def _blend_weights(start: int, length: int, t: int, context: int) -> np.ndarray:
 
 
 @torch.inference_mode()
-def predict_features(model: FastNet, features: Seq[np.ndarray], *, window: int = 256, context: int = 32,
-                     batch_size: int = 16, device: str = "cpu", progress=None) -> list[np.ndarray]:
+def predict_features(
+    model: FastNet,
+    features: Seq[np.ndarray],
+    *,
+    window: int = 256,
+    context: int = 32,
+    batch_size: int = 16,
+    device: str = "cpu",
+    progress=None,
+) -> list[np.ndarray]:
     """features: list of (T_i, 2, F) arrays -> list of (T_i, 3) float32 O/I/B probabilities.
 
     ``progress``: optional callable(n_frames_done) called after each batch.
@@ -127,12 +148,12 @@ def predict_features(model: FastNet, features: Seq[np.ndarray], *, window: int =
     jobs.sort(key=lambda j: -j[2])
     in_dim = features[0].shape[-1] if features else 0
     for b in range(0, len(jobs), batch_size):
-        chunk = jobs[b:b + batch_size]
+        chunk = jobs[b : b + batch_size]
         length = max(j[2] for j in chunk)
         x = np.zeros((len(chunk), length, 2, in_dim), np.float32)
         pad = np.zeros((len(chunk), length), bool)
         for r, (k, s, n) in enumerate(chunk):
-            x[r, :n] = features[k][s:s + n]
+            x[r, :n] = features[k][s : s + n]
             pad[r, n:] = True
         xt = torch.from_numpy(x).to(device)
         mask = torch.from_numpy(pad).to(device) if pad.any() else None
@@ -140,8 +161,8 @@ def predict_features(model: FastNet, features: Seq[np.ndarray], *, window: int =
         done = 0
         for r, (k, s, n) in enumerate(chunk):
             w = _blend_weights(s, n, features[k].shape[0], context)
-            acc[k][s:s + n] += probs[r, :n] * w[:, None]
-            wsum[k][s:s + n] += w
+            acc[k][s : s + n] += probs[r, :n] * w[:, None]
+            wsum[k][s : s + n] += w
             done += n
         if progress is not None:
             progress(done)
@@ -158,11 +179,11 @@ class Segmenter:
     device: str = "cpu"
     window: int = 256
     context: int = 32
-    batch_size: int = 16   # small batches of windows stay in cache: measured faster than 64 on CPU
+    batch_size: int = 16  # small batches of windows stay in cache: measured faster than 64 on CPU
     config: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: str | Path | None = None, device: str = "cpu", **overrides: Any) -> "Segmenter":
+    def load(cls, folder: str | Path | None = None, device: str = "cpu", **overrides: Any) -> Segmenter:
         model, cfg = load_model(folder or DEFAULT_MODEL_DIR, device)
         d = cfg.get("decode", {})
         opts = DecodeOptions(**{k: d[k] for k in ("sensitivity", "min_length", "merge_gap", "peak_radius") if k in d})
@@ -171,9 +192,15 @@ class Segmenter:
     def probs_many(self, features: Seq[np.ndarray], fps: Seq[float], progress=None) -> list[np.ndarray]:
         """Features (T_i, 2, F) at frame rates ``fps`` -> (T_i, 3) probabilities at those rates."""
         idx = [resample_index(f.shape[0], r, self.fps) for f, r in zip(features, fps)]
-        res = predict_features(self.model, [f[i] for f, i in zip(features, idx)], window=self.window,
-                               context=self.context, batch_size=self.batch_size, device=self.device,
-                               progress=progress)
+        res = predict_features(
+            self.model,
+            [f[i] for f, i in zip(features, idx)],
+            window=self.window,
+            context=self.context,
+            batch_size=self.batch_size,
+            device=self.device,
+            progress=progress,
+        )
         out = []
         for p, i, f, r in zip(res, idx, features, fps):
             if len(i) == f.shape[0] and np.array_equal(i, np.arange(f.shape[0])):
@@ -189,8 +216,9 @@ class Segmenter:
     def segment(self, seq: Sequence, options: DecodeOptions | None = None) -> Decoded:
         return decode(self.probs(seq), options or self.options)
 
-    def segment_many(self, seqs: Iterable[Sequence], options: DecodeOptions | None = None,
-                     progress=None) -> list[Decoded]:
+    def segment_many(
+        self, seqs: Iterable[Sequence], options: DecodeOptions | None = None, progress=None
+    ) -> list[Decoded]:
         seqs = list(seqs)
         probs = self.probs_many([hand_features(s) for s in seqs], [s.fps for s in seqs], progress)
         return [decode(p, options or self.options) for p in probs]

@@ -11,6 +11,7 @@ over one, no 2x temporal downsampling, temporal convolutions; dropout is kept sm
 a small loss with more). Positions enter only through the convolutions (no absolute position
 embedding), so the network runs on windows of any length.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -24,8 +25,8 @@ from .features import HAND_DIM
 @dataclass(frozen=True)
 class FastConfig:
     in_dim: int = HAND_DIM
-    width: int = 64          # per-stream and model width
-    layers: int = 2          # transformer encoder layers
+    width: int = 64  # per-stream and model width
+    layers: int = 2  # transformer encoder layers
     heads: int = 4
     ff_mult: int = 2
     dropout: float = 0.1
@@ -35,7 +36,7 @@ class FastConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FastConfig":
+    def from_dict(cls, d: dict) -> FastConfig:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
 
@@ -79,8 +80,9 @@ class FastNet(nn.Module):
         self.left = HandStream(c.in_dim, c.width)
         self.right = HandStream(c.in_dim, c.width)
         self.mixer = TwoStreamMixer(c.width)
-        layer = nn.TransformerEncoderLayer(c.width, c.heads, c.ff_mult * c.width, c.dropout,
-                                           activation="gelu", batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            c.width, c.heads, c.ff_mult * c.width, c.dropout, activation="gelu", batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
         self.temporal = nn.Conv1d(c.width, c.width, 3, padding=1)
         self.norm = nn.LayerNorm(c.width)

@@ -14,15 +14,18 @@ token per onset in the crop: it scores the number and order of onsets, not their
 Only rank 0 writes files. Resume restores model, optimiser, scheduler and epoch; each epoch's
 random streams are seeded from (seed, epoch, rank), so a resumed run continues the same draws.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import os
 import time
+from collections.abc import Callable
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence as Seq
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,19 +33,19 @@ import torch.nn.functional as F
 
 from ...model.sequence import Label, Segment, labels_from_segments, segments_from_labels
 from .. import seg_metrics
-from .net import FastConfig, FastNet, n_parameters
+from ..segmentation import DecodeOptions, decode, speed_minima_labels
 from .features import HAND_DIM, KIN_DIMS, ROT_DIMS, motion_energy
 from .infer import predict_features, save_model
-from ..segmentation import DecodeOptions, decode, speed_minima_labels
+from .net import FastConfig, FastNet, n_parameters
 
 
 @dataclass
 class Sample:
-    features: np.ndarray      # (T, 2, F) float32
-    labels: np.ndarray        # (T,) uint8
+    features: np.ndarray  # (T, 2, F) float32
+    labels: np.ndarray  # (T,) uint8
     language: str = ""
     fps: float = 25.0
-    kind: str = "chain"       # what made it: "chain", "real", "alt-transitions", ...
+    kind: str = "chain"  # what made it: "chain", "real", "alt-transitions", ...
 
 
 @dataclass
@@ -62,8 +65,8 @@ class TrainConfig:
     noise: float = 0.02
     seed: int = 0
     threads: int = 1
-    fresh_chains: float = 0.0   # share of each batch drawn from chains made for this epoch
-    fresh_pool: int = 400       # chains made per epoch (and rank) when fresh_chains > 0
+    fresh_chains: float = 0.0  # share of each batch drawn from chains made for this epoch
+    fresh_pool: int = 400  # chains made per epoch (and rank) when fresh_chains > 0
     model: FastConfig = field(default_factory=FastConfig)
 
     def to_dict(self) -> dict:
@@ -98,8 +101,7 @@ def change_speed(features: np.ndarray, labels: np.ndarray, factor: float) -> tup
     return out.astype(np.float32), new
 
 
-def augment(sample: Sample, length: int, rng: np.random.Generator, cfg: TrainConfig
-            ) -> tuple[np.ndarray, np.ndarray]:
+def augment(sample: Sample, length: int, rng: np.random.Generator, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     f, y = sample.features, sample.labels
     lo, hi = cfg.speed_range
     if hi > lo:
@@ -107,7 +109,7 @@ def augment(sample: Sample, length: int, rng: np.random.Generator, cfg: TrainCon
     t = f.shape[0]
     if t > length:
         s = int(rng.integers(0, t - length + 1))
-        f, y = f[s:s + length], y[s:s + length].copy()
+        f, y = f[s : s + length], y[s : s + length].copy()
         # a crop that starts mid-sign: its first frame is I, not B (the onset is outside)
     f = f.copy()
     u = rng.random()
@@ -132,15 +134,16 @@ def make_batch(samples: Seq[Sample], idx: Seq[int], length: int, rng: np.random.
     lab = np.zeros((len(xs), n), np.int64)
     pad = np.ones((len(xs), n), bool)
     for r, (f, y) in enumerate(zip(xs, ys)):
-        x[r, :len(y)] = f
-        lab[r, :len(y)] = y
-        pad[r, :len(y)] = False
+        x[r, : len(y)] = f
+        lab[r, : len(y)] = y
+        pad[r, : len(y)] = False
     return torch.from_numpy(x), torch.from_numpy(lab), torch.from_numpy(pad)
 
 
 # --- losses --------------------------------------------------------------------------------------
-def fast_loss(logits: torch.Tensor, labels: torch.Tensor, pad: torch.Tensor, cfg: TrainConfig
-              ) -> tuple[torch.Tensor, dict[str, float]]:
+def fast_loss(
+    logits: torch.Tensor, labels: torch.Tensor, pad: torch.Tensor, cfg: TrainConfig
+) -> tuple[torch.Tensor, dict[str, float]]:
     """logits (B, T, 3), labels (B, T), pad (B, T) True on padding."""
     w = torch.tensor(cfg.class_weights, dtype=logits.dtype, device=logits.device)
     ce = F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1), weight=w, reduction="none")
@@ -155,34 +158,46 @@ def fast_loss(logits: torch.Tensor, labels: torch.Tensor, pad: torch.Tensor, cfg
         n_on = (labels == Label.B).sum(dim=1)
         lengths = (~pad).sum(dim=1)
         targets = torch.ones(int(n_on.sum()), dtype=torch.long, device=logits.device)
-        ctc = F.ctc_loss(two.transpose(0, 1), targets, lengths, n_on, blank=0, reduction="sum",
-                         zero_infinity=True) / lengths.sum().clamp_min(1)
+        ctc = F.ctc_loss(
+            two.transpose(0, 1), targets, lengths, n_on, blank=0, reduction="sum", zero_infinity=True
+        ) / lengths.sum().clamp_min(1)
         loss = loss + cfg.ctc_weight * ctc
         info["ctc"] = float(ctc.detach())
     return loss, info
 
 
 # --- evaluation ----------------------------------------------------------------------------------
-def evaluate_model(model: FastNet, samples: Seq[Sample], options: DecodeOptions, tolerance: int = 2,
-                   probs: list[np.ndarray] | None = None) -> dict[str, Any]:
+def evaluate_model(
+    model: FastNet,
+    samples: Seq[Sample],
+    options: DecodeOptions,
+    tolerance: int = 2,
+    probs: list[np.ndarray] | None = None,
+) -> dict[str, Any]:
     """Pooled metrics of the decoded output and of the raw argmax, over ``samples``."""
     if probs is None:
         probs = predict_features(model, [s.features for s in samples])
     dec = [decode(p, options).labels for p in probs]
     raw = [p.argmax(axis=1).astype(np.uint8) for p in probs]
     out = seg_metrics.evaluate(((s.labels, d) for s, d in zip(samples, dec)), tolerance).as_dict()
-    out["frame_f1_argmax"] = round(seg_metrics.evaluate(
-        ((s.labels, r) for s, r in zip(samples, raw)), tolerance).frame_f1, 4)
+    out["frame_f1_argmax"] = round(
+        seg_metrics.evaluate(((s.labels, r) for s, r in zip(samples, raw)), tolerance).frame_f1, 4
+    )
     return out
 
 
-def tune_sensitivity(probs: Seq[np.ndarray], samples: Seq[Sample], base: DecodeOptions,
-                     grid: Seq[float] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> tuple[float, list[dict]]:
+def tune_sensitivity(
+    probs: Seq[np.ndarray],
+    samples: Seq[Sample],
+    base: DecodeOptions,
+    grid: Seq[float] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+) -> tuple[float, list[dict]]:
     """The sensitivity with the best frame F1 + IoU - |log segment ratio| on ``samples``."""
     table = []
     for s in grid:
-        opt = DecodeOptions(sensitivity=s, min_length=base.min_length, merge_gap=base.merge_gap,
-                            peak_radius=base.peak_radius)
+        opt = DecodeOptions(
+            sensitivity=s, min_length=base.min_length, merge_gap=base.merge_gap, peak_radius=base.peak_radius
+        )
         sc = seg_metrics.evaluate(((x.labels, decode(p, opt).labels) for x, p in zip(samples, probs)))
         score = sc.frame_f1 + sc.iou - abs(math.log(max(sc.segment_ratio, 1e-3)))
         table.append({"sensitivity": s, "score": round(score, 4), **sc.as_dict()})
@@ -194,8 +209,11 @@ def baseline_labels(sample: Sample, threshold: float, smooth: int = 5) -> np.nda
     return speed_minima_labels(motion_energy(sample.features), threshold, smooth)
 
 
-def tune_baseline(samples: Seq[Sample], grid: Seq[float] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.7, 2.0),
-                  labeller: Callable[[Sample, float], np.ndarray] | None = None) -> float:
+def tune_baseline(
+    samples: Seq[Sample],
+    grid: Seq[float] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.7, 2.0),
+    labeller: Callable[[Sample, float], np.ndarray] | None = None,
+) -> float:
     """Threshold of a classical labeller (default: the hand-speed baseline) with the best frame
     F1 + IoU - |log segment ratio| on ``samples``."""
     labeller = labeller or baseline_labels
@@ -220,10 +238,19 @@ def _dist() -> tuple[int, int, bool]:
     return 0, 1, False
 
 
-def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: TrainConfig, *,
-          resume: bool = False, device: str = "cpu", log: Callable[[str], None] = print,
-          progress: bool = True, meta: dict[str, Any] | None = None,
-          fresh: Callable[[int, np.random.Generator], Seq[Sample]] | None = None) -> dict[str, Any]:
+def train(
+    train_set: Seq[Sample],
+    val_set: Seq[Sample],
+    out: str | Path,
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    device: str = "cpu",
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+    meta: dict[str, Any] | None = None,
+    fresh: Callable[[int, np.random.Generator], Seq[Sample]] | None = None,
+) -> dict[str, Any]:
     """Train, validate each epoch, keep the best model (by val frame F1 + IoU) in ``out``.
 
     ``fresh`` (n, rng) -> n new training samples (e.g. ``fast.data.FreshChains``): with
@@ -252,12 +279,14 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
     model = FastNet(cfg.model).to(device)
     net: torch.nn.Module = model
     if distributed:
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.cuda.current_device()]
-                                                        if device == "cuda" else None)
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[torch.cuda.current_device()] if device == "cuda" else None
+        )
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = cfg.epochs * cfg.steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / max(1, total // 20)) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+        opt, lambda s: min(1.0, (s + 1) / max(1, total // 20)) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
     state_path = out / "train_state.pt"
     start_epoch, best, history, wall_before = 0, -1e9, [], 0.0
     if resume and state_path.is_file():
@@ -271,8 +300,11 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
         wall_before = float(st.get("wall_s", 0.0))
         log(f"resumed from {state_path} at epoch {start_epoch}")
     options = DecodeOptions()
-    sampler = DistributedSampler(range(len(train_set)), num_replicas=world, rank=rank, shuffle=True,
-                                 seed=cfg.seed) if distributed else None
+    sampler = (
+        DistributedSampler(range(len(train_set)), num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed)
+        if distributed
+        else None
+    )
     t0 = time.time()
     for epoch in range(start_epoch, cfg.epochs):
         rng = np.random.default_rng([cfg.seed, epoch, rank])
@@ -320,28 +352,52 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
             val = evaluate_model(model, val_set, options) if val_set else {}
             score = (val.get("frame_f1", 0.0) + val.get("iou", 0.0)) if val else -epoch
             wall = wall_before + time.time() - t0
-            history.append({"epoch": epoch + 1, "ce": round(run["ce"], 4), "ctc": round(run["ctc"], 4),
-                            "wall_s": round(wall, 1), **{f"val_{k}": v for k, v in val.items()
-                                                         if k in ("frame_f1", "iou", "segment_ratio", "boundary_f1")}})
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "ce": round(run["ce"], 4),
+                    "ctc": round(run["ctc"], 4),
+                    "wall_s": round(wall, 1),
+                    **{
+                        f"val_{k}": v
+                        for k, v in val.items()
+                        if k in ("frame_f1", "iou", "segment_ratio", "boundary_f1")
+                    },
+                }
+            )
             if fresh_pool:
                 history[-1]["fresh_s"] = round(t_fresh, 1)
             log(json.dumps(history[-1]))
             if score > best:
                 best = score
-                save_model(out, model, _fps(train_set), options,
-                           {**(meta or {}), "epoch": epoch + 1, "train": cfg.to_dict()})
+                save_model(
+                    out, model, _fps(train_set), options, {**(meta or {}), "epoch": epoch + 1, "train": cfg.to_dict()}
+                )
             from ...io.atomic import atomic_path
 
             with atomic_path(state_path) as tmp:
-                torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                            "scheduler": sched.state_dict(), "epoch": epoch + 1, "best": best,
-                            "history": json.dumps(history), "wall_s": wall}, tmp)
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(),
+                        "epoch": epoch + 1,
+                        "best": best,
+                        "history": json.dumps(history),
+                        "wall_s": wall,
+                    },
+                    tmp,
+                )
         if distributed:
             import torch.distributed as dist
 
             dist.barrier()
-    summary = {"history": history, "best_score": best, "parameters": n_parameters(model),
-               "wall_s": round(wall_before + time.time() - t0, 1)}
+    summary = {
+        "history": history,
+        "best_score": best,
+        "parameters": n_parameters(model),
+        "wall_s": round(wall_before + time.time() - t0, 1),
+    }
     if rank == 0:
         from ...io.atomic import atomic_path
 
@@ -350,8 +406,9 @@ def train(train_set: Seq[Sample], val_set: Seq[Sample], out: str | Path, cfg: Tr
     return summary
 
 
-def _mixed_batch(train_set: Seq[Sample], pool: np.ndarray, fresh_pool: Seq[Sample], rng: np.random.Generator,
-                 cfg: TrainConfig) -> list[Sample]:
+def _mixed_batch(
+    train_set: Seq[Sample], pool: np.ndarray, fresh_pool: Seq[Sample], rng: np.random.Generator, cfg: TrainConfig
+) -> list[Sample]:
     """cfg.batch_size samples: a share ``cfg.fresh_chains`` of them (on average, when that share
     of the batch is not a whole number) from ``fresh_pool``, the rest from ``train_set[pool]``."""
     k = cfg.fresh_chains * cfg.batch_size
@@ -370,9 +427,15 @@ def _fps(samples: Seq[Sample]) -> float:
 
 
 # --- synthetic data (tests, smoke runs) ----------------------------------------------------------
-def synthetic_sample(rng: np.random.Generator, n_signs: int = 8, fps: float = 25.0, *,
-                     hold: tuple[int, int] = (6, 14), transition: tuple[int, int] = (4, 10),
-                     smooth_transitions: bool = True) -> tuple[Any, np.ndarray]:
+def synthetic_sample(
+    rng: np.random.Generator,
+    n_signs: int = 8,
+    fps: float = 25.0,
+    *,
+    hold: tuple[int, int] = (6, 14),
+    transition: tuple[int, int] = (4, 10),
+    smooth_transitions: bool = True,
+) -> tuple[Any, np.ndarray]:
     """A toy signing sequence and its labels: each sign is a handshape + wrist pose held with a
     little tremor, transitions move every joint to the next sign's pose (min-jerk when
     ``smooth_transitions``, else a linear ramp with jerky noise). Returns (Sequence, labels)."""
@@ -382,8 +445,10 @@ def synthetic_sample(rng: np.random.Generator, n_signs: int = 8, fps: float = 25
     from ...model.template import TEMPLATE
 
     skel = TEMPLATE
-    moving = [skel.index(n) for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-                                      "left_wrist", "right_wrist")] + list(range(22, 52))
+    moving = [
+        skel.index(n)
+        for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist")
+    ] + list(range(22, 52))
 
     def pose() -> np.ndarray:
         return rng.normal(0, 0.5, (len(moving), 3))

@@ -1,13 +1,23 @@
-""""Adapt to this sequence": fine-tune the bundled refiner on a document's own SOURCE frames
+""" "Adapt to this sequence": fine-tune the bundled refiner on a document's own SOURCE frames
 (``kf2p.data.source_clips``)."""
+
 from __future__ import annotations
 
 from .data import Clips, Sampler
 from .loss import StreamLoss, training_step
 
 
-def adapt_inbetweener(inb, clips: Clips, steps: int = 150, lr: float = 2e-4, batch: int = 8,
-                      window: int = 64, seed: int = 0, cancel=None, progress=None):
+def adapt_inbetweener(
+    inb,
+    clips: Clips,
+    steps: int = 150,
+    lr: float = 2e-4,
+    batch: int = 8,
+    window: int = 64,
+    seed: int = 0,
+    cancel=None,
+    progress=None,
+):
     """A copy of ``inb`` whose refiner streams were fine-tuned on ``clips`` (``source_clips``).
 
     Few steps at a low learning rate from the bundled weights (the deterministic objective:
@@ -18,8 +28,8 @@ def adapt_inbetweener(inb, clips: Clips, steps: int = 150, lr: float = 2e-4, bat
 
     import torch
 
-    from .inbetween import KF2PInbetweener, RefinerSampler
     from ..refiner import HashedTextEncoder
+    from .inbetween import KF2PInbetweener, RefinerSampler
 
     streams = dict(inb.streams)
     work = [(name, s) for name, s in streams.items() if isinstance(s, RefinerSampler)]
@@ -39,8 +49,17 @@ def adapt_inbetweener(inb, clips: Clips, steps: int = 150, lr: float = 2e-4, bat
         for _ in range(steps):
             if cancel is not None and cancel():
                 return None
-            loss, _ = training_step(model, loss_fn, sampler.sample(batch, source_doc=0.5), gen, enc, "cpu",
-                                    text_dropout=0.0, det_frac=1.0, t0_frac=0.5)
+            loss, _ = training_step(
+                model,
+                loss_fn,
+                sampler.sample(batch, source_doc=0.5),
+                gen,
+                enc,
+                "cpu",
+                text_dropout=0.0,
+                det_frac=1.0,
+                t0_frac=0.5,
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -48,7 +67,20 @@ def adapt_inbetweener(inb, clips: Clips, steps: int = 150, lr: float = 2e-4, bat
             done += 1
             if progress is not None:
                 progress(done, total)
-        streams[name] = RefinerSampler(model.eval(), strength=s.strength, variation=s.variation, method=s.method,
-                                       max_window=s.max_window, geometry=s.geometry)
-    return KF2PInbetweener(streams, eased=inb.eased, steps=inb.steps, context=inb.context, batch=inb.batch,
-                           device=inb.device, name=f"{inb.name}+adapted")
+        streams[name] = RefinerSampler(
+            model.eval(),
+            strength=s.strength,
+            variation=s.variation,
+            method=s.method,
+            max_window=s.max_window,
+            geometry=s.geometry,
+        )
+    return KF2PInbetweener(
+        streams,
+        eased=inb.eased,
+        steps=inb.steps,
+        context=inb.context,
+        batch=inb.batch,
+        device=inb.device,
+        name=f"{inb.name}+adapted",
+    )

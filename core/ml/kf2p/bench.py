@@ -12,6 +12,7 @@ length); and one forward pass over a 304-frame window of the bundled network and
 
 Threads: ``--threads`` (default 1, what the editor's worker uses).
 """
+
 from __future__ import annotations
 
 import time
@@ -44,8 +45,9 @@ def bench_sequence(minutes: float, seed: int = 0):
         f += int(rng.integers(6, 15))
     if keys[-1] != t - 1:
         keys.append(t - 1)
-    return seq.replace(keyframes=tuple(Keyframe(k) for k in keys),
-                       base_states=np.full(t, FrameState.GENERATED, np.uint8))
+    return seq.replace(
+        keyframes=tuple(Keyframe(k) for k in keys), base_states=np.full(t, FrameState.GENERATED, np.uint8)
+    )
 
 
 def edit_latencies(inb, seq, n_edits: int, seed: int = 1, key_limit: int | None = None) -> list[float]:
@@ -118,8 +120,13 @@ def service_latencies(seq, n_edits: int, threads: int, seed: int = 2, key_limit:
 
 def _stats(ms: list[float]) -> dict[str, float]:
     a = np.asarray(ms)
-    return {"median": round(float(np.median(a)), 2), "p95": round(float(np.percentile(a, 95)), 2),
-            "min": round(float(a.min()), 2), "max": round(float(a.max()), 2), "n": int(a.size)}
+    return {
+        "median": round(float(np.median(a)), 2),
+        "p95": round(float(np.percentile(a, 95)), 2),
+        "min": round(float(a.min()), 2),
+        "max": round(float(a.max()), 2),
+        "n": int(a.size),
+    }
 
 
 def forward_ms(model_fn, repeat: int = 3) -> float:
@@ -136,9 +143,9 @@ def window_forward_ms(device: str = "cpu", include_large: bool = True, repeat: i
     the official-large hand network."""
     import torch
 
-    from .inbetween import BUNDLED_DIR
     from ..refiner import RefinerNet, load_refiner
     from ..unet import KF2PNet, UNetConfig, count_parameters
+    from .inbetween import BUNDLED_DIR
 
     t = 304
     out: dict[str, Any] = {"window_frames": t}
@@ -168,8 +175,14 @@ def window_forward_ms(device: str = "cpu", include_large: bool = True, repeat: i
     return out
 
 
-def run(model: str | None = None, device: str = "cpu", threads: int | None = None,
-        minutes: float | None = None, repeat: int = 3, include_large: bool = True) -> dict[str, Any]:
+def run(
+    model: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    minutes: float | None = None,
+    repeat: int = 3,
+    include_large: bool = True,
+) -> dict[str, Any]:
     """``bench kf2p``: the JSON-able figures (``model`` None: the bundled one)."""
     import torch
 
@@ -185,8 +198,14 @@ def run(model: str | None = None, device: str = "cpu", threads: int | None = Non
     except LoadError as e:
         raise UserError(str(e)) from None
     n_edits = max(30, 10 * int(repeat or 3))
-    res: dict[str, Any] = {"model": model, "streams": sorted(inb.streams), "steps": inb.steps,
-                           "device": device, "torch_threads": threads, "sequence_minutes": minutes}
+    res: dict[str, Any] = {
+        "model": model,
+        "streams": sorted(inb.streams),
+        "steps": inb.steps,
+        "device": device,
+        "torch_threads": threads,
+        "sequence_minutes": minutes,
+    }
     long_minutes = 10 * minutes
     limit = None
     for label, m in (("", minutes), ("long_", long_minutes)):

@@ -4,6 +4,7 @@ random training windows with keys placed the way documents have them (``place_ke
 ``Sampler``, with mirroring / speed / pose augmentation). Shared by training, adaptation and
 evaluation (``core.ml.kf2p.train``, ``adapt``, ``eval``). numpy only at module level.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,9 +38,13 @@ class Clips:
     def __len__(self) -> int:
         return len(self.rotations)
 
-    def subset(self, idx) -> "Clips":
-        return Clips([self.rotations[i] for i in idx], [self.valid[i] for i in idx],
-                     [self.language[i] for i in idx], [self.text[i] for i in idx])
+    def subset(self, idx) -> Clips:
+        return Clips(
+            [self.rotations[i] for i in idx],
+            [self.valid[i] for i in idx],
+            [self.language[i] for i in idx],
+            [self.text[i] for i in idx],
+        )
 
     @property
     def n_frames(self) -> int:
@@ -51,9 +56,15 @@ class Clips:
         lengths = np.array([len(r) for r in self.rotations])
         with atomic_path(Path(path)) as tmp:
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, format=np.array("signframe-kf2p-clips"), lengths=lengths,
-                                    rotations=np.concatenate(self.rotations), valid=np.concatenate(self.valid),
-                                    languages=np.array(self.language), texts=np.array(self.text))
+                np.savez_compressed(
+                    f,
+                    format=np.array("signframe-kf2p-clips"),
+                    lengths=lengths,
+                    rotations=np.concatenate(self.rotations),
+                    valid=np.concatenate(self.valid),
+                    languages=np.array(self.language),
+                    texts=np.array(self.text),
+                )
 
 
 def _from_cache(path: Path) -> Clips:
@@ -62,16 +73,20 @@ def _from_cache(path: Path) -> Clips:
         rot, val = d["rotations"].astype(np.float32), d["valid"].astype(bool)
         langs = [str(x) for x in d["languages"]]
         texts = [str(x) for x in d["texts"]] if "texts" in d else [""] * len(langs)
-    return Clips([rot[a:b] for a, b in zip(off[:-1], off[1:])], [val[a:b] for a, b in zip(off[:-1], off[1:])],
-                 langs, texts)
+    return Clips(
+        [rot[a:b] for a, b in zip(off[:-1], off[1:])], [val[a:b] for a, b in zip(off[:-1], off[1:])], langs, texts
+    )
 
 
 def is_clip_cache(path: Path) -> bool:
     if path.suffix != ".npz" or not path.is_file():
         return False
     with np.load(path, allow_pickle=False) as d:
-        return "format" in d and str(d["format"]) == "signframe-kf2p-clips" or \
-            {"rotations", "valid", "lengths", "languages"} <= set(d.files)
+        return (
+            "format" in d
+            and str(d["format"]) == "signframe-kf2p-clips"
+            or {"rotations", "valid", "lengths", "languages"} <= set(d.files)
+        )
 
 
 def is_corpus(path: Path) -> bool:
@@ -106,8 +121,7 @@ def _split_runs(rot: np.ndarray, valid: np.ndarray, min_len: int = 6) -> list[tu
     """Cut a sequence at frames where nothing is valid (e.g. a chain's synthetic transitions)."""
     any_valid = valid.any(axis=1)
     d = np.diff(np.concatenate([[0], any_valid.astype(np.int8), [0]]))
-    return [(rot[a:b], valid[a:b]) for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0])
-            if b - a >= min_len]
+    return [(rot[a:b], valid[a:b]) for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]) if b - a >= min_len]
 
 
 def load_clips(data: str | Path, split: str = "train") -> Clips:
@@ -160,8 +174,7 @@ def split_languages(languages: list[str]) -> dict[str, set[str]]:
     order, from the 3rd) to test, every 6th (from the 6th) to validation, the rest to train."""
     test = {l for i, l in enumerate(languages) if i % 6 == 2}
     val = {l for i, l in enumerate(languages) if i % 6 == 5}
-    return {"train": set(languages) - test - val, "val": val, "test": test,
-            "all": set(languages)}
+    return {"train": set(languages) - test - val, "val": val, "test": test, "all": set(languages)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,8 +214,9 @@ def _small_rotations(rng: np.random.Generator, shape: tuple[int, ...], sigma: fl
     return axis_angle_to_matrix(rng.normal(0.0, sigma, shape + (3,))).astype(np.float32)
 
 
-def place_keys(length: int, rng: np.random.Generator, spacing: int | None = None,
-               source_doc: bool = False) -> np.ndarray:
+def place_keys(
+    length: int, rng: np.random.Generator, spacing: int | None = None, source_doc: bool = False
+) -> np.ndarray:
     """(length,) bool observed frames of one sample.
 
     spacing None: gaps drawn from SPACING_P, first key at a random phase. ``source_doc``: every
@@ -215,7 +229,7 @@ def place_keys(length: int, rng: np.random.Generator, spacing: int | None = None
             if g + 1 >= length:
                 continue
             a = int(rng.integers(0, length - g))
-            obs[a + 1:a + g] = False
+            obs[a + 1 : a + g] = False
         return obs
     first_gap = int(rng.choice(SPACINGS, p=SPACING_P)) if spacing is None else spacing
     f = int(rng.integers(0, max(1, first_gap)))
@@ -247,8 +261,10 @@ class Sampler:
 
         self.clips, self.stream, self.window, self.augment = clips, stream, window, augment
         self.rng = np.random.default_rng(seed)
-        self.joints = {"body": [list(STREAM_JOINTS["body"])],
-                       "hand": [list(STREAM_JOINTS["left_hand"]), list(STREAM_JOINTS["hand"])]}[stream]
+        self.joints = {
+            "body": [list(STREAM_JOINTS["body"])],
+            "hand": [list(STREAM_JOINTS["left_hand"]), list(STREAM_JOINTS["hand"])],
+        }[stream]
         # a clip (and hand) is usable when the stream's joints are valid on >= 6 frames
         self.items = []
         for c, v in enumerate(clips.valid):
@@ -275,7 +291,7 @@ class Sampler:
             speed = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25)))) if self.augment else 1.0
             span = int(min(len(rot), math.ceil(w * speed) + 1))
             a = int(rng.integers(0, len(rot) - span + 1))
-            rot, val = rot[a:a + span], val[a:a + span]
+            rot, val = rot[a : a + span], val[a : a + span]
             if self.stream == "body" and self.augment and rng.random() < 0.5:
                 rot, val = _mirror_body(rot, val)
             joints = self.joints[side]
@@ -303,8 +319,8 @@ class Sampler:
 def source_clips(seq, exclude: list[tuple[int, int]] = (), min_len: int = 12) -> Clips:
     """The document's SOURCE stretches as training clips, never touching ``exclude`` (the spans
     being regenerated, each grown to its enclosing keys): real motion of this very signer."""
-    from ...model.spans import enclosing_span
     from ...model.sequence import FrameState
+    from ...model.spans import enclosing_span
 
     ok = np.asarray(seq.base_states) == FrameState.SOURCE
     for lo, hi in exclude:

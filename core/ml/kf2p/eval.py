@@ -26,6 +26,7 @@ MPJPE, PA-MPJPE, DTW-JPE and DTW-PA-JPE (over whole runs, keys included, chunks 
 at the keys, and the largest rotation-matrix entry difference at the keys, all joints). Points
 whose rotations are not tracked in a run are left out of that run.
 """
+
 from __future__ import annotations
 
 import time
@@ -79,8 +80,11 @@ def find_runs(clips, stream: str, min_len: int = 8) -> list[Run]:
 
     sp = stream_points("body" if stream == "body" else "hand")
     runs = []
-    sides = [("body", list(STREAM_JOINTS["body"]))] if stream == "body" else \
-        [("left", list(STREAM_JOINTS["left_hand"])), ("right", list(STREAM_JOINTS["hand"]))]
+    sides = (
+        [("body", list(STREAM_JOINTS["body"]))]
+        if stream == "body"
+        else [("left", list(STREAM_JOINTS["left_hand"])), ("right", list(STREAM_JOINTS["hand"]))]
+    )
     for c, v in enumerate(clips.valid):
         for side, joints in sides:
             core = _core_joints(stream) if stream == "body" else joints
@@ -134,13 +138,14 @@ def _build(clips, runs: list[Run], spacing: int, phase_frac: float):
     out = []
     phase = int(round(phase_frac * spacing)) % spacing
     for r in runs:
-        rot = np.asarray(clips.rotations[r.clip][r.start:r.stop], np.float32)
+        rot = np.asarray(clips.rotations[r.clip][r.start : r.stop], np.float32)
         k = _keys_for(len(rot), spacing, phase)
         if len(k) < 2:
             continue
         seq = new_sequence(rot, 25.0, check_rotations=False)
-        seq = seq.replace(base_states=np.full(len(rot), FrameState.GENERATED, np.uint8),
-                          keyframes=tuple(Keyframe(int(f)) for f in k))
+        seq = seq.replace(
+            base_states=np.full(len(rot), FrameState.GENERATED, np.uint8), keyframes=tuple(Keyframe(int(f)) for f in k)
+        )
         out.append((seq, rot, r, k))
     return out
 
@@ -159,8 +164,15 @@ def _dtw_chunks(pred: np.ndarray, gt: np.ndarray, window: int, pa: bool) -> tupl
     return total, n
 
 
-def run_metrics(stream: str, pred_rot: np.ndarray, gt_rot: np.ndarray, run: Run, keys: np.ndarray,
-                dtw_window: int, dtw_pa: bool = True) -> dict[str, tuple[float, float]]:
+def run_metrics(
+    stream: str,
+    pred_rot: np.ndarray,
+    gt_rot: np.ndarray,
+    run: Run,
+    keys: np.ndarray,
+    dtw_window: int,
+    dtw_pa: bool = True,
+) -> dict[str, tuple[float, float]]:
     """Sums and weights of each metric for one run (rotations of the run's frames only);
     ``dtw_pa`` False skips DTW-PA-JPE (a Procrustes fit per alignment: half the cost)."""
     from .metrics import jerk_error, joint_error, pa_mpjpe, velocity_error
@@ -168,7 +180,7 @@ def run_metrics(stream: str, pred_rot: np.ndarray, gt_rot: np.ndarray, run: Run,
     p = stream_positions(stream, pred_rot, run.side)[:, run.points]
     g = stream_positions(stream, gt_rot, run.side)[:, run.points]
     inner = np.zeros(len(g), bool)
-    inner[keys[0]:keys[-1] + 1] = True
+    inner[keys[0] : keys[-1] + 1] = True
     inner[keys] = False
     frames = np.nonzero(inner)[0]
     out: dict[str, tuple[float, float]] = {}
@@ -247,9 +259,17 @@ def timing_oracle(gt: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return timing_projection(geodesic_fill(g, obs, eased=True), obs, g)[1][0].numpy().astype(np.float32)
 
 
-def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, phases: int = 2,
-             dtw_window: int = 150, max_runs: int | None = None, streams=("body", "hand"),
-             oracle: bool = False, dtw_pa: bool = True) -> dict[str, Any]:
+def evaluate(
+    clips,
+    inbetweeners: dict[str, Any],
+    spacings=DEFAULT_SPACINGS,
+    phases: int = 2,
+    dtw_window: int = 150,
+    max_runs: int | None = None,
+    streams=("body", "hand"),
+    oracle: bool = False,
+    dtw_pa: bool = True,
+) -> dict[str, Any]:
     """Metrics per stream, spacing and method (``inbetweeners``: name -> KF2PInbetweener);
     ``oracle`` adds the ``timing_oracle`` row (it reads the ground truth: a bound, not a method)."""
     from dataclasses import replace
@@ -257,13 +277,18 @@ def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, pha
     out: dict[str, Any] = {}
     for stream in streams:
         # only the evaluated stream's model runs (the other stream's frames are not scored)
-        only = {name: replace(inb, streams={k: v for k, v in inb.streams.items() if k == stream})
-                for name, inb in inbetweeners.items()}
+        only = {
+            name: replace(inb, streams={k: v for k, v in inb.streams.items() if k == stream})
+            for name, inb in inbetweeners.items()
+        }
         runs = find_runs(clips, stream)
         if max_runs is not None:
             runs = runs[:max_runs]
-        res_stream: dict[str, Any] = {"runs": len(runs), "frames": int(sum(r.stop - r.start for r in runs)),
-                                      "spacings": {}}
+        res_stream: dict[str, Any] = {
+            "runs": len(runs),
+            "frames": int(sum(r.stop - r.start for r in runs)),
+            "spacings": {},
+        }
         for s in spacings:
             accs: dict[str, dict] = {name: {} for name in inbetweeners}
             if oracle:
@@ -281,18 +306,25 @@ def evaluate(clips, inbetweeners: dict[str, Any], spacings=DEFAULT_SPACINGS, pha
                         _accumulate(accs[name], run_metrics(stream, f.rotations, gt, r, k, dtw_window, dtw_pa))
                 if oracle:
                     for _, gt, r, k in built:
-                        _accumulate(accs["timing_oracle"], run_metrics(stream, timing_oracle(gt, k), gt, r, k,
-                                                                       dtw_window, dtw_pa))
+                        _accumulate(
+                            accs["timing_oracle"],
+                            run_metrics(stream, timing_oracle(gt, k), gt, r, k, dtw_window, dtw_pa),
+                        )
             row = {name: _finish(a) for name, a in accs.items()}
             for name in accs:
                 if name in ("slerp", "eased") or "slerp" not in row or "mpjpe" not in row[name]:
                     continue
-                row[name]["ratio_vs_slerp"] = {m: row[name][m] / row["slerp"][m] for m in
-                                               ("mpjpe", "pa_mpjpe", "dtw_jpe", "dtw_pa_jpe", "velocity_error",
-                                                "jerk_error") if m in row[name] and row["slerp"].get(m)}
+                row[name]["ratio_vs_slerp"] = {
+                    m: row[name][m] / row["slerp"][m]
+                    for m in ("mpjpe", "pa_mpjpe", "dtw_jpe", "dtw_pa_jpe", "velocity_error", "jerk_error")
+                    if m in row[name] and row["slerp"].get(m)
+                }
                 if "eased" in row:
-                    row[name]["ratio_vs_eased"] = {m: row[name][m] / row["eased"][m] for m in
-                                                   ("mpjpe", "dtw_jpe") if m in row[name] and row["eased"].get(m)}
+                    row[name]["ratio_vs_eased"] = {
+                        m: row[name][m] / row["eased"][m]
+                        for m in ("mpjpe", "dtw_jpe")
+                        if m in row[name] and row["eased"].get(m)
+                    }
             row["fill_seconds"] = {k: round(v, 3) for k, v in timing.items()}
             res_stream["spacings"][str(s)] = row
         out[stream] = res_stream
@@ -332,13 +364,18 @@ def run_eval(ev: Kf2pEvalOptions) -> dict[str, Any]:
     if ev.adapt_steps and model_inb is not None:
         adapt = adaptation(clips, model_inb, spacings, ev.phases, ev.dtw_window, ev.adapt_steps)
     return {
-        "data": str(ev.data), "split": ev.split, "clips": len(clips),
+        "data": str(ev.data),
+        "split": ev.split,
+        "clips": len(clips),
         "languages": sorted(set(clips.language)),
-        "model": model, "steps": None if model_inb is None else model_inb.steps,
+        "model": model,
+        "steps": None if model_inb is None else model_inb.steps,
         "streams_modelled": [] if model_inb is None else sorted(model_inb.streams),
         "units": "cm (velocity / jerk: cm per frame / per frame^3)",
-        "spacings": list(spacings), "phases": ev.phases,
-        "results": res, "seconds": round(time.perf_counter() - t0, 1),
+        "spacings": list(spacings),
+        "phases": ev.phases,
+        "results": res,
+        "seconds": round(time.perf_counter() - t0, 1),
         "summary": summarize(res),
         **({"adaptation": adapt} if adapt is not None else {}),
     }
@@ -361,8 +398,12 @@ def adaptation(clips, model_inb, spacings, phases: int, dtw_window: int, steps: 
         adapted = adapt_inbetweener(model_inb, fit, steps=steps)
         secs = time.perf_counter() - t0
         res = evaluate(held, {"model": model_inb, "adapted": adapted}, spacings, phases, dtw_window)
-        per_lang[lang] = {"adapt_clips": len(fit), "held_out_clips": len(held), "adapt_seconds": round(secs, 1),
-                          "mpjpe_adapted_over_model": {}}
+        per_lang[lang] = {
+            "adapt_clips": len(fit),
+            "held_out_clips": len(held),
+            "adapt_seconds": round(secs, 1),
+            "mpjpe_adapted_over_model": {},
+        }
         for stream, r in res.items():
             rows = {}
             for sp, row in r["spacings"].items():
@@ -373,8 +414,10 @@ def adaptation(clips, model_inb, spacings, phases: int, dtw_window: int, steps: 
                 acc["model"].append(row["model"]["mpjpe"] * r["frames"])
                 acc["adapted"].append(row["adapted"]["mpjpe"] * r["frames"])
             per_lang[lang]["mpjpe_adapted_over_model"][stream] = rows
-    pooled = {stream: {sp: round(sum(v["adapted"]) / sum(v["model"]), 4) for sp, v in rows.items()}
-              for stream, rows in totals.items()}
+    pooled = {
+        stream: {sp: round(sum(v["adapted"]) / sum(v["model"]), 4) for sp, v in rows.items()}
+        for stream, rows in totals.items()
+    }
     return {"steps": steps, "languages": per_lang, "pooled_mpjpe_adapted_over_model": pooled}
 
 
@@ -387,11 +430,13 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
             m = row.get("model")
             if not m or "ratio_vs_slerp" not in m:
                 continue
-            rows[s] = {"mpjpe_ratio": round(m["ratio_vs_slerp"].get("mpjpe", float("nan")), 4),
-                       "dtw_jpe_ratio": round(m["ratio_vs_slerp"].get("dtw_jpe", float("nan")), 4),
-                       "slerp_mpjpe_cm": round(row["slerp"]["mpjpe"], 4),
-                       "eased_mpjpe_cm": round(row["eased"]["mpjpe"], 4),
-                       "model_mpjpe_cm": round(m["mpjpe"], 4)}
+            rows[s] = {
+                "mpjpe_ratio": round(m["ratio_vs_slerp"].get("mpjpe", float("nan")), 4),
+                "dtw_jpe_ratio": round(m["ratio_vs_slerp"].get("dtw_jpe", float("nan")), 4),
+                "slerp_mpjpe_cm": round(row["slerp"]["mpjpe"], 4),
+                "eased_mpjpe_cm": round(row["eased"]["mpjpe"], 4),
+                "model_mpjpe_cm": round(m["mpjpe"], 4),
+            }
             if "timing_oracle" in row:
                 rows[s]["timing_oracle_mpjpe_ratio"] = round(row["timing_oracle"]["mpjpe"] / row["slerp"]["mpjpe"], 4)
         out[stream] = rows
@@ -401,8 +446,10 @@ def summarize(res: dict[str, Any]) -> dict[str, Any]:
 def format_text(result: dict[str, Any]) -> str:
     if result.get("kind") == "real folder":
         return format_real(result)
-    lines = [f"KF2P on {result['data']} ({result['split']}, {result['clips']} clips; model {result['model']}, "
-             f"{result['steps']} steps), MPJPE cm / DTW-JPE cm"]
+    lines = [
+        f"KF2P on {result['data']} ({result['split']}, {result['clips']} clips; model {result['model']}, "
+        f"{result['steps']} steps), MPJPE cm / DTW-JPE cm"
+    ]
     for stream, r in result["results"].items():
         lines.append(f"[{stream}] {r['runs']} runs, {r['frames']} frames")
         for s, row in r["spacings"].items():
@@ -432,7 +479,7 @@ def load_real_clips(data: str | Path, half: str | None = None, every: int = 1):
     from ..fast.real import pose_files
     from .data import Clips, seq_clip
 
-    files = pose_files(data, half)[::max(1, int(every))]
+    files = pose_files(data, half)[:: max(1, int(every))]
     if not files:
         raise UserError(f"{data}: no .pose files")
     clips = Clips()
@@ -445,8 +492,14 @@ def load_real_clips(data: str | Path, half: str | None = None, every: int = 1):
     return clips
 
 
-def tracking_gaps(valid: np.ndarray, joints, rng: np.random.Generator, lo: int = GAP_RANGE[0],
-                  hi: int = GAP_RANGE[1], spacing: tuple[int, int] = (8, 24)) -> list[tuple[int, int]]:
+def tracking_gaps(
+    valid: np.ndarray,
+    joints,
+    rng: np.random.Generator,
+    lo: int = GAP_RANGE[0],
+    hi: int = GAP_RANGE[1],
+    spacing: tuple[int, int] = (8, 24),
+) -> list[tuple[int, int]]:
     """Random gaps [a, b) of ``lo``..``hi`` frames inside stretches where all ``joints`` are tracked
     (valid (T, J) bool), each with at least 2 tracked frames on both sides and ``spacing`` frames
     between gaps."""
@@ -465,7 +518,7 @@ def tracking_gaps(valid: np.ndarray, joints, rng: np.random.Generator, lo: int =
 
 
 def gap_protocol(clips, inbetweeners: dict[str, Any], seed: int = 0) -> dict[str, Any]:
-    """"Keep the recorded motion": remove a hand in random gaps of 2-12 frames where it was
+    """ "Keep the recorded motion": remove a hand in random gaps of 2-12 frames where it was
     tracked, fill them (each method, the rest of the recording as context: SOURCE frames, keys on
     the frames either side of each gap), and compare with what was removed. Hand points in the
     wrist's frame (cm), on the removed frames only; binned by gap length."""
@@ -489,8 +542,11 @@ def gap_protocol(clips, inbetweeners: dict[str, Any], seed: int = 0) -> dict[str
             seq = seq.replace(base_states=states, keyframes=tuple(Keyframe(int(f)) for f in sorted(keys)))
             built.append((seq, rot, side, gaps))
     bins = {"2-4": (2, 4), "5-8": (5, 8), "9-12": (9, 12)}
-    out: dict[str, Any] = {"gaps": int(sum(len(b[3]) for b in built)),
-                           "frames": int(sum(b - a for x in built for a, b in x[3])), "methods": {}}
+    out: dict[str, Any] = {
+        "gaps": int(sum(len(b[3]) for b in built)),
+        "frames": int(sum(b - a for x in built for a, b in x[3])),
+        "methods": {},
+    }
     for name, inb in inbetweeners.items():
         filled = inb.fill_all_many([b[0] for b in built], seed=0)
         errs, lens = [], []
@@ -528,16 +584,25 @@ def run_real(ev: Kf2pEvalOptions, model_inb, model: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     # DTW-PA-JPE is left out on real folders: its Procrustes fit per alignment was half the cost
     res = evaluate(clips, inbs, spacings, ev.phases, ev.dtw_window, ev.max_runs, oracle=True, dtw_pa=False)
-    gaps = None if ev.no_gaps else gap_protocol(
-        clips, {n: v for n, v in inbs.items() if n != "pchip"}, seed=0)
+    gaps = None if ev.no_gaps else gap_protocol(clips, {n: v for n, v in inbs.items() if n != "pchip"}, seed=0)
     return {
-        "data": str(ev.data), "kind": "real folder", "half": ev.half or "all",
-        "every": ev.every, "split": "all", "clips": len(clips), "files": list(clips.text),
-        "model": model, "steps": None if model_inb is None else model_inb.steps,
-        "units": "cm (velocity / jerk: cm per frame / per frame^3)", "spacings": list(spacings),
-        "phases": ev.phases, "results": res, "summary": summarize_real(res),
+        "data": str(ev.data),
+        "kind": "real folder",
+        "half": ev.half or "all",
+        "every": ev.every,
+        "split": "all",
+        "clips": len(clips),
+        "files": list(clips.text),
+        "model": model,
+        "steps": None if model_inb is None else model_inb.steps,
+        "units": "cm (velocity / jerk: cm per frame / per frame^3)",
+        "spacings": list(spacings),
+        "phases": ev.phases,
+        "results": res,
+        "summary": summarize_real(res),
         **({"gap_protocol": gaps} if gaps is not None else {}),
-        "seconds": round(time.perf_counter() - t0, 1)}
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def summarize_real(res: dict[str, Any]) -> dict[str, Any]:
@@ -553,26 +618,37 @@ def summarize_real(res: dict[str, Any]) -> dict[str, Any]:
             for name, m in row.items():
                 if name in ("slerp", "fill_seconds") or "mpjpe" not in m:
                     continue
-                rows[s][name] = {f"{x}_vs_{b}": round(m[x] / ref[x], 4) for x in ("mpjpe", "dtw_jpe")
-                                 for b, ref in (("slerp", sl), ("eased", ea)) if ref.get(x)}
+                rows[s][name] = {
+                    f"{x}_vs_{b}": round(m[x] / ref[x], 4)
+                    for x in ("mpjpe", "dtw_jpe")
+                    for b, ref in (("slerp", sl), ("eased", ea))
+                    if ref.get(x)
+                }
         out[stream] = rows
     return out
 
 
 def format_real(result: dict[str, Any]) -> str:
-    lines = [f"KF2P on real signing {result['data']} ({result['clips']} files, half {result['half']}; "
-             f"model {result['model']}): MPJPE / DTW-JPE ÷ SLERP"]
+    lines = [
+        f"KF2P on real signing {result['data']} ({result['clips']} files, half {result['half']}; "
+        f"model {result['model']}): MPJPE / DTW-JPE ÷ SLERP"
+    ]
     for stream, rows in result["summary"].items():
         r = result["results"][stream]
         lines.append(f"[{stream}] {r['runs']} runs, {r['frames']} frames")
         for s, row in rows.items():
-            parts = [f"{n} {v['mpjpe_vs_slerp']:.3f}/{v['dtw_jpe_vs_slerp']:.3f}" for n, v in row.items()
-                     if isinstance(v, dict)]
+            parts = [
+                f"{n} {v['mpjpe_vs_slerp']:.3f}/{v['dtw_jpe_vs_slerp']:.3f}"
+                for n, v in row.items()
+                if isinstance(v, dict)
+            ]
             lines.append(f"  s={s:>2} (slerp {row['slerp_mpjpe_cm']:.2f} cm): " + "  ".join(parts))
     g = result.get("gap_protocol")
     if g:
         lines.append(f"tracking gaps ({g['gaps']} gaps, {g['frames']} frames), hand MPJPE cm (÷ SLERP):")
         for n, row in g["methods"].items():
-            lines.append(f"  {n:8s} {row['mpjpe']:.3f} ({row['ratio_vs_slerp']['mpjpe']:.3f})  " + "  ".join(
-                f"{k[6:]}: {row[k]:.3f}" for k in row if k.startswith("mpjpe_")))
+            lines.append(
+                f"  {n:8s} {row['mpjpe']:.3f} ({row['ratio_vs_slerp']['mpjpe']:.3f})  "
+                + "  ".join(f"{k[6:]}: {row[k]:.3f}" for k in row if k.startswith("mpjpe_"))
+            )
     return "\n".join(lines)

@@ -28,11 +28,13 @@ Models: ``StreamSampler`` implementations -- ``RefinerSampler`` (our bundled ref
 eased baseline) and ``AbsoluteSampler`` (official SignSparK checkpoints, or ours in the official
 layout: absolute 6D). ``load_inbetweener`` turns ``slerp | eased | bundled | PATH`` into one.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -84,8 +86,9 @@ def frame_noise(seed: int, tag: int, frames: np.ndarray, channels: int) -> np.nd
     out = np.empty((frames.size, channels), np.float32)
     blocks = frames // NOISE_BLOCK
     for b in np.unique(blocks):
-        z = np.random.default_rng([int(seed) & 0xFFFFFFFF, tag, int(b) & 0xFFFFFFFF, channels]) \
-            .standard_normal((NOISE_BLOCK, channels), dtype=np.float32)
+        z = np.random.default_rng([int(seed) & 0xFFFFFFFF, tag, int(b) & 0xFFFFFFFF, channels]).standard_normal(
+            (NOISE_BLOCK, channels), dtype=np.float32
+        )
         sel = blocks == b
         out[sel] = z[frames[sel] - b * NOISE_BLOCK]
     return out
@@ -117,8 +120,7 @@ class StreamSampler(Protocol):
     channels: int
     label: str
 
-    def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
-               text_emb: Tensor | None) -> Tensor:
+    def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None, text_emb: Tensor | None) -> Tensor:
         """-> (B, T, n, 3, 3) rotations (stream convention)."""
         ...
 
@@ -130,9 +132,16 @@ class RefinerSampler:
 
     multiple = 8
 
-    def __init__(self, model, strength: float | None = None, variation: float = 0.0,
-                 method: str = "euler", max_window: int = 128, text_encoder=None,
-                 geometry: float | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        strength: float | None = None,
+        variation: float = 0.0,
+        method: str = "euler",
+        max_window: int = 128,
+        text_encoder=None,
+        geometry: float | None = None,
+    ) -> None:
         from ..refiner import HashedTextEncoder
 
         self.model = model
@@ -150,8 +159,7 @@ class RefinerSampler:
         self.text_encoder = text_encoder or HashedTextEncoder()
         self.label = f"refiner-{self.stream}"
 
-    def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
-               text_emb: Tensor | None) -> Tensor:
+    def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None, text_emb: Tensor | None) -> Tensor:
         from ..baselines import fallback_sampler
         from ..refiner import FALLBACKS, bracket_torch, in_record
 
@@ -171,13 +179,17 @@ class RefinerSampler:
             sel = (fb == i) & ~w.obs
             if i == 0 or not sel.any():
                 continue
-            alt = w.base if name == "eased" else fallback_sampler(name, self.stream).sample(
-                w, noise, steps, cancel, text_emb)
+            alt = (
+                w.base
+                if name == "eased"
+                else fallback_sampler(name, self.stream).sample(w, noise, steps, cancel, text_emb)
+            )
             out = torch.where(sel[..., None, None], alt.to(out.dtype), out)
         return out
 
-    def _network(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
-                 text_emb: Tensor | None, gap: Tensor) -> Tensor:
+    def _network(
+        self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None, text_emb: Tensor | None, gap: Tensor
+    ) -> Tensor:
         from ..refiner import refined, refiner_condition, state_mask
 
         cond = refiner_condition(w.base, w.obs)
@@ -192,8 +204,11 @@ class RefinerSampler:
         x = solver.sample(velocity, x0, mask, x_embed, steps, self.method, hit_keys=True, cancel=cancel)
         gap = gap.to(x.dtype)
         k = self.spec.strength_at(gap) if self.strength is None else self.strength
-        kg = self.geometry if self.geometry is not None else (
-            self.strength if self.strength is not None else self.spec.geometry_at(gap))
+        kg = (
+            self.geometry
+            if self.geometry is not None
+            else (self.strength if self.strength is not None else self.spec.geometry_at(gap))
+        )
         return refined(w.base, w.obs, x, self.spec, k, kg)
 
 
@@ -203,8 +218,15 @@ class AbsoluteSampler:
 
     multiple = 8
 
-    def __init__(self, model, stream: str, method: str = "euler", max_window: int = 304,
-                 label: str = "official", text_encoder=None) -> None:
+    def __init__(
+        self,
+        model,
+        stream: str,
+        method: str = "euler",
+        max_window: int = 304,
+        label: str = "official",
+        text_encoder=None,
+    ) -> None:
         self.model = model
         self.stream = stream
         self.channels = model.cfg.channels
@@ -214,14 +236,14 @@ class AbsoluteSampler:
         self.text_encoder = text_encoder  # None: the null text (the release trained with text dropout)
         self.label = f"{label}-{stream}"
 
-    def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None,
-               text_emb: Tensor | None) -> Tensor:
+    def sample(self, w: Windows, noise: Tensor, steps: int, cancel: CancelFn | None, text_emb: Tensor | None) -> Tensor:
         b, t, n = w.obs.shape
         x_embed = w.base[..., :2, :].reshape(b, t, n * 6).transpose(1, 2).contiguous()
         mask = joint_channels(w.obs, 6)
         velocity = solver.model_velocity(self.model, x_embed, mask, w.y_mask, text_emb)
-        x = solver.sample(velocity, noise.transpose(1, 2), mask, x_embed, max(1, steps), self.method,
-                          hit_keys=True, cancel=cancel)
+        x = solver.sample(
+            velocity, noise.transpose(1, 2), mask, x_embed, max(1, steps), self.method, hit_keys=True, cancel=cancel
+        )
         return _sixd_to_matrix(x.transpose(1, 2).reshape(b, t, n, 6))
 
 
@@ -296,13 +318,13 @@ class KF2PInbetweener:
     name: str = "eased"
 
     # --- public API ----------------------------------------------------------------------------
-    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn | None = None,
-             seed: int = 0) -> Sequence:
+    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn | None = None, seed: int = 0) -> Sequence:
         """``core.jobs.Inbetweener``: the grown ``span`` filled, the rest of ``seq`` unchanged."""
         return self.fill_patch(seq, span, cancel, seed).apply(seq)
 
-    def fill_patch(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn | None = None,
-                   seed: int = 0) -> FramePatch:
+    def fill_patch(
+        self, seq: Sequence, span: tuple[int, int], cancel: CancelFn | None = None, seed: int = 0
+    ) -> FramePatch:
         """Frames of ``span`` grown to its enclosing keys, as a patch (KEY / SOURCE frames in
         it keep their values). Costs the same at any sequence length."""
         # the contract's rules (core.model.spans): keys at the ends trimmed, then grown to the
@@ -340,11 +362,12 @@ class KF2PInbetweener:
 
     def reroll(self, seed: int) -> int:
         """A new document seed (the "reroll" action): any value but ``seed``."""
-        return int(np.random.default_rng(seed + 1).integers(1, 2 ** 31 - 1))
+        return int(np.random.default_rng(seed + 1).integers(1, 2**31 - 1))
 
     # --- internals -----------------------------------------------------------------------------
-    def _fill_many(self, items: list[tuple[Sequence, list[tuple[int, int]]]], cancel: CancelFn | None,
-                   seed: int) -> list[list[FramePatch]]:
+    def _fill_many(
+        self, items: list[tuple[Sequence, list[tuple[int, int]]]], cancel: CancelFn | None, seed: int
+    ) -> list[list[FramePatch]]:
         """Patches for the frame ranges of each sequence; one job per range."""
         ease = smoothstep if self.eased else None
         ctx = self.context if self.streams else 0
@@ -370,8 +393,10 @@ class KF2PInbetweener:
             for sampler in self.streams.values():
                 self._run_stream(seqs, sampler, jobs, cancel, seed)
         out: list[list[FramePatch]] = [[] for _ in items]
-        for lo, hi, a, b, _, rot, tr, _, si in jobs:
-            out[si].append(FramePatch(lo, rot[lo - a:hi - a].astype(np.float32), tr[lo - a:hi - a].astype(np.float32)))
+        for lo, hi, a, _, _, rot, tr, _, si in jobs:
+            out[si].append(
+                FramePatch(lo, rot[lo - a : hi - a].astype(np.float32), tr[lo - a : hi - a].astype(np.float32))
+            )
         return out
 
     def _run_stream(self, seqs: list[Sequence], sampler: StreamSampler, jobs, cancel, seed) -> None:
@@ -385,7 +410,7 @@ class KF2PInbetweener:
                     continue
                 aligned = np.nonzero(obs.all(axis=1))[0] + a
                 for c0, c1 in _gaps(aligned, lo, hi):
-                    if obs[c0 - a:c1 - a].all():
+                    if obs[c0 - a : c1 - a].all():
                         continue
                     w0, w1 = max(a, c0 - ctx), min(b, c1 + ctx)
                     rows.append((ji, side, joints, w0, w1, c0, c1))
@@ -413,9 +438,9 @@ class KF2PInbetweener:
             for i, (ji, side, joints, w0, w1, _, _) in enumerate(part):
                 _, _, a, _, rot, _, _, obs_j, _ = jobs[ji]
                 m = w1 - w0
-                base[i, :m] = rot[w0 - a:w1 - a][:, joints]
+                base[i, :m] = rot[w0 - a : w1 - a][:, joints]
                 base[i, m:] = base[i, m - 1]
-                obs[i, :m] = obs_j[w0 - a:w1 - a][:, joints]
+                obs[i, :m] = obs_j[w0 - a : w1 - a][:, joints]
                 ymask[i, 0, :m] = True
                 frames[i] = np.minimum(np.arange(w0, w0 + length), w1 - 1)
                 tags[i] = _STREAM_TAG[side]
@@ -423,10 +448,16 @@ class KF2PInbetweener:
             left = torch.tensor([_STREAM_TAG[r[1]] == 1 for r in part])
             if left.any():
                 base_t[left] = base_t[left] * flip
-            noise = torch.from_numpy(np.stack([
-                frame_noise(seed, int(tags[i]), frames[i], sampler.channels) for i in range(len(part))]))
-            w = Windows(base_t.to(self.device), torch.from_numpy(obs).to(self.device),
-                        torch.from_numpy(ymask).to(self.device), frames, tags)
+            noise = torch.from_numpy(
+                np.stack([frame_noise(seed, int(tags[i]), frames[i], sampler.channels) for i in range(len(part))])
+            )
+            w = Windows(
+                base_t.to(self.device),
+                torch.from_numpy(obs).to(self.device),
+                torch.from_numpy(ymask).to(self.device),
+                frames,
+                tags,
+            )
             txt = None  # the null text unless the sampler has an encoder and a sequence has text
             enc = getattr(sampler, "text_encoder", None)
             row_seqs = [seqs[jobs[r[0]][8]] for r in part]
@@ -437,10 +468,10 @@ class KF2PInbetweener:
             if left.any():
                 out[left] = out[left] * flip
             out_np = out.numpy()
-            for i, (ji, side, joints, w0, w1, c0, c1) in enumerate(part):
+            for i, (ji, _side, joints, w0, _w1, c0, c1) in enumerate(part):
                 _, _, a, _, _, rot, _, obs_j, _ = jobs[ji]
                 core = slice(c0 - a, c1 - a)
-                pred = out_np[i, c0 - w0:c1 - w0]  # (c1-c0, n, 3, 3)
+                pred = out_np[i, c0 - w0 : c1 - w0]  # (c1-c0, n, 3, 3)
                 o = obs_j[core][:, joints]
                 tgt = rot[core]  # view into the job's rotations
                 sub = tgt[:, joints]
@@ -470,10 +501,14 @@ def _sampler_from_file(path: Path, device: str, options: dict[str, Any]) -> Stre
     try:
         if obj_format == REFINER_FORMAT:
             r = load_refiner(path, device)
-            return RefinerSampler(r.model, strength=options.get("strength"),
-                                  variation=float(options.get("variation", 0.0)), method=method,
-                                  max_window=int(options.get("max_window", 128)),
-                                  geometry=options.get("geometry"))
+            return RefinerSampler(
+                r.model,
+                strength=options.get("strength"),
+                variation=float(options.get("variation", 0.0)),
+                method=method,
+                max_window=int(options.get("max_window", 128)),
+                geometry=options.get("geometry"),
+            )
         if obj_format == "signframe-kf2p":
             o = load_ours(path, device)
             stream = {90: "hand", 60: "body"}.get(o.config.channels)
@@ -504,8 +539,9 @@ def _peek_format(path: Path) -> str | None:
 
 def _model_files(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == ".pt" and p.is_file()
-                       and not p.name.startswith("train_state"))
+        files = sorted(
+            p for p in path.iterdir() if p.suffix == ".pt" and p.is_file() and not p.name.startswith("train_state")
+        )
         if not files:
             raise ModelLoadError(f"{path}: no .pt checkpoints in this folder")
         return files
@@ -517,8 +553,13 @@ def _model_files(path: Path) -> list[Path]:
 _NO_MCLIP = "tokenizer: model {} is not an official checkpoint (only those carry M-CLIP text weights)"
 
 
-def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, device: str = "cpu",
-                     steps: int | None = None, **options: Any) -> KF2PInbetweener:
+def load_inbetweener(
+    model: str | Path | Iterable[str | Path] = "bundled",
+    *,
+    device: str = "cpu",
+    steps: int | None = None,
+    **options: Any,
+) -> KF2PInbetweener:
     """``slerp`` | ``eased`` | ``bundled`` | a checkpoint file | a folder of checkpoints | several
     paths (comma-separated or a list: one body and one hand checkpoint, official or ours).
 
@@ -546,15 +587,21 @@ def load_inbetweener(model: str | Path | Iterable[str | Path] = "bundled", *, de
         streams[s.stream] = s
         if isinstance(s, RefinerSampler):
             meta_steps = getattr(s.spec, "steps", None) or meta_steps
-    if options.get("tokenizer") and not any(getattr(s, "text_encoder", None) is not None
-                                            for s in streams.values() if isinstance(s, AbsoluteSampler)):
+    if options.get("tokenizer") and not any(
+        getattr(s, "text_encoder", None) is not None for s in streams.values() if isinstance(s, AbsoluteSampler)
+    ):
         raise ModelLoadError(_NO_MCLIP.format(name))
     # Refiners start from the mean (x0 = 0): 2 Euler steps matched 16 within 0.5 % MPJPE on the
     # test languages (python -m core eval kf2p ... --steps-sweep 1,2,4,8,16); official: 10.
     default_steps = 2 if all(isinstance(s, RefinerSampler) for s in streams.values()) else 10
-    return KF2PInbetweener(streams, eased=True, steps=int(steps or default_steps),
-                           context=int(options.get("context", 16)), device=device,
-                           name="bundled" if name == "bundled" else name)
+    return KF2PInbetweener(
+        streams,
+        eased=True,
+        steps=int(steps or default_steps),
+        context=int(options.get("context", 16)),
+        device=device,
+        name="bundled" if name == "bundled" else name,
+    )
 
 
 def create_bundled(device: str = "cpu", **options: Any) -> KF2PInbetweener:

@@ -1,6 +1,7 @@
 """KF2P training loss and step: flow losses on the refiner's state plus joint positions and
 velocities through differentiable forward kinematics (``StreamLoss``), batches to tensors and one
 optimizer step's loss (``training_step``). Shared by training and adaptation."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,11 +18,19 @@ class StreamLoss:
     """Flow losses on the state + weighted joint positions / velocities through FK."""
 
     @classmethod
-    def for_spec(cls, spec, device, **kw) -> "StreamLoss":
+    def for_spec(cls, spec, device, **kw) -> StreamLoss:
         return cls(spec.stream, spec.res_scale, device, phase_scale=spec.phase_scale if spec.timing else None, **kw)
 
-    def __init__(self, stream: str, res_scale: float, device, pos_weight: float = 1.0,
-                 pos_vel_weight: float = 0.5, flow_weight: float = 0.2, phase_scale: float | None = None) -> None:
+    def __init__(
+        self,
+        stream: str,
+        res_scale: float,
+        device,
+        pos_weight: float = 1.0,
+        pos_vel_weight: float = 0.5,
+        flow_weight: float = 0.2,
+        phase_scale: float | None = None,
+    ) -> None:
         import torch
 
         from ...kinematics.fk_torch import TorchFK
@@ -31,8 +40,13 @@ class StreamLoss:
         sk = sp["skeleton"]
         self.stream = stream
         # the model kind and state scales (``refiner.refined``); phase_scale None: a residual model
-        self.spec = RefinerSpec(stream, 10 if stream == "body" else 15, res_scale=res_scale,
-                                timing=phase_scale is not None, phase_scale=phase_scale or 0.1)
+        self.spec = RefinerSpec(
+            stream,
+            10 if stream == "body" else 15,
+            res_scale=res_scale,
+            timing=phase_scale is not None,
+            phase_scale=phase_scale or 0.1,
+        )
         self.fk = TorchFK(sk).to(device)
         self.pts = torch.as_tensor(sp["points"], device=device)
         self.is_tip = torch.as_tensor(sp["is_tip"], device=device)
@@ -87,7 +101,7 @@ class StreamLoss:
         return float((e * pw * self.w).sum()), float((pw * self.w).sum())
 
 
-def tensors(batch: Batch, device, loss_fn: "StreamLoss | None" = None, timing: bool | None = None):
+def tensors(batch: Batch, device, loss_fn: StreamLoss | None = None, timing: bool | None = None):
     """Batch -> torch inputs of the refiner: base, obs, cond, y_mask, target residual ``res``
     (radians, 0 where unknown; a timing model's: over the retimed path), its ``phase`` offsets
     (timing models, else None), the state's target mask ``target_ok`` and key mask ``mask``
@@ -117,8 +131,17 @@ def tensors(batch: Batch, device, loss_fn: "StreamLoss | None" = None, timing: b
     if timing:
         target_ok = torch.cat([ok.transpose(1, 2), target_ok], dim=1)
         mask = torch.cat([obs.transpose(1, 2), mask], dim=1)
-    d = dict(gt=gt, base=base, obs=obs, cond=cond, ymask=ymask[:, None, :], res=res, phase=phase,
-             target_ok=target_ok, mask=mask)
+    d = dict(
+        gt=gt,
+        base=base,
+        obs=obs,
+        cond=cond,
+        ymask=ymask[:, None, :],
+        res=res,
+        phase=phase,
+        target_ok=target_ok,
+        mask=mask,
+    )
     if loss_fn is not None:
         d["pw"] = loss_fn.point_weights(valid, obs, ymask)
     return d
@@ -135,8 +158,17 @@ def target_state(d, loss_fn: StreamLoss):
     return x1
 
 
-def training_step(model, loss_fn: StreamLoss, batch: Batch, gen, text_encoder, device,
-                  text_dropout: float = 0.1, det_frac: float = 0.5, t0_frac: float = 0.3):
+def training_step(
+    model,
+    loss_fn: StreamLoss,
+    batch: Batch,
+    gen,
+    text_encoder,
+    device,
+    text_dropout: float = 0.1,
+    det_frac: float = 0.5,
+    t0_frac: float = 0.3,
+):
     """One forward pass; returns (total loss, dict of float terms).
 
     ``det_frac`` of the samples start from x0 = 0 (the deterministic default at inference), the

@@ -14,6 +14,7 @@ Positions are (T, J, 3) metres; every function returns metres (callers report ce
 - velocity / jerk error: mean joint error of the first / third temporal differences (per frame,
   so multiply by fps, fps^3 for physical units).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,7 @@ def _procrustes_align(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     vt = vt.copy()
     vt[..., -1, :] *= d[..., None]
     r = u @ vt  # maps xc -> yc as xc @ r
-    var = np.sum(xc ** 2, axis=(-1, -2))
+    var = np.sum(xc**2, axis=(-1, -2))
     scale = np.where(var > 1e-12, s.sum(-1) / np.where(var > 1e-12, var, 1.0), 1.0)
     return scale[..., None, None] * (xc @ r) + my
 

@@ -17,6 +17,7 @@ are within ``SMOOTH_TOL`` of it; choose the lowest MPJPE; eased SLERP when none 
 a recording (``kf2p.eval.gap_protocol``): the lowest hand MPJPE among eased, pchip, spline and the
 network as calibrated, with the same margin.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,8 +38,7 @@ def _classical(name: str):
 
     if name == "eased":
         return KF2PInbetweener({}, eased=True, name="eased")
-    return KF2PInbetweener({"body": fallback_sampler(name, "body"), "hand": fallback_sampler(name, "hand")},
-                           name=name)
+    return KF2PInbetweener({"body": fallback_sampler(name, "body"), "hand": fallback_sampler(name, "hand")}, name=name)
 
 
 def choose(rows: dict[str, Any], candidates) -> tuple[str, dict[str, float]]:
@@ -50,14 +50,20 @@ def choose(rows: dict[str, Any], candidates) -> tuple[str, dict[str, float]]:
         if name == "eased" or "mpjpe" not in rows.get(name, {}):
             continue
         r = {x: rows[name][x] / ea[x] for x in ("mpjpe", "dtw_jpe", "velocity_error", "jerk_error")}
-        if r["mpjpe"] <= 1 - MARGIN and r["dtw_jpe"] <= 1.0 and r["velocity_error"] <= 1 + SMOOTH_TOL \
-                and r["jerk_error"] <= 1 + SMOOTH_TOL and r["mpjpe"] < best_m:
+        if (
+            r["mpjpe"] <= 1 - MARGIN
+            and r["dtw_jpe"] <= 1.0
+            and r["velocity_error"] <= 1 + SMOOTH_TOL
+            and r["jerk_error"] <= 1 + SMOOTH_TOL
+            and r["mpjpe"] < best_m
+        ):
             best, best_m = name, r["mpjpe"]
     return best, {x: round(rows[best][x] / ea[x], 4) for x in ("mpjpe", "dtw_jpe", "velocity_error", "jerk_error")}
 
 
-def calibrate(data: str, half: str | None, every: int, phases: int = 1, spacings=SPACINGS,
-              model: str = "bundled") -> dict[str, Any]:
+def calibrate(
+    data: str, half: str | None, every: int, phases: int = 1, spacings=SPACINGS, model: str = "bundled"
+) -> dict[str, Any]:
     from .eval import evaluate, gap_protocol, load_real_clips
     from .inbetween import load_inbetweener
 
@@ -68,17 +74,31 @@ def calibrate(data: str, half: str | None, every: int, phases: int = 1, spacings
         inbs[f"model@{k:g}"] = load_inbetweener(model, strength=k, geometry=0.0)
     t0 = time.perf_counter()
     res = evaluate(clips, inbs, spacings, phases, dtw_pa=False)
-    out: dict[str, Any] = {"data": data, "half": half or "all", "every": every, "files": list(clips.text),
-                           "grid": list(GRID), "margin": MARGIN, "smooth_tol": SMOOTH_TOL, "choice": {},
-                           "ratios_vs_eased": {}}
+    out: dict[str, Any] = {
+        "data": data,
+        "half": half or "all",
+        "every": every,
+        "files": list(clips.text),
+        "grid": list(GRID),
+        "margin": MARGIN,
+        "smooth_tol": SMOOTH_TOL,
+        "choice": {},
+        "ratios_vs_eased": {},
+    }
     for stream, r in res.items():
         out["choice"][stream], out["ratios_vs_eased"][stream] = {}, {}
         for s, rows in r["spacings"].items():
             name, ratios = choose(rows, [n for n in inbs if n != "slerp"])
-            out["choice"][stream][s] = {"method": name, **ratios,
-                                        "mpjpe_vs_slerp": round(rows[name]["mpjpe"] / rows["slerp"]["mpjpe"], 4)}
-            out["ratios_vs_eased"][stream][s] = {n: round(rows[n]["mpjpe"] / rows["eased"]["mpjpe"], 4)
-                                                 for n in rows if isinstance(rows[n], dict) and "mpjpe" in rows[n]}
+            out["choice"][stream][s] = {
+                "method": name,
+                **ratios,
+                "mpjpe_vs_slerp": round(rows[name]["mpjpe"] / rows["slerp"]["mpjpe"], 4),
+            }
+            out["ratios_vs_eased"][stream][s] = {
+                n: round(rows[n]["mpjpe"] / rows["eased"]["mpjpe"], 4)
+                for n in rows
+                if isinstance(rows[n], dict) and "mpjpe" in rows[n]
+            }
     # gaps inside a recording: the network as calibrated above vs the classical methods
     cal = {n: _classical(n) for n in CLASSICAL}
     cal["model"] = calibrated_inbetweener(model, out["choice"])
@@ -103,8 +123,15 @@ def specs_from_choice(spec, choice: dict[str, Any], record: str = ""):
     strength = tuple((s, float(m.split("@")[1]) if m.startswith("model@") else 0.0) for s, m in rows)
     fallback = tuple((s, "" if m.startswith("model@") else m) for s, m in rows)
     at8 = dict(strength).get(8, strength[len(strength) // 2][1])
-    return replace(spec, strength_by_gap=strength, strength=at8, geometry_by_gap=tuple((s, 0.0) for s, _ in rows),
-                   geometry=0.0, fallback_by_gap=fallback, record_fallback=record)
+    return replace(
+        spec,
+        strength_by_gap=strength,
+        strength=at8,
+        geometry_by_gap=tuple((s, 0.0) for s, _ in rows),
+        geometry=0.0,
+        fallback_by_gap=fallback,
+        record_fallback=record,
+    )
 
 
 def calibrated_inbetweener(model: str, choice: dict[str, Any], record: str = ""):
@@ -135,8 +162,10 @@ def write(folder: Path, cal: dict[str, Any]) -> None:
         net = RefinerNet(loaded.model.cfg, spec, zero_init=False)
         net.load_state_dict(loaded.model.state_dict())
         meta = dict(loaded.meta)
-        meta["real_calibration"] = {k: cal[k] for k in ("data", "half", "every", "grid", "margin", "smooth_tol",
-                                                         "record_fallback", "record_vs_eased")}
+        meta["real_calibration"] = {
+            k: cal[k]
+            for k in ("data", "half", "every", "grid", "margin", "smooth_tol", "record_fallback", "record_vs_eased")
+        }
         meta["real_calibration"]["choice"] = cal["choice"][stream]
         meta["real_calibration"]["rule"] = __doc__.split("Rule, ")[1].split("\n\n")[0].replace("\n", " ")
         save_refiner(path, net, meta, half=half)

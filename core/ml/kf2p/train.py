@@ -33,6 +33,7 @@ seed, the random-window equivalent of a DistributedSampler), gradients are avera
 (``find_unused_parameters=True``: the official ``q_ca`` weights get no gradient) and rank 0
 writes checkpoints.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,6 +53,8 @@ from .loss import StreamLoss, tensors, training_step
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUT = ROOT / "assets" / "models" / "kf2p"
 DEFAULT_DATA = ROOT / "data" / "corpus.npz"
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """One ``train kf2p`` run (the flags of ``core.commands.train_targets.kf2p``, typed)."""
@@ -86,8 +89,9 @@ class TrainOptions:
 # Validation: joint-position error vs the baselines, and the strength
 
 
-def val_batches(clips: Clips, stream: str, window: int, n_batches: int, batch: int, seed: int,
-                spacings=(4, 8, 12, 16)) -> dict[int, list[Batch]]:
+def val_batches(
+    clips: Clips, stream: str, window: int, n_batches: int, batch: int, seed: int, spacings=(4, 8, 12, 16)
+) -> dict[int, list[Batch]]:
     out = {}
     for s in spacings:
         sm = Sampler(clips, stream, window, seed + 1000 * s, augment=False)
@@ -95,8 +99,15 @@ def val_batches(clips: Clips, stream: str, window: int, n_batches: int, batch: i
     return out
 
 
-def evaluate(model, loss_fn: StreamLoss, batches: dict[int, list[Batch]], text_encoder, device,
-             strengths=(0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5), steps: int = 4) -> dict[str, Any]:
+def evaluate(
+    model,
+    loss_fn: StreamLoss,
+    batches: dict[int, list[Batch]],
+    text_encoder,
+    device,
+    strengths=(0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5),
+    steps: int = 4,
+) -> dict[str, Any]:
     """Mean weighted point error (cm) on unobserved frames per spacing: slerp, eased and the
     model at each strength (x0 = 0, Euler, ``steps``)."""
     import torch
@@ -116,7 +127,7 @@ def evaluate(model, loss_fn: StreamLoss, batches: dict[int, list[Batch]], text_e
                 if float(pw.sum()) == 0:
                     continue
 
-                def err(rot):
+                def err(rot, d=d, pw=pw):
                     return loss_fn.point_errors(rot, d["gt"], pw)[0]
 
                 slerp = geodesic_fill(d["gt"], d["obs"], eased=False)
@@ -125,7 +136,7 @@ def evaluate(model, loss_fn: StreamLoss, batches: dict[int, list[Batch]], text_e
                 zeros = torch.zeros_like(d["mask"], dtype=d["base"].dtype)
                 text = text_encoder(batch.texts, batch.langs).to(device)
 
-                def vel(x, t):
+                def vel(x, t, d=d, zeros=zeros, text=text):
                     return model(x, t, zeros, d["mask"], d["ymask"], d["cond"], text)
 
                 x = solver.sample(vel, zeros, d["mask"], zeros, steps, "euler", hit_keys=True)
@@ -172,19 +183,29 @@ def _choose(by_lang: dict[str, dict], grid, spacings, margin: float) -> tuple[li
         ok = []
         for k in grid:
             ratios = [{x: row[f"g{k:g}"][x] / row["slerp"][x] for x in names} for row in langs]
-            if ratios and all(all(r[x] <= 1.0 for x in NEVER_WORSE) and all(r[x] <= 1 + SMOOTH_TOL for x in SMOOTH)
-                              and all(r[x] <= 1 - margin for x in ("dtw_jpe", "dtw_pa_jpe")) for r in ratios):
+            if ratios and all(
+                all(r[x] <= 1.0 for x in NEVER_WORSE)
+                and all(r[x] <= 1 + SMOOTH_TOL for x in SMOOTH)
+                and all(r[x] <= 1 - margin for x in ("dtw_jpe", "dtw_pa_jpe"))
+                for r in ratios
+            ):
                 ok.append((float(np.mean([r["mpjpe"] for r in ratios])), k))
         best = min(ok)[1] if ok else 0.0
         table.append((int(sp), float(best)))
-        rows[str(sp)] = {"value": best, "ratio_vs_slerp": {
-            lang: {x: round(r[str(sp)][f"g{best:g}"][x] / r[str(sp)]["slerp"][x], 4) for x in names}
-            for lang, r in by_lang.items() if "mpjpe" in r[str(sp)].get("slerp", {})}}
+        rows[str(sp)] = {
+            "value": best,
+            "ratio_vs_slerp": {
+                lang: {x: round(r[str(sp)][f"g{best:g}"][x] / r[str(sp)]["slerp"][x], 4) for x in names}
+                for lang, r in by_lang.items()
+                if "mpjpe" in r[str(sp)].get("slerp", {})
+            },
+        }
     return table, rows
 
 
-def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATION_SPACINGS,
-              phases: int = 2, margin: float = 0.02) -> dict[str, Any]:
+def calibrate(
+    path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATION_SPACINGS, phases: int = 2, margin: float = 0.02
+) -> dict[str, Any]:
     """Choose the checkpoint's strengths per key spacing on ``val`` and rewrite it.
 
     For each spacing: the strength with the lowest MPJPE among those that, on every validation
@@ -203,10 +224,10 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
 
     import torch
 
-    from .eval import evaluate
-    from .inbetween import load_inbetweener
     from ..checkpoint import read_torch
     from ..refiner import RefinerNet, load_refiner, save_refiner
+    from .eval import evaluate
+    from .inbetween import load_inbetweener
 
     loaded = load_refiner(path)
     spec0 = loaded.model.spec
@@ -223,20 +244,34 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
         inbs = {"slerp": load_inbetweener("slerp"), "eased": load_inbetweener("eased")}
         for k in grid:
             inbs[f"g{k:g}"] = load_inbetweener(str(model_path), **fixed, **{option: k})
-        by_lang = {lang: evaluate(val.subset([i for i, x in enumerate(val.language) if x == lang]), inbs, spacings,
-                                  phases, streams=(stream,))[stream]["spacings"] for lang in sorted(set(val.language))}
+        by_lang = {
+            lang: evaluate(
+                val.subset([i for i, x in enumerate(val.language) if x == lang]),
+                inbs,
+                spacings,
+                phases,
+                streams=(stream,),
+            )[stream]["spacings"]
+            for lang in sorted(set(val.language))
+        }
         return _choose(by_lang, grid, spacings, margin)
 
     at8 = lambda table: float(dict(table).get(8, table[len(table) // 2][1]))  # noqa: E731
-    rule = (f"lowest mean MPJPE ratio to SLERP among strengths that on every validation language have "
-            f"MPJPE <= SLERP's, velocity and jerk errors <= {1 + SMOOTH_TOL:g} x SLERP's "
-            f"and DTW-JPE, DTW-PA-JPE <= {1 - margin:g} x SLERP's")
+    rule = (
+        f"lowest mean MPJPE ratio to SLERP among strengths that on every validation language have "
+        f"MPJPE <= SLERP's, velocity and jerk errors <= {1 + SMOOTH_TOL:g} x SLERP's "
+        f"and DTW-JPE, DTW-PA-JPE <= {1 - margin:g} x SLERP's"
+    )
     meta = dict(loaded.meta)
     if not spec0.timing:
         table, rows = stage("strength", path, {})
         spec = replace(spec0, strength_by_gap=tuple(table), strength=at8(table))
-        meta["calibration"] = {"data": "validation split", "grid": list(grid), "rule": rule,
-                               "per_spacing": {k: {"strength": v.pop("value"), **v} for k, v in rows.items()}}
+        meta["calibration"] = {
+            "data": "validation split",
+            "grid": list(grid),
+            "rule": rule,
+            "per_spacing": {k: {"strength": v.pop("value"), **v} for k, v in rows.items()},
+        }
     else:
         table, rows = stage("strength", path, {"geometry": 0.0})
         spec = replace(spec0, strength_by_gap=tuple(table), strength=at8(table))
@@ -246,9 +281,13 @@ def calibrate(path: Path, val: Clips, grid=CALIBRATION_GRID, spacings=CALIBRATIO
             g_table, g_rows = stage("geometry", staged, {})
         spec = replace(spec, geometry_by_gap=tuple(g_table), geometry=at8(g_table))
         meta["calibration"] = {
-            "data": "validation split", "grid": list(grid), "rule": rule + " (phase first, then the off-path residual)",
-            "per_spacing": {k: {"strength": rows[k]["value"], "geometry": g_rows[k].pop("value"), **g_rows[k]}
-                            for k in rows}}
+            "data": "validation split",
+            "grid": list(grid),
+            "rule": rule + " (phase first, then the off-path residual)",
+            "per_spacing": {
+                k: {"strength": rows[k]["value"], "geometry": g_rows[k].pop("value"), **g_rows[k]} for k in rows
+            },
+        }
     write(spec, meta, path)
     return meta["calibration"]
 
@@ -262,8 +301,11 @@ def _dist():
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
-        backend = "nccl" if os.environ.get("KF2P_BACKEND", "") == "nccl" or \
-            (os.environ.get("LOCAL_RANK") is not None and _cuda()) else "gloo"
+        backend = (
+            "nccl"
+            if os.environ.get("KF2P_BACKEND", "") == "nccl" or (os.environ.get("LOCAL_RANK") is not None and _cuda())
+            else "gloo"
+        )
         dist.init_process_group(backend)
     rank = dist.get_rank() if world > 1 else 0
     return world, rank
@@ -314,11 +356,11 @@ def train_stream(stream: str, train: Clips, val: Clips, o: TrainOptions, log: li
         if (phase_scale is not None) != timing:
             from ...errors import UserError
 
-            raise UserError(f"{state_path}: saved for a {'timing' if phase_scale else 'residual'} model, "
-                            f"not --kind {o.kind}")
+            raise UserError(
+                f"{state_path}: saved for a {'timing' if phase_scale else 'residual'} model, not --kind {o.kind}"
+            )
     else:
-        res_scale, phase_scale = _state_scales(Sampler(train, stream, o.window, seed, augment=False), "cpu",
-                                               timing)
+        res_scale, phase_scale = _state_scales(Sampler(train, stream, o.window, seed, augment=False), "cpu", timing)
     spec_kw = dict(res_scale=res_scale, window=o.window, timing=timing, phase_scale=phase_scale or 0.1)
     model = RefinerNet.create(stream, o.preset, **spec_kw).to(device)
     ema = RefinerNet.create(stream, o.preset, **spec_kw).to(device)
@@ -382,16 +424,30 @@ def train_stream(stream: str, train: Clips, val: Clips, o: TrainOptions, log: li
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{running['loss']:.3f}", pos=f"{running['pos_cm']:.3f}")
         if rank == 0 and step % 100 == 0:
-            log.append({"stream": stream, "step": step, "elapsed_s": round(elapsed, 1),
-                        **{k: round(v, 5) for k, v in running.items()}})
+            log.append(
+                {
+                    "stream": stream,
+                    "step": step,
+                    "elapsed_s": round(elapsed, 1),
+                    **{k: round(v, 5) for k, v in running.items()},
+                }
+            )
         if rank == 0 and (step % o.save_every == 0):
-            _save_state(state_path, model, ema, opt, step, gen, (res_scale, phase_scale), elapsed0 + time.perf_counter() - t0)
+            _save_state(
+                state_path, model, ema, opt, step, gen, (res_scale, phase_scale), elapsed0 + time.perf_counter() - t0
+            )
     if bar is not None:
         bar.close()
     wall = elapsed0 + time.perf_counter() - t0
-    result: dict[str, Any] = {"stream": stream, "steps": step, "wall_s": round(wall, 1), "res_scale": res_scale,
-                              "phase_scale": phase_scale,
-                              "parameters": model.n_parameters(), "final_terms": running}
+    result: dict[str, Any] = {
+        "stream": stream,
+        "steps": step,
+        "wall_s": round(wall, 1),
+        "res_scale": res_scale,
+        "phase_scale": phase_scale,
+        "parameters": model.n_parameters(),
+        "final_terms": running,
+    }
     if rank == 0:
         _save_state(state_path, model, ema, opt, step, gen, (res_scale, phase_scale), wall)
         vb = val_batches(val, stream, o.window, o.val_batches, 16, o.seed) if len(val) else {}
@@ -403,9 +459,16 @@ def train_stream(stream: str, train: Clips, val: Clips, o: TrainOptions, log: li
             strength = 1.0
         final = RefinerNet.create(stream, o.preset, strength=strength, **spec_kw)
         final.load_state_dict(ema.state_dict())
-        meta = {"stream": stream, "steps": step, "wall_s": round(wall, 1), "seed": o.seed,
-                "data": str(o.data), "command": " ".join(["python -m core train kf2p"] + sys.argv[3:]),
-                "validation": result.get("validation"), "threads": o.threads}
+        meta = {
+            "stream": stream,
+            "steps": step,
+            "wall_s": round(wall, 1),
+            "seed": o.seed,
+            "data": str(o.data),
+            "command": " ".join(["python -m core train kf2p"] + sys.argv[3:]),
+            "validation": result.get("validation"),
+            "threads": o.threads,
+        }
         save_refiner(out / f"{stream}.pt", final, meta, half=o.half)
         load_refiner(out / f"{stream}.pt")  # written file must load
     return result
@@ -416,8 +479,19 @@ def _save_state(path: Path, model, ema, opt, step, gen, scales, elapsed) -> None
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
-                "gen": gen.get_state(), "res_scale": scales[0], "phase_scale": scales[1], "elapsed": elapsed}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "ema": ema.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "gen": gen.get_state(),
+            "res_scale": scales[0],
+            "phase_scale": scales[1],
+            "elapsed": elapsed,
+        },
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -439,8 +513,11 @@ def run_training(o: TrainOptions) -> int:
         load_clips(o.data, "all").save(o.cache) if not is_clip_cache(Path(o.data)) else None
     if not len(train):
         raise UserError(f"{o.data}: no training clips")
-    print(f"kf2p: {len(train)} training clips ({train.n_frames} frames), {len(val)} validation clips "
-          f"({val.n_frames} frames), loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    print(
+        f"kf2p: {len(train)} training clips ({train.n_frames} frames), {len(val)} validation clips "
+        f"({val.n_frames} frames), loaded in {time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+    )
     out = Path(o.out)
     out.mkdir(parents=True, exist_ok=True)
     log: list = []
@@ -449,9 +526,14 @@ def run_training(o: TrainOptions) -> int:
     if o.calibrate_only:
         for s in streams:
             cal = calibrate(out / f"{s}.pt", val, spacings=o.calibrate_spacings)
-            print(f"{s}: strength by spacing " + ", ".join(
-                f"{k}: {v['strength']}" + (f"/{v['geometry']}" if "geometry" in v else "")
-                for k, v in cal["per_spacing"].items()), file=sys.stderr)
+            print(
+                f"{s}: strength by spacing "
+                + ", ".join(
+                    f"{k}: {v['strength']}" + (f"/{v['geometry']}" if "geometry" in v else "")
+                    for k, v in cal["per_spacing"].items()
+                ),
+                file=sys.stderr,
+            )
         return 0
     for s in streams:
         results.append(train_stream(s, train, val, o, log))
@@ -460,17 +542,26 @@ def run_training(o: TrainOptions) -> int:
         for r in results:
             r["calibration"] = calibrate(out / f"{r['stream']}.pt", val, spacings=o.calibrate_spacings)
     if rank == 0:
-        summary = {"data": str(o.data), "seed": o.seed, "train_clips": len(train),
-                   "train_frames": train.n_frames, "val_clips": len(val), "results": results,
-                   "total_wall_s": round(time.perf_counter() - t0, 1), "log": log}
+        summary = {
+            "data": str(o.data),
+            "seed": o.seed,
+            "train_clips": len(train),
+            "train_frames": train.n_frames,
+            "val_clips": len(val),
+            "results": results,
+            "total_wall_s": round(time.perf_counter() - t0, 1),
+            "log": log,
+        }
         (out / "train_log.json").write_text(json.dumps(summary, indent=1, default=float))
         for r in results:
             v = r.get("validation")
             msg = f"{r['stream']}: {r['steps']} steps in {r['wall_s']:.0f} s"
             if v:
                 msg += f", strength {v['strength']}: " + ", ".join(
-                    f"s{s}: slerp {row['slerp']:.3f} eased {row['eased']:.3f} model {row['s' + format(v['strength'], 'g')]:.3f} cm"
-                    for s, row in v["per_spacing_cm"].items())
+                    f"s{s}: slerp {row['slerp']:.3f} eased {row['eased']:.3f} "
+                    f"model {row['s' + format(v['strength'], 'g')]:.3f} cm"
+                    for s, row in v["per_spacing_cm"].items()
+                )
             print(msg, file=sys.stderr)
     if world > 1:
         import torch.distributed as dist
