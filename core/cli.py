@@ -1,4 +1,4 @@
-"""``python -m core COMMAND ...``: the batch interface (DESIGN.md section 5).
+"""``python -m core COMMAND ...``: the batch interface (the command-line contract in README.md).
 
 Each command lives in ``core/commands/<name>.py`` with ``add_arguments(parser)`` and
 ``run(args) -> int``; modules are imported only when their command runs, so ``info`` never

@@ -48,7 +48,7 @@ STATE_RGBA = {
     FrameState.KEY: (255, 200, 60, 255),
     FrameState.WARPED: (64, 190, 160, 255),
 }
-# the states band's legend, in the band's order of importance (DESIGN.md section 2)
+# the states band's legend, in the band's order of importance (docs/representation.md)
 STATE_LEGEND = (
     (FrameState.KEY, "key"),
     (FrameState.SOURCE, "recorded"),

@@ -59,7 +59,7 @@ def add_arguments(p) -> None:
 
 
 def result_json(seq, decoded) -> dict[str, Any]:
-    """The DESIGN.md section 5 layout."""
+    """The layout of the command-line contract (README.md)."""
     return {
         "fps": seq.fps,
         "frames": seq.n_frames,
@@ -74,12 +74,7 @@ def _options(args, seg):
 
     base = seg.options if seg is not None else DecodeOptions()
     try:
-        return DecodeOptions(
-            sensitivity=base.sensitivity if args.sensitivity is None else args.sensitivity,
-            min_length=base.min_length if args.min_length is None else args.min_length,
-            merge_gap=base.merge_gap if args.merge_gap is None else args.merge_gap,
-            peak_radius=base.peak_radius,
-        )
+        return base.overridden(args.sensitivity, args.min_length, args.merge_gap)
     except ValueError as e:
         from ..errors import UserError
 

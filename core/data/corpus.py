@@ -10,7 +10,7 @@ Scalars and tables
   whole languages are held out.
 Clips (the lexicon's letters, converted by the default IK, at their own frame rate)
 - ``clip_offsets`` (C+1,) int64: clip i is frames ``clip_offsets[i]:clip_offsets[i+1]``;
-- ``clip_rot6d`` (Fc, 52, 6) float16: 6D rotations (first two matrix rows, DESIGN.md 2);
+- ``clip_rot6d`` (Fc, 52, 6) float16: 6D rotations (first two matrix rows, docs/representation.md);
 - ``clip_valid`` (Fc, 52) bool: the joint was observed (False: a hand not detected, ...);
 - ``clip_language`` (C,) int16 index into ``languages``; ``clip_letter`` (C,) str;
   ``clip_fps`` (C,) float32; ``clip_source`` (C,) str (path inside the lexicon);

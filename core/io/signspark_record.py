@@ -1,6 +1,6 @@
 """SignSparK per-clip records (``.signspark.npz``): the official data layout, one clip per file.
 
-Keys (``reference/signspark-official/SPEC.md`` section 1; all rotations 6D = the first two ROWS
+Keys (docs/official-checkpoints.md; all rotations 6D = the first two ROWS
 of the local SMPL-X rotation matrix, joint-major):
 
 - ``left_features`` / ``right_features`` (T, >=90): 15 MANO joints x 6D in SMPL-X hand order.

@@ -1,13 +1,13 @@
 """Pluggable in-betweeners and the registry the editor's model menu is built from.
 
 An in-betweener fills what has no reliable record in one dirty span -- GENERATED frames, and
-joints marked invalid (``Sequence.valid``) at recorded frames (DESIGN.md section 2)::
+joints marked invalid (``Sequence.valid``) at recorded frames (docs/representation.md)::
 
-    fill(seq, span, cancel, seed) -> Sequence
+    fill_patch(seq, span, cancel, seed) -> FramePatch
 
 ``span`` is a dirty range [lo, hi) that the in-betweener grows to its enclosing keys
-(``core.model.spans.enclosing_span``); frames outside the grown span must come back
-unchanged, KEY and SOURCE frames too. ``cancel()`` returns True once a newer request is waiting:
+(``core.model.spans.enclosing_span``); the patch covers the grown span, KEY and SOURCE frames in
+it unchanged. ``cancel()`` returns True once a newer request is waiting:
 check it between solver steps and raise ``Cancelled`` (any exception raised while ``cancel()``
 is True counts as a cancellation; the solver raises the same ``core.errors.Cancelled``).
 
@@ -29,7 +29,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import Cancelled  # the one cancel error (core.errors), re-exported by core.jobs
 from ..kinematics.slerp import inbetween_baseline, smoothstep
+from ..model.patches import FramePatch
 from ..model.sequence import Sequence
+from ..model.spans import enclosing_span
 
 CancelFn = Callable[[], bool]
 ASSETS_MODELS = Path(__file__).resolve().parents[2] / "assets" / "models"
@@ -39,9 +41,13 @@ BUNDLED_KF2P = ASSETS_MODELS / "kf2p"
 
 @runtime_checkable
 class Inbetweener(Protocol):
+    """What the service runs: one method. ``fill_patch`` returns the frames of ``span`` grown to
+    its enclosing keys (``core.model.spans``), regenerated where nothing reliable was recorded;
+    it raises ``Cancelled`` when ``cancel()`` turns True."""
+
     device: str
 
-    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> Sequence: ...
+    def fill_patch(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> FramePatch: ...
 
 
 class SlerpInbetweener:
@@ -52,10 +58,12 @@ class SlerpInbetweener:
     def __init__(self, eased: bool = False) -> None:
         self.ease = smoothstep if eased else None
 
-    def fill(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> Sequence:
+    def fill_patch(self, seq: Sequence, span: tuple[int, int], cancel: CancelFn, seed: int) -> FramePatch:
         if cancel():
             raise Cancelled()
-        return inbetween_baseline(seq, self.ease, span)
+        out = inbetween_baseline(seq, self.ease, span)
+        lo, hi = enclosing_span(seq.key_frames, span[0], span[1], seq.n_frames)
+        return FramePatch(lo, out.rotations[lo:hi].copy(), out.translation[lo:hi].copy())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Span = tuple[int, int]
 
 def unrecorded(seq: Sequence, lo: int, hi: int) -> np.ndarray:
     """(hi - lo,) bool: frames in [lo, hi) with something for the in-betweener to fill -- not a
-    key, and GENERATED or with a joint that has no reliable record (DESIGN.md section 2)."""
+    key, and GENERATED or with a joint that has no reliable record (docs/representation.md)."""
     a = seq.base_states[lo:hi] == FrameState.GENERATED
     a |= ~seq.valid[lo:hi].all(axis=1)
     kf = seq.key_frames

@@ -14,9 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..model.spans import enclosing_span
 from .inbetweeners import Inbetweener, model_spec
-from .requests import FramePatch, InbetweenRequest, InbetweenResult, merge_spans
+from .requests import InbetweenRequest, InbetweenResult, merge_spans
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +164,8 @@ class InbetweenService:
             for lo, hi in spans:
                 if self._cancelled():
                     return
-                fill_patch = getattr(model, "fill_patch", None)
-                if fill_patch is not None:  # span-local output: no O(T) copy of the whole sequence
-                    p = fill_patch(seq, (lo, hi), self._cancelled, req.seed)
-                    patches.append(p)
-                    continue
-                out = model.fill(seq, (lo, hi), self._cancelled, req.seed)
-                glo, ghi = enclosing_span(seq.key_frames, lo, hi, seq.n_frames)
-                patches.append(FramePatch(glo, out.rotations[glo:ghi].copy(), out.translation[glo:ghi].copy()))
+                # span-local output: no O(T) copy of the whole sequence
+                patches.append(model.fill_patch(seq, (lo, hi), self._cancelled, req.seed))
         except Exception as e:
             if self._cancelled():
                 return  # the solver noticed the newer request (its own Cancelled, or ours)

@@ -4,7 +4,7 @@ The solver is written for a RIGHT hand (rest: fingers along -X, palm down -Y, th
 the hand layout of the sequence's skeleton (``hand_points``: the template's, or one fitted to
 the clip by ``skeleton_fit``). A left hand is mirrored (x -> -x), solved as a right hand on its
 own mirrored layout and its rotations conjugated back by F = diag(1, -1, -1) (the mirror
-conjugation), the convention of the hand model (DESIGN.md section 2).
+conjugation), the convention of the hand model (docs/representation.md).
 
 - Wrist frame: the rotation that best maps the skeleton's palm (wrist + four MCPs) onto the
   observed one (weighted Kabsch), i.e. the palm plane and its in-plane direction.

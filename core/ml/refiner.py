@@ -4,7 +4,7 @@
 the network that predicts it and the checkpoint that stores its spec must agree exactly at
 training and at inference; split, a change to one side would silently desynchronise the other.)
 
-Measured before this model existed (DESIGN.md section 3): a small flow model predicting absolute
+Measured before this model existed: a small flow model predicting absolute
 poses lost to SLERP on real signing it had not seen; predicting a *correction* over SLERP from a
 zero-initialised output reached parity. So this network never sees absolute poses:
 
@@ -29,7 +29,7 @@ zero-initialised output reached parity. So this network never sees absolute pose
   rerolls; strengths scale the phase offsets and the residuals, chosen on validation data per gap
   length (``RefinerSpec.strength_by_gap`` / ``geometry_by_gap``, stored in the checkpoint).
 
-Streams (DESIGN.md section 2): ``body`` = our joints 12..21 (SMPL-X 12..21), ``hand`` = the 15
+Streams (docs/representation.md): ``body`` = our joints 12..21 (SMPL-X 12..21), ``hand`` = the 15
 MANO joints of one hand in the right-hand convention (a left hand enters flipped, F R F).
 
 Rotation helpers here are torch and batched; training and inference share them.

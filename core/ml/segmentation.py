@@ -1,6 +1,6 @@
 """FAST decoding and keyframe policies: per-frame probabilities -> labels -> segments -> keyframes.
 
-numpy only (the editor decodes without torch). Labels follow DESIGN.md section 2: 0 = O, 1 = I,
+numpy only (the editor decodes without torch). Labels follow docs/representation.md: 0 = O, 1 = I,
 2 = B (first frame of a sign).
 
 Decoding (``decode``), in order:
@@ -15,14 +15,14 @@ Decoding (``decode``), in order:
    ``min_length`` frames are dropped (merging first, so flicker fragments are not lost);
 5. keyframes: onset, midpoint ``(start+end)//2`` and offset of each segment, with their kinds.
 
-``official_keyframes`` is the official SignSparK mode-3 policy (SPEC.md section 2), which treats
+``official_keyframes`` is the official SignSparK mode-3 policy (docs/official-checkpoints.md), which treats
 any non-zero run as one segment; it is for SignSparK-record data, not for FAST output.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -61,6 +61,13 @@ class DecodeOptions:
             raise ValueError(f"sensitivity must be in (0, 1], got {self.sensitivity}")
         if self.min_length < 1 or self.merge_gap < 0 or self.peak_radius < 0:
             raise ValueError("min_length >= 1, merge_gap >= 0 and peak_radius >= 0 are required")
+
+    def overridden(
+        self, sensitivity: float | None = None, min_length: int | None = None, merge_gap: int | None = None
+    ) -> DecodeOptions:
+        """These options with the values a user gave (None: keep this one's), checked again."""
+        given = {"sensitivity": sensitivity, "min_length": min_length, "merge_gap": merge_gap}
+        return replace(self, **{k: v for k, v in given.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,7 @@ def decode(probs: np.ndarray, options: DecodeOptions = DecodeOptions()) -> Decod
     return decode_labels(labels, peaks, options)
 
 
-# --- the official SignSparK policy (SPEC.md section 2) ------------------------------------------
+# --- the official SignSparK policy (docs/official-checkpoints.md) ------------------------------------------
 def official_segment_bounds(labels: np.ndarray) -> list[tuple[int, int]]:
     """Maximal runs of non-zero labels as (start, end) inclusive; 1 and 2 are the same, so a 2
     inside a run does not split it. The clip is treated as having 0 before and after it."""

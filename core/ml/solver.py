@@ -5,7 +5,7 @@ keys, masks and text in the callable (``model_velocity`` / ``cfg_velocity``). In
 from noise at t=0 to poses at t=1.
 
 ``euler_official`` and ``heun_official`` reproduce the official samplers bit-for-bit in
-structure (``SPEC.md`` section 6): Euler imposes the keys only on the network input (the ODE
+structure (docs/official-checkpoints.md): Euler imposes the keys only on the network input (the ODE
 state is never overwritten, so keyframes drift by ``sum dt v_kf``), Heun overwrites the state
 before each step. ``hit_keys=True`` (the editor variants ``euler`` and ``heun``) additionally
 writes the keys into the result so they are hit exactly.

@@ -8,7 +8,7 @@ released keys minus ``text_enc_model.*``), so an official state dict loads with 
 Shapes: ``B`` batch, ``J`` feature channels (hand 90, body 60, face 56), ``T`` frames (a multiple
 of 8: three 2x down-samplings). Sequences are channel-first, ``(B, J, T)``.
 
-Layout (``SPEC.md`` sections 3-4)::
+Layout (docs/official-checkpoints.md)::
 
     c = unet.time_mlp(embed_timestep(t) + embed_text(text_emb))        (B, D)
     h = cat[where(mask, obs_x0, x_t), mask, y_mask]                     (B, 3J, T)

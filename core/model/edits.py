@@ -4,7 +4,7 @@ Every edit returns a ``Change``: the new sequence, the ``Patch`` that turns it b
 input (so undo is one more patch), and the dirty frame span it touched (the in-betweener redoes
 what in it has no reliable record: ``core.jobs.requests.merge_spans``).
 
-The record is the user's data and is kept (DESIGN.md section 2): retiming warps it, a pose
+The record is the user's data and is kept (docs/representation.md): retiming warps it, a pose
 change at a key becomes a correction offset that blends into it (``core.model.layers``); only
 "regenerate" spans, resized tails and joints without a reliable record are GENERATED.
 A patch splices frames ``[start, start + n_old)`` with new per-frame arrays (so it can also

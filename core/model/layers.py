@@ -1,4 +1,4 @@
-"""The editing layers over the record (DESIGN.md section 2): time-warp and correction offsets.
+"""The editing layers over the record (docs/representation.md): time-warp and correction offsets.
 
 A record-derived frame ``f`` shows::
 

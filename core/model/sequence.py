@@ -21,7 +21,7 @@ from .template import TEMPLATE
 
 
 class FrameState(enum.IntEnum):
-    """Per-frame state (DESIGN.md section 2). The sampler observes KEY, SOURCE and WARPED frames.
+    """Per-frame state (docs/representation.md). The sampler observes KEY, SOURCE and WARPED frames.
 
     ``base_states`` holds SOURCE (record-derived) or GENERATED only: KEY comes from the keyframes
     and WARPED is derived (a record-derived frame that is re-timed or carries a correction).

@@ -95,7 +95,7 @@ class GatedModel:
         self.spans = []
         self.cancelled = 0
 
-    def fill(self, seq, span, cancel, seed):
+    def fill_patch(self, seq, span, cancel, seed):
         self.spans.append(span)
         self.entered.set()
         for _ in range(5):
@@ -103,7 +103,7 @@ class GatedModel:
             if cancel():
                 self.cancelled += 1
                 raise Cancelled()
-        return SlerpInbetweener().fill(seq, span, cancel, seed)
+        return SlerpInbetweener().fill_patch(seq, span, cancel, seed)
 
 
 def test_latest_request_wins_and_the_running_job_is_cancelled(service):
@@ -132,7 +132,7 @@ def test_a_failing_model_reports_one_line_and_the_service_keeps_working(service)
     class Broken:
         device = "cpu"
 
-        def fill(self, seq, span, cancel, seed):
+        def fill_patch(self, seq, span, cancel, seed):
             raise RuntimeError("weights are garbage\nsecond line")
 
     register(ModelSpec("test-broken", "broken", lambda device, **o: Broken()))
@@ -154,9 +154,9 @@ def test_an_edits_cost_does_not_grow_with_the_sequence_length(service):
     calls = []
 
     class Recording(SlerpInbetweener):
-        def fill(self, seq, span, cancel, seed):
+        def fill_patch(self, seq, span, cancel, seed):
             calls.append(span)
-            return super().fill(seq, span, cancel, seed)
+            return super().fill_patch(seq, span, cancel, seed)
 
     register(ModelSpec("test-rec", "rec", lambda device, **o: Recording()))
     try:
@@ -195,9 +195,9 @@ def test_torch_models_run_with_one_thread(service):
     seen = []
 
     class ThreadCount(SlerpInbetweener):
-        def fill(self, seq, span, cancel, seed):
+        def fill_patch(self, seq, span, cancel, seed):
             seen.append(torch.get_num_threads())  # OpenMP's setting is per thread: read it in the worker
-            return super().fill(seq, span, cancel, seed)
+            return super().fill_patch(seq, span, cancel, seed)
 
     register(ModelSpec("test-torch", "t", lambda device, **o: ThreadCount(), uses_torch=True))
     try:

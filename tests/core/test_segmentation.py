@@ -152,3 +152,14 @@ def test_official_policy_matches_the_reference_pipeline():
         assert got == want, clip
         for stream in ("body", "face"):
             assert [int(k) for k in ref[f"{stream}_keyframes_padded"][i] if k >= 0] == want
+
+
+def test_user_options_override_the_models_decoding_defaults():
+    from core.ml.segmentation import DecodeOptions
+
+    base = DecodeOptions(0.4, 5, 3, 2)
+    assert base.overridden() == base
+    assert base.overridden(sensitivity=0.7) == DecodeOptions(0.7, 5, 3, 2)
+    assert base.overridden(min_length=9, merge_gap=0) == DecodeOptions(0.4, 9, 0, 2)
+    with pytest.raises(ValueError, match="sensitivity"):
+        base.overridden(sensitivity=1.5)

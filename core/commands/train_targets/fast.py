@@ -111,7 +111,6 @@ def run(args) -> int:
         tune_baseline,
         tune_sensitivity,
     )
-    from ...ml.segmentation import DecodeOptions
 
     if not args.corpus and not args.synthetic:
         raise UserError("train fast: give --corpus FILE (or --synthetic N for a smoke run)")
@@ -201,7 +200,7 @@ def run(args) -> int:
     seg = Segmenter.load(args.out, device=args.device)
     probs_va = seg.probs_many([s.features for s in va], [s.fps for s in va]) if va else []
     sens, table = tune_sensitivity(probs_va, va, seg.options) if va else (seg.options.sensitivity, [])
-    opts = DecodeOptions(sens, seg.options.min_length, seg.options.merge_gap, seg.options.peak_radius)
+    opts = seg.options.overridden(sensitivity=sens)
     rng = np.random.default_rng(args.seed)
     tune_on = [tr[i] for i in rng.choice(len(tr), size=min(len(tr), 300), replace=False)]
     threshold = tune_baseline(tune_on)

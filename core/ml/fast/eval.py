@@ -76,16 +76,7 @@ def load_samples(data: str | Path, split: str = "test", transitions: str | None 
 
 
 def _options(ev: FastEvalOptions, seg):
-    from ..segmentation import DecodeOptions
-
-    o = seg.options
-    pick = lambda v, d: d if v is None else v  # noqa: E731
-    return DecodeOptions(
-        pick(ev.sensitivity, o.sensitivity),
-        pick(ev.min_length, o.min_length),
-        pick(ev.merge_gap, o.merge_gap),
-        o.peak_radius,
-    )
+    return seg.options.overridden(ev.sensitivity, ev.min_length, ev.merge_gap)
 
 
 def evaluate(ev: FastEvalOptions) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """FAST input features from a Sequence: one stream per hand. numpy only.
 
 Per hand and frame (``HAND_DIM`` = 107 values), left hands conjugated into the right-hand
-convention by F = diag(1, -1, -1) (DESIGN.md section 2; for world orientations and velocities the
+convention by F = diag(1, -1, -1) (docs/representation.md; for world orientations and velocities the
 same conjugation is a mirror across the body's midplane, so a left-handed sign looks like the
 right-handed one):
 - 0:6    wrist orientation in the world (6D, first two rows) - what WiLoR's global_orient gives

@@ -18,7 +18,7 @@ windows of frames and written back at the stream's unobserved frames. Joints no 
   share a batch. Regenerating the dirty span between unchanged keys therefore gives exactly the
   frames a whole-sequence fill gives, and ``fill_patch`` touches only the span's frames: an
   edit's cost does not grow with the sequence. (Gaps outside the dirty span whose context saw the
-  edit are not redone: that is the "plus context" trade-off of DESIGN.md section 4.)
+  edit are not redone: that is the "plus context" trade-off of docs/architecture.md.)
 - Deterministic: the noise of frame f is drawn from ``(seed, stream, f // 64)``, so it does not
   depend on where a window starts; a new seed only on request (``reroll``).
 - Keys (and SOURCE frames) are hit exactly: the solver writes them back (``hit_keys``), and the
