@@ -477,7 +477,7 @@ SCHEMES: dict[str, dict[str, str]] = {"smplx": _scheme_ours(), "humanik": _schem
 
 def match_joints(names: Seq[str]) -> tuple[str, dict[int, int]]:
     """Best naming scheme for these file joint names -> (scheme, {our joint: file joint})."""
-    best = ("none", {})
+    best: tuple[str, dict[int, int]] = ("none", {})
     for scheme, table in SCHEMES.items():
         mapping: dict[int, int] = {}
         for fi, name in enumerate(names):

@@ -170,8 +170,8 @@ def _tier_segments(eaf, tier: str, fps: float, path: Path) -> list[Segment]:
     for a, b, value, *_ in data:
         if a is None or b is None:
             raise FormatError(path, f"tier {tier!r}: an annotation without time values")
-        s, e = ms_to_frame(a, fps), ms_to_frame(b, fps) - 1
-        segs.append(Segment(s, max(s, e), value.strip() or None if isinstance(value, str) else None))
+        first, last = ms_to_frame(a, fps), ms_to_frame(b, fps) - 1
+        segs.append(Segment(first, max(first, last), value.strip() or None if isinstance(value, str) else None))
     return sorted(segs)
 
 

@@ -99,15 +99,15 @@ def _auto(v: Any) -> Prop:
     if isinstance(v, Prop):
         return v
     if isinstance(v, (bool, np.bool_)):
-        return boolean(v)
+        return boolean(bool(v))
     if isinstance(v, (int, np.integer)):
-        return i32(v)
+        return i32(int(v))
     if isinstance(v, (float, np.floating)):
-        return f64(v)
+        return f64(float(v))
     if isinstance(v, str):
         return string(v)
     if isinstance(v, (bytes, bytearray)):
-        return raw(v)
+        return raw(bytes(v))
     if isinstance(v, np.ndarray):
         return array(v)
     raise TypeError(f"no FBX property type for {type(v).__name__}")
@@ -209,7 +209,7 @@ def decode(data: bytes) -> list[Node]:
 
 
 def _decode_list(data: bytes, pos: int, end: int) -> tuple[list[Node], int]:
-    nodes = []
+    nodes: list[Node] = []
     while pos < end:
         end_off, n_props, _, name_len = struct.unpack_from("<IIIB", data, pos)
         if end_off == 0:  # null record

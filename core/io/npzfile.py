@@ -11,6 +11,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def open_npz(path: str | Path) -> Iterator[NpzReader]:
 def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray], *, compress: bool = False) -> None:
     """Write ``arrays`` atomically; refuses object arrays so the result never needs pickle."""
     path = Path(path)
-    clean = {}
+    clean: dict[str, Any] = {}  # Any: numpy types savez(**kw) as if allow_pickle were one of them
     for k, v in arrays.items():
         a = np.asarray(v)
         if a.dtype.kind == "O":

@@ -175,10 +175,10 @@ def landmarks_from_pose(
             continue
         if "face" in uname:
             for i, p in enumerate(points):
-                k = mesh_names.get(str(p).strip())
-                if k is not None:
-                    face[:, k] = xyz[:, start + i]
-                    face_ok[:, k] = ok[:, start + i]
+                slot = mesh_names.get(str(p).strip())
+                if slot is not None:
+                    face[:, slot] = xyz[:, start + i]
+                    face_ok[:, slot] = ok[:, start + i]
             if any(str(p).strip() in mesh_names for p in points):
                 found.append(name)
             continue
@@ -193,8 +193,8 @@ def landmarks_from_pose(
         if hit:
             found.append(name)
     if not found:
-        names = ", ".join(c[0] for c in comps) or "none"
-        raise FormatError(path, f"no body, hand or face landmarks in a known layout (components: {names})")
+        listed = ", ".join(c[0] for c in comps) or "none"
+        raise FormatError(path, f"no body, hand or face landmarks in a known layout (components: {listed})")
     fps = float(body.fps) if np.isfinite(body.fps) and body.fps > 0 else 0.0
     meta: dict[str, Any] = {
         "components": [c[0] for c in comps],

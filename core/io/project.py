@@ -30,7 +30,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -138,7 +138,7 @@ def write(path: str | Path, seq: Sequence, editor: Mapping[str, Any] | None = No
             z.writestr(JSON_MEMBER, doc.encode("utf-8"))
             # the npz is written straight into the member: no second copy of the arrays in memory
             with z.open(FRAMES_MEMBER, "w", force_zip64=True) as f:
-                np.savez(f, **members)
+                np.savez(f, **cast("dict[str, Any]", members))  # numpy types **kw as if allow_pickle
 
 
 def _fail(path: Path, problem: str) -> FormatError:
@@ -184,26 +184,27 @@ def _load_arrays(path: Path, z: zipfile.ZipFile, manifest: Mapping[str, Any], t:
 
     out: dict[str, np.ndarray] = {}
     with npz:
-        for name, e in manifest.items():
-            if not isinstance(e, Mapping) or "shape" not in e or "dtype" not in e:
+        for name, entry in manifest.items():
+            if not isinstance(entry, Mapping) or "shape" not in entry or "dtype" not in entry:
                 raise _fail(path, f"array {name!r}: bad manifest entry")
-            shape = tuple(e["shape"])
+            shape = tuple(entry["shape"])
             if not shape or shape[0] != t:
                 raise _fail(path, f"array {name!r} has shape {shape}, expected {t} frames")
-            if "diff_of" in e or e.get("sparse"):
-                if e.get("sparse"):
+            if "diff_of" in entry or entry.get("sparse"):
+                base: np.ndarray | None
+                if entry.get("sparse"):
                     try:
-                        dt = np.dtype(e["dtype"])
+                        dt = np.dtype(entry["dtype"])
                         if dt.kind not in "fiub":
                             raise ValueError(dt)
                         base = np.zeros(shape, dt)
                     except (TypeError, ValueError):
-                        raise _fail(path, f"array {name!r}: bad dtype {e['dtype']!r}") from None
+                        raise _fail(path, f"array {name!r}: bad dtype {entry['dtype']!r}") from None
                 else:
-                    base = out.get(e["diff_of"])
+                    base = out.get(entry["diff_of"])
                 if base is None or base.shape != shape:
-                    raise _fail(path, f"array {name!r} refers to missing or mismatched {e.get('diff_of')!r}")
-                frames, values = member(name, e["frames"]), member(name, e["values"])
+                    raise _fail(path, f"array {name!r} refers to missing or mismatched {entry.get('diff_of')!r}")
+                frames, values = member(name, entry["frames"]), member(name, entry["values"])
                 if (
                     frames.ndim != 1
                     or frames.dtype.kind not in "iu"
@@ -215,9 +216,11 @@ def _load_arrays(path: Path, z: zipfile.ZipFile, manifest: Mapping[str, Any], t:
                 a = base.copy()
                 a[frames] = values
             else:
-                values = a = member(name, e["member"])
-            if a.shape != shape or a.dtype.str != e["dtype"]:
-                raise _fail(path, f"array {name!r} is {a.dtype.str} {a.shape}, the manifest says {e['dtype']} {shape}")
+                values = a = member(name, entry["member"])
+            if a.shape != shape or a.dtype.str != entry["dtype"]:
+                raise _fail(
+                    path, f"array {name!r} is {a.dtype.str} {a.shape}, the manifest says {entry['dtype']} {shape}"
+                )
             if a.dtype.kind == "f" and not np.isfinite(values).all():
                 raise _fail(path, f"array {name!r} contains NaN or infinite values")
             # only what was stored needs checking: diff arrays share the rest with their base

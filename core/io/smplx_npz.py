@@ -192,16 +192,16 @@ def _pose_keys(r: NpzReader) -> tuple[str, np.ndarray, np.ndarray]:
         raise r.fail("no SMPL-X pose keys (expected 'poses', 'root_orient'/'pose_body' or 'global_orient'/'body_pose')")
     if not r.has(first):
         raise r.fail(f"missing key {first!r}")
-    full = None
+    parts: np.ndarray | None = None
     for key, joints in keys.items():
         if not r.has(key):
             continue
         m = _matrices(r, key, len(joints))
-        if full is None:
-            full = np.broadcast_to(np.eye(3), (m.shape[0], N_SMPLX, 3, 3)).copy()
-        _fill(full, have, joints, m, r, key)
-    assert full is not None
-    return layout, full, have
+        if parts is None:
+            parts = np.broadcast_to(np.eye(3), (m.shape[0], N_SMPLX, 3, 3)).copy()
+        _fill(parts, have, joints, m, r, key)
+    assert parts is not None
+    return layout, parts, have
 
 
 def _fps(r: NpzReader, default_fps: float) -> tuple[float, bool]:
