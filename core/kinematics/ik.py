@@ -79,7 +79,7 @@ class IKResult:
 
 def _hand_ok(lm: LandmarkSet) -> tuple[np.ndarray, np.ndarray]:
     """(T, 2) palm seen; (T, 2, 5) each finger chain seen (with its palm)."""
-    palm = lm.hands_ok[:, :, list(PALM_POINTS)].all(axis=-1)
+    palm = np.asarray(lm.hands_ok[:, :, list(PALM_POINTS)].all(axis=-1))
     fingers = np.stack([lm.hands_ok[:, :, list(c)].all(axis=-1) for c in FINGER_CHAINS], axis=-1)
     return palm, fingers & palm[..., None]
 
@@ -209,7 +209,7 @@ def solve(
             body_m,
             lm.body_ok,
             hands_w * (mpp if mpp > 0 else 1.0),
-            finger_ok.all(axis=-1),
+            np.asarray(finger_ok.all(axis=-1)),
             metric=mpp > 0,
             symmetric=symmetric_arms,
         )
@@ -231,7 +231,7 @@ def solve(
         valid[:, sl] = np.repeat(finger_ok[:, k], 3, axis=-1)
 
     rot = _fill(rot, valid)
-    seen = valid.any(axis=1)
+    seen = np.asarray(valid.any(axis=1))
     translation = _sway(rot, body_m, lm.body_ok, skeleton)
     return IKResult(rot, translation, valid, seen, ds, mpp, body_m, hands_w, skeleton, info)
 
@@ -240,7 +240,7 @@ def _fill(rot: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Unsolved entries -> SLERP between solved frames; never-solved joints -> rest (relaxed
     fingers). Non-finite values never survive."""
     rot = np.where(np.isfinite(rot).all(axis=(-1, -2), keepdims=True), rot, np.eye(3))
-    never = ~valid.any(axis=0)
+    never = ~np.asarray(valid.any(axis=0))
     for sl, side in zip(_HAND_SLICES, ("left", "right")):
         relaxed = relaxed_hand(side)
         idx = np.arange(sl.start, sl.stop)
@@ -357,7 +357,7 @@ def ik_errors(
     """
     rotations = np.asarray(rotations, float)
     _, finger_ok = _hand_ok(lm)
-    palm_ok = finger_ok.all(axis=-1)
+    palm_ok = np.asarray(finger_ok.all(axis=-1))
     obs = to_world(lm.hands, scales["hands"])
     ours = fk_hand_points(rotations, translation, skeleton)
     dir_err, pos_err = [], []
@@ -383,14 +383,14 @@ def ik_errors(
     _, wp = forward_kinematics(skeleton, rotations, translation)
     J = lambda n: skeleton.index(n)  # noqa: E731
     both = lm.body_ok[:, B["left_shoulder"]] & lm.body_ok[:, B["right_shoulder"]]
-    for seg, (a, b) in (("upper_arm", ("shoulder", "elbow")), ("forearm", ("elbow", "wrist"))):
+    for seg, (near, far) in (("upper_arm", ("shoulder", "elbow")), ("forearm", ("elbow", "wrist"))):
         errs = []
         for side in ("left", "right"):
-            ia, ib = B[f"{side}_{a}"], B[f"{side}_{b}"]
+            ia, ib = B[f"{side}_{near}"], B[f"{side}_{far}"]
             ok = lm.body_ok[:, ia] & lm.body_ok[:, ib] & both
             if ok.any():
                 errs.append(
-                    _angle_deg(body[ok, ib] - body[ok, ia], wp[ok, J(f"{side}_{b}")] - wp[ok, J(f"{side}_{a}")])
+                    _angle_deg(body[ok, ib] - body[ok, ia], wp[ok, J(f"{side}_{far}")] - wp[ok, J(f"{side}_{near}")])
                 )
         out[f"{seg}_deg"] = float(np.mean(np.concatenate(errs))) if errs else float("nan")
     for joint in ("elbow", "wrist"):
