@@ -176,9 +176,9 @@ def fit_skeleton(
     ref = hand_points(template, "right")
     ref_size = float(hand_size(ref))
     layouts: dict[str, np.ndarray | None] = {}
-    for k, side in enumerate(("left", "right")):
-        ok = np.asarray(hands_ok[:, k], bool)
-        pts = hands[ok, k] * (MIRROR_X if side == "left" else 1.0)
+    for hand, side in enumerate(("left", "right")):
+        ok = np.asarray(hands_ok[:, hand], bool)
+        pts = hands[ok, hand] * (MIRROR_X if side == "left" else 1.0)
         pts = pts[np.isfinite(pts).all(axis=(1, 2))]
         if len(pts) < min_frames:
             layouts[side] = None
@@ -194,13 +194,13 @@ def fit_skeleton(
     hands_report = {}
     for side in ("left", "right"):
         other = "right" if side == "left" else "left"
-        lay, how = layouts[side], "fitted"
-        if lay is None and layouts[other] is not None:
-            lay, how = layouts[other], "mirrored"
-        if lay is None:
+        chosen, how = layouts[side], "fitted"
+        if chosen is None and layouts[other] is not None:
+            chosen, how = layouts[other], "mirrored"
+        if chosen is None:
             hands_report[side] = "template"
             continue  # the template's hand, scaled with the body
-        world = lay * (MIRROR_X if side == "left" else 1.0)
+        world = chosen * (MIRROR_X if side == "left" else 1.0)
         _hand_from_layout(world, rest[J[f"{side}_wrist"]], side, rest, tips)
         hands_report[side] = how
         report[f"{side}_hand_size"] = float(hand_size(lay))
