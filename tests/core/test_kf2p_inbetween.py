@@ -22,14 +22,7 @@ from core.model.skeleton import LEFT_HAND, RIGHT_HAND  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread, as the editor's worker runs (two spin against each other on a busy
-    2-core machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def motion(t: int, seed: int = 0) -> np.ndarray:

@@ -29,12 +29,7 @@ from core.model.sequence import FrameState, Keyframe, new_sequence  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def smooth_motion(t: int, seed: int = 0) -> np.ndarray:
