@@ -109,7 +109,10 @@ def _document(seq: Sequence, editor: Mapping[str, Any] | None, manifest: dict[st
         "language": seq.language,
         "skeleton": _skeleton_json(seq.skeleton),
         "keyframes": [{"frame": k.frame, "kind": KeyKind(k.kind).value} for k in seq.keyframes],
-        "glosses": [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in seq.glosses],
+        "glosses": [
+            {"start": g.start, "end": g.end, "gloss": g.gloss, **({"hand": g.hand} if g.hand else {})}
+            for g in seq.glosses
+        ],
         "meta": _to_json(dict(seq.meta)),
         "editor": _to_json(dict(editor or {})),
         "arrays": manifest,
@@ -289,7 +292,10 @@ def read_project(path: str | Path) -> tuple[Sequence, dict[str, Any]]:
             raise _fail(path, f"damaged project ({type(e).__name__}: {e})") from None
     try:
         keys = tuple(Keyframe(int(k["frame"]), KeyKind(k["kind"])) for k in doc.get("keyframes", []))
-        glosses = tuple(Segment(int(g["start"]), int(g["end"]), g.get("gloss")) for g in doc.get("glosses", []))
+        glosses = tuple(
+            Segment(int(g["start"]), int(g["end"]), g.get("gloss"), str(g.get("hand") or ""))
+            for g in doc.get("glosses", [])
+        )
         fps = float(doc["fps"])
         skeleton = _skeleton(path, doc.get("skeleton"))
         base = {k: v for k, v in arrays.items() if not k.startswith("extra:")}

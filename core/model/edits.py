@@ -300,7 +300,9 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     freeze(labels)
     fwd = lambda f: int(np.clip(np.rint(np.interp(f, ao[np.argsort(ao)], an[np.argsort(ao)])), 0, t - 1))  # noqa: E731
     glosses = tuple(
-        Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss) if lo <= g.start < hi or lo <= g.end < hi else g
+        Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss, g.hand)
+        if lo <= g.start < hi or lo <= g.end < hi
+        else g
         for g in seq.glosses
     )
     layered = seq.replace(
@@ -465,7 +467,9 @@ def resize(seq: Sequence, n_frames: int) -> Change:
             t - n_frames,
             tail,
             tuple(k for k in seq.keyframes if k.frame < n_frames),
-            tuple(Segment(g.start, min(g.end, n_frames - 1), g.gloss) for g in seq.glosses if g.start < n_frames),
+            tuple(
+                Segment(g.start, min(g.end, n_frames - 1), g.gloss, g.hand) for g in seq.glosses if g.start < n_frames
+            ),
         )
     else:
         extra = n_frames - t
@@ -518,7 +522,7 @@ def insert_frames(seq: Sequence, at: int, n: int) -> Change:
     arrays["warp"] = warp
     keys = tuple(Keyframe(k.frame + n if k.frame >= at else k.frame, k.kind) for k in seq.keyframes)
     glosses = tuple(
-        Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss)
+        Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss, g.hand)
         for g in seq.glosses
     )
     new = seq.with_frame_arrays(arrays, keyframes=keys, glosses=glosses)
@@ -554,7 +558,7 @@ def delete_frames(seq: Sequence, start: int, end: int, bridge: int = 2) -> Chang
         s_ = s_ - n if s_ >= hi else min(s_, lo) if s_ >= lo else s_
         e_ = e_ - n if e_ >= hi else (lo - 1 if e_ >= lo else e_)
         if e_ >= s_:
-            glosses.append(Segment(s_, e_, g.gloss))
+            glosses.append(Segment(s_, e_, g.gloss, g.hand))
     is_key = np.zeros(t - n, bool)
     is_key[[k.frame for k in keys]] = True
     bridged = np.arange(max(0, lo - bridge), min(t - n, lo + bridge))
