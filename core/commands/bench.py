@@ -1,4 +1,4 @@
-"""``python -m core bench [kf2p|fast|import|io|all] [--json]``: performance figures.
+"""``python -m core bench [kf2p|fast|import|io|eaf|all] [--json]``: performance figures.
 
 ``BENCHES`` maps each target to ``(module, function, requires)``; the function takes the parsed
 arguments and returns a JSON-able dict (``core.commands.bench_targets`` turns the flags into the
@@ -18,6 +18,7 @@ from typing import Any
 from ..cli import module_available
 
 BENCHES: dict[str, tuple[str, str, str]] = {
+    "eaf": ("core.commands.bench_targets", "eaf_import", "core.io.eaf_bench"),
     "fast": ("core.commands.bench_targets", "fast", "core.ml.fast.bench"),
     "import": ("core.commands.bench_targets", "pose_import", "core.kinematics.import_eval"),
     "io": ("core.commands.bench", "bench_io", "core.commands.bench"),

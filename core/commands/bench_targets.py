@@ -28,3 +28,9 @@ def pose_import(args) -> dict[str, Any]:
     from ..kinematics.import_eval import bench
 
     return bench(minutes=args.minutes, repeat=args.repeat)
+
+
+def eaf_import(args) -> dict[str, Any]:
+    from ..io.eaf_bench import run
+
+    return run(minutes=args.minutes or 10.0, repeat=args.repeat)
