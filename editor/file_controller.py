@@ -45,6 +45,9 @@ class FileController(QObject):
 
     def open_file(self, path: str | Path, *, recovery_of: str | None = None) -> Task | None:
         """Read ``path`` in the background; the document changes only when the read succeeds."""
+        if Path(path).suffix.lower() == ".eaf":  # annotations, no motion: onto the open one
+            self.win.linguist.import_file(path)
+            return None
         if not self.confirm_discard():
             return None
         path = Path(path)
@@ -148,6 +151,7 @@ class FileController(QObject):
                 return None
             options = dlg.options()
         seq = doc.sequence
+        motion = doc.path
 
         def work(progress, cancelled):
             from core.io import write
@@ -166,6 +170,10 @@ class FileController(QObject):
             }
             if "mesh" in kw and not options.mesh:
                 kw.pop("mesh")
+            if "linked_file" in accepted:  # ELAN: the video beside the motion, the motion itself
+                from core.io.eaf import links_for
+
+                kw.update(links_for(motion, options.path))
             write(options.path, out, **kw)
             return options.path
 

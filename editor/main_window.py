@@ -25,6 +25,7 @@ from .document import Document
 from .file_controller import FileController
 from .inspector import Inspector
 from .keys_controller import KeysController
+from .linguist import LinguistController
 from .playback_controller import PlaybackController
 from .tasks import Task
 from .timeline import Timeline
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.files = FileController(self)
         self.keys = KeysController(self)
         self.play = PlaybackController(self)
+        self.linguist = LinguistController(self)
         self.playback = self.play.playback
         self.ask_save: Callable[[], str] = self.files.ask_save
 
@@ -139,7 +141,7 @@ class MainWindow(QMainWindow):
         """Action name -> slot: ``act_<name>`` of the window or a controller, and the speeds."""
         out: dict[str, Callable] = dict(self.play.speed_handlers())
         for spec in action_table.ACTIONS:
-            for owner in (self, self.files, self.keys, self.play):
+            for owner in (self, self.files, self.keys, self.play, self.linguist):
                 fn = getattr(owner, f"act_{spec.name}", None)
                 if fn is not None:
                     out.setdefault(spec.name, fn)
@@ -157,6 +159,7 @@ class MainWindow(QMainWindow):
     def _start_inbetweening(self) -> None:
         self.bridge.reset_timing()
         self.bridge.release()
+        self.linguist.start()
 
     # --- the controllers' entry points used by scripts and tests --------------------------------
     def open_file(self, path: str | Path, *, recovery_of: str | None = None) -> Task | None:

@@ -233,24 +233,10 @@ def _from_eaf(args, src: Path) -> int:
         return 0
     out_path = Path(args.out)
     if out_path.name.lower().endswith(".eaf"):
-        eaf.write(out_path, new, linked_file=motion_link(src, out_path))
+        eaf.write(out_path, new, **eaf.links_for(src, out_path))  # type: ignore[arg-type]
     elif out_path.name.lower().endswith(".json"):
         _write(out_path, new, decoded)
     else:
         registry.write(out_path, new)
     print(f"{args.from_eaf} -> {src}: {report.summary()} -> {out_path}")
     return 0
-
-
-def motion_link(motion: Path, eaf_path: Path):
-    """The LINKED_FILE_DESCRIPTOR for a motion file, relative to the .eaf that links it."""
-    import os
-
-    from ..io.eaf import EafLinkedFile
-
-    motion = motion.resolve()
-    try:
-        rel = os.path.relpath(motion, eaf_path.resolve().parent)
-    except ValueError:  # another drive (Windows)
-        rel = ""
-    return EafLinkedFile(motion.as_uri(), ("./" + rel) if rel and not rel.startswith(".") else rel, "unknown")

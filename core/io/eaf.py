@@ -948,26 +948,76 @@ def write(
     )
 
 
-def import_onto(
-    seq: Sequence,
+VIDEO_TYPES = {
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".avi": "video/x-msvideo",
+    ".mpg": "video/mpeg",
+    ".wav": "audio/x-wav",
+}
+
+
+def _relative(target: Path, eaf_path: Path) -> str:
+    import os
+
+    try:
+        rel = os.path.relpath(target, eaf_path.resolve().parent).replace(os.sep, "/")
+    except ValueError:  # another drive (Windows): no relative path
+        return ""
+    return rel if rel.startswith(".") else "./" + rel
+
+
+def links_for(motion: str | Path | None, eaf_path: str | Path) -> dict[str, object]:
+    """``media`` / ``linked_file`` arguments of ``write`` for a motion file: the video beside it
+    with the same stem (``clip.mp4`` for ``clip.pose``) as the media, the motion as a linked
+    file, both with URLs relative to the .eaf as ELAN writes them."""
+    if motion is None:
+        return {}
+    motion, eaf_path = Path(motion).resolve(), Path(eaf_path)
+    stem = motion.name.split(".")[0]
+    media = []
+    for ext, mime in VIDEO_TYPES.items():
+        for cand in (motion.with_name(stem + ext), motion.with_name(stem + ext.upper())):
+            if cand.is_file():
+                media.append(EafMedia(cand.as_uri(), _relative(cand, eaf_path), mime))
+                break
+        if media:
+            break
+    out: dict[str, object] = {"linked_file": EafLinkedFile(motion.as_uri(), _relative(motion, eaf_path), "unknown")}
+    if media:
+        out["media"] = media
+    return out
+
+
+@dataclass(frozen=True)
+class EafImport:
+    """Gloss tiers of an .eaf read for a motion at a frame rate: segments per lane (None: no such
+    tier) and what ``meta['eaf']`` keeps (the file's text, the tiers used, the offset)."""
+
+    sign: tuple[Segment, ...] | None
+    right: tuple[Segment, ...] | None
+    left: tuple[Segment, ...] | None
+    meta: Mapping[str, object]
+
+
+def prepare_import(
     path: str | Path,
+    fps: float,
+    n_frames: int,
     *,
     tier: str | None = None,
     right: str | None = None,
     left: str | None = None,
     offset_ms: float = 0.0,
-    keys: bool = True,
-):
-    """Bring an .eaf's gloss tiers onto ``seq`` (one edit: ``core.model.edits.Change``, plus a
-    ``core.model.segments_edit.ImportReport``).
+) -> EafImport:
+    """Read an .eaf's gloss tiers as frame segments for a motion of ``n_frames`` at ``fps``.
 
     tier: the sign tier (or one hand's, by its name) instead of the automatic choice
     (``pick_gloss_tiers``); right / left: each hand's tier by name. offset_ms: where the motion's
-    frame 0 is on the annotations' time line (ELAN ms = 1000 frame / fps + offset). The file,
-    the tiers used and the offset are kept in ``meta['eaf']`` so an export keeps the rest."""
-    from ..model.edits import Change
-    from ..model.segments_edit import import_annotations
-
+    frame 0 is on the annotations' time line (ELAN ms = 1000 frame / fps + offset)."""
     path = Path(path)
     doc = parse(path)
     have = ", ".join(doc.tier_names) or "none"
@@ -979,25 +1029,51 @@ def import_onto(
             doc.tier(name)
     except KeyError as e:
         raise FormatError(path, f"no tier {e.args[0]!r} to import (tiers: {have})") from None
-    fps = _check_fps(seq.fps, path)
+    fps = _check_fps(fps, path)
 
-    def segs(name: str | None) -> list[Segment] | None:
-        return None if not name else tier_segments(doc, name, fps, offset_ms, path)
+    def segs(name: str | None) -> tuple[Segment, ...] | None:
+        return None if not name else tuple(tier_segments(doc, name, fps, offset_ms, path))
 
     sign, rgt, lft = segs(picked.sign), segs(picked.right), segs(picked.left)
-    every = (sign or []) + (rgt or []) + (lft or [])
-    if every and not any(s.end >= 0 and s.start < seq.n_frames for s in every):
-        span = f"0..{frame_to_ms(seq.n_frames, fps, offset_ms)} ms"
+    every = (sign or ()) + (rgt or ()) + (lft or ())
+    if every and not any(s.end >= 0 and s.start < n_frames for s in every):
+        span = f"{frame_to_ms(0, fps, offset_ms)}..{frame_to_ms(n_frames, fps, offset_ms)} ms"
         raise FormatError(path, f"no annotation falls inside the motion ({span}): check the time offset")
-    change, report = import_annotations(seq, sign=sign, right=rgt, left=lft, keys=keys)
-    meta = dict(change.sequence.meta)
-    meta[META_KEY] = {
+    meta = {
         "source": doc.text,
         "file": str(path),
         "tiers": {"sign": picked.sign, "right": picked.right, "left": picked.left},
         "offset_ms": float(offset_ms),
     }
+    return EafImport(sign, rgt, lft, meta)
+
+
+def apply_import(seq: Sequence, imp: EafImport, keys: bool = True):
+    """``imp`` onto ``seq``: one edit (``core.model.edits.Change``) and its
+    ``core.model.segments_edit.ImportReport``; ``meta['eaf']`` remembers the file so an export
+    keeps what Signframe does not edit."""
+    from ..model.edits import Change
+    from ..model.segments_edit import import_annotations
+
+    change, report = import_annotations(seq, sign=imp.sign, right=imp.right, left=imp.left, keys=keys)
+    meta = dict(change.sequence.meta)
+    meta[META_KEY] = dict(imp.meta)
     return Change(change.sequence.replace(meta=meta), change.inverse, change.dirty), report
+
+
+def import_onto(
+    seq: Sequence,
+    path: str | Path,
+    *,
+    tier: str | None = None,
+    right: str | None = None,
+    left: str | None = None,
+    offset_ms: float = 0.0,
+    keys: bool = True,
+):
+    """Bring an .eaf's gloss tiers onto ``seq`` (``prepare_import`` then ``apply_import``)."""
+    imp = prepare_import(path, seq.fps, seq.n_frames, tier=tier, right=right, left=left, offset_ms=offset_ms)
+    return apply_import(seq, imp, keys)
 
 
 __all__ = [
@@ -1011,6 +1087,9 @@ __all__ = [
     "frame_to_ms",
     "hand_of_tier",
     "import_onto",
+    "prepare_import",
+    "apply_import",
+    "EafImport",
     "labels_from_segments",
     "ms_to_frame",
     "parse",
