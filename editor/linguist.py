@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -210,7 +210,12 @@ class LinguistController(QObject):
         self.panel.sensitivity.valueChanged.connect(lambda v: self.redecode())
         self.panel.accept_all.clicked.connect(self.act_accept_all_proposals)
         self.panel.dismiss.clicked.connect(self.dismiss_proposals)
-        self.doc.sequenceEdited.connect(lambda lo, hi: self._refresh_panel())
+        # the list follows edits a moment later: a boundary drag does not rebuild it per mouse move
+        self._panel_timer = QTimer(self)
+        self._panel_timer.setSingleShot(True)
+        self._panel_timer.setInterval(120)
+        self._panel_timer.timeout.connect(self._refresh_panel)
+        self.doc.sequenceEdited.connect(lambda lo, hi: self._panel_timer.start())
         self.doc.sequenceReplaced.connect(self._on_replaced)
         self.lanes.set_document(self.doc)
         self._refresh_panel()
@@ -230,11 +235,9 @@ class LinguistController(QObject):
         return True
 
     def _refresh_panel(self) -> None:
+        self._panel_timer.stop()
         seq = self.doc.sequence
-        lanes = {"": se.lane_segments(seq, "")}
-        if se.hands_differ(seq):
-            lanes.update({h: se.lane_segments(seq, h) for h in ("right", "left")})
-        self.panel.set_segments(lanes, seq.fps)
+        self.panel.set_segments(self.lanes.shown_lanes(), seq.fps)
 
     def _on_replaced(self) -> None:
         self._probs = None

@@ -260,6 +260,7 @@ class SegmentLanes(QObject):
         self._editing: tuple[str, int] | None = None
         self._editor_keys = _EditorKeys(self)
         self._with_hands = False
+        self._cache: tuple[object, dict[str, list[Segment]]] | None = None
 
     def set_document(self, doc: Document) -> None:
         self.doc = doc
@@ -274,15 +275,28 @@ class SegmentLanes(QObject):
         self.refresh()
 
     # --- what the lanes show ---------------------------------------------------------------
+    def shown_lanes(self) -> dict[str, list[Segment]]:
+        """The lanes of the current sequence (computed once per edit)."""
+        seq = self.doc.sequence if self.doc is not None else None
+        if seq is None:
+            return {}
+        if self._cache is None or self._cache[0] is not seq:
+            lanes = {"": se.lane_segments(seq, "")}
+            if se.hands_differ(seq):
+                lanes.update({h: se.lane_segments(seq, h) for h in self.hands})
+            self._cache = (seq, lanes)
+        return self._cache[1]
+
     def refresh(self) -> None:
         if self.doc is None:
             return
         seq = self.doc.sequence
         t = seq.n_frames
-        self.sign.set_segments(se.lane_segments(seq, ""), t)
-        with_hands = se.hands_differ(seq)
+        lanes = self.shown_lanes()
+        self.sign.set_segments(lanes[""], t)
+        with_hands = len(lanes) > 1
         for h, item in self.hands.items():
-            item.set_segments(se.lane_segments(seq, h) if with_hands else [], t)
+            item.set_segments(lanes.get(h, []), t)
             item.setVisible(with_hands)
             self._labels[h].setVisible(with_hands)
         if with_hands != self._with_hands:

@@ -257,3 +257,17 @@ def test_cli_segment_from_eaf(tmp_path):
     for extra in (["--from-eaf", str(bad)], ["--from-eaf", str(FTO), "--tier", "nope"]):
         r = subprocess.run([sys.executable, "-m", "core", "segment", str(mot)] + extra, capture_output=True, text=True)
         assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_fast_label_segments_match_the_reference_reading():
+    from core.model.sequence import glossed_segments, segments_from_labels
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        lab = rng.choice([0, 1, 2], size=int(rng.integers(0, 60)), p=[0.4, 0.45, 0.15]).astype(np.uint8)
+        assert se.label_segments(lab) == segments_from_labels(lab)
+    seq = motion(100)
+    seq = se.import_annotations(seq, sign=[Segment(5, 20, "A"), Segment(30, 40, "B")])[0].sequence
+    assert se.sign_segments(seq) == glossed_segments(seq)
+    odd = seq.replace(glosses=(Segment(4, 18, "X"),))  # glosses that do not match the signs exactly
+    assert se.sign_segments(odd) == glossed_segments(odd)

@@ -125,7 +125,7 @@ def test_hand_lanes_gloss_list_and_jump(qtbot, make_window, demo):
     assert lane(win, "right")[1] == (75, 120, "THANKS-RH")
     assert lane(win, "left") == [(30, 55, "HELLO-B")]
     panel = win.linguist.panel
-    panel.show()
+    qtbot.waitUntil(lambda: any("THANKS-RH" in r for r in panel.visible_rows()))  # the list follows
     qtbot.keyClicks(panel.search, "thanks")
     assert len(panel.visible_rows()) == 1 and "THANKS-RH [RH]" in panel.visible_rows()[0]
     row = next(i for i in range(panel.list.count()) if not panel.list.item(i).isHidden())
