@@ -178,26 +178,34 @@ def test_bad_annotation_file_is_reported_not_raised(qtbot, make_window, tmp_path
     assert lane(win) == before
 
 
-def test_a_bare_recording_opens_with_fast_proposals(qtbot, make_window, demo):
+def test_a_bare_recording_opens_with_fast_proposals(qtbot, make_window, demo, tmp_path, monkeypatch):
+    import editor.linguist as linguist
+    from core.io import registry
     from editor.proposals import fast_unavailable_reason
 
     if fast_unavailable_reason() is not None:
         pytest.skip(fast_unavailable_reason())
+    runs = []
+    real = linguist.fast_probabilities
+    monkeypatch.setattr(linguist, "fast_probabilities", lambda *a, **k: runs.append(1) or real(*a, **k))
     bare = demo.replace(keyframes=(), labels=np.zeros(demo.n_frames, np.uint8), glosses=())
-    win = make_window(bare)
+    path = tmp_path / "bare.signframe"
+    registry.write(path, bare)
+    win = make_window(demo)  # a document with keys: no proposals
     ling = win.linguist
+    assert not ling.proposals and not ling.panel.proposal_box.isVisible()
+    win.open_file(path)
     qtbot.waitUntil(lambda: ling._probs is not None, timeout=60000)
-    assert ling.panel.proposal_box.isVisible() and "Ctrl+F" not in ling.panel.proposal_label.text()
-    assert not win.doc.sequence.keyframes  # proposals are not keys
+    assert ling.panel.proposal_box.isVisible() and ling.proposals
+    assert not win.doc.sequence.keyframes and not lane(win)  # proposals are not keys nor signs
     slider = ling.panel.sensitivity
     counts = {}
-    for v in (5, 95):
+    for key, v in ((Qt.Key.Key_Home, 1), (Qt.Key.Key_End, 99)):
         slider.setFocus()
-        qtbot.keyClick(slider, Qt.Key.Key_Home if v == 5 else Qt.Key.Key_End)
+        qtbot.keyClick(slider, key)
+        assert slider.value() == v
         counts[v] = len(ling.proposals)
-    assert counts[95] >= counts[5]
-    if not ling.proposals:
-        pytest.skip("FAST proposed no sign on the demo")
+    assert counts[99] >= counts[1] and runs == [1]  # re-decoded, the network ran once
     first = ling.proposals[0]
     dclick(qtbot, win, (first.start + first.end) / 2, MID)
     assert lane(win)[0][:2] == (first.start, first.end)
