@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
         self.timeline.zoom_all()
 
     def act_reset_layout(self) -> None:
-        for dock in (self.inspector_dock, self.history_dock):
+        for dock in (self.inspector_dock, self.history_dock, self.linguist.dock):
             dock.setFloating(False)
             dock.show()
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)

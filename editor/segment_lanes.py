@@ -55,6 +55,7 @@ class LaneItem(pg.GraphicsObject):
         self._press_shift = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        self.setAcceptHoverEvents(True)  # the full gloss as a tooltip: boxes elide long ones
         self.setZValue(5)
 
     def set_segments(self, segments: list[Segment], n_frames: int) -> None:
@@ -149,6 +150,18 @@ class LaneItem(pg.GraphicsObject):
                 if d <= px and (best is None or d < best[0]):
                     best = (d, s, side)
         return None if best is None else (best[1], best[2])
+
+    def hoverMoveEvent(self, ev) -> None:
+        seg = self.segment_at(ev.pos().x())
+        tip = ""
+        if seg is not None:
+            fps = self.lanes.doc.fps if self.lanes.doc is not None else 25.0
+            lane = {"": "sign", "right": "right hand", "left": "left hand"}[self.hand]
+            tip = f"{seg.gloss or '(no gloss)'} — {lane}, frames {seg.start}-{seg.end} ({seg.start / fps:.2f} s)"
+        elif not self.hand and (prop := self.lanes.proposal_at(ev.pos().x())) is not None:
+            tip = f"Proposed by FAST: frames {prop.start}-{prop.end}; double-click to accept"
+        if tip != self.toolTip():
+            self.setToolTip(tip)
 
     def mousePressEvent(self, ev) -> None:
         # the modifiers held when the button went down decide what a drag does

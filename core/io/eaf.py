@@ -227,7 +227,8 @@ def _parse_xml(data: bytes, path: Path) -> ET.Element:
         raise FormatError(path, str(e)) from None
     except expat.ExpatError as e:
         raise FormatError(path, f"not well-formed XML ({expat.ErrorString(e.code)}, line {e.lineno})") from None
-    except (ValueError, TypeError, AssertionError, RecursionError, MemoryError) as e:
+    except (ValueError, TypeError, LookupError, AssertionError, RecursionError, MemoryError) as e:
+        # LookupError: an unknown encoding in the XML declaration
         raise FormatError(path, f"not a readable XML file ({type(e).__name__})") from None
     return root
 
@@ -419,9 +420,15 @@ def parse_bytes(data: bytes, path: str | Path = "<eaf>") -> EafDocument:
     root = _parse_xml(data, path)
     if root.tag != "ANNOTATION_DOCUMENT":
         raise FormatError(path, f"not an ELAN annotation file (root element {root.tag[:40]!r})")
-    slots = _slot_times(root, path)
-    media, linked, props = _header(root, path)
-    tiers = _tiers(root, slots, path)
+    try:
+        slots = _slot_times(root, path)
+        media, linked, props = _header(root, path)
+        tiers = _tiers(root, slots, path)
+    except FormatError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as e:
+        # any structure the checks above did not foresee is still one line, never a traceback
+        raise FormatError(path, f"not a readable ELAN file ({type(e).__name__})") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

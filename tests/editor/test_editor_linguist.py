@@ -124,6 +124,8 @@ def test_hand_lanes_gloss_list_and_jump(qtbot, make_window, demo):
     qtbot.keyClick(ed, Qt.Key.Key_Return)
     assert lane(win, "right")[1] == (75, 120, "THANKS-RH")
     assert lane(win, "left") == [(30, 55, "HELLO-B")]
+    qtbot.mouseMove(win.timeline.plot.viewport(), win.timeline.lane_point(98, ry))  # hover: the full gloss
+    qtbot.waitUntil(lambda: "THANKS-RH" in win.linguist.lanes.hands["right"].toolTip())
     panel = win.linguist.panel
     qtbot.waitUntil(lambda: any("THANKS-RH" in r for r in panel.visible_rows()))  # the list follows
     qtbot.keyClicks(panel.search, "thanks")
