@@ -271,3 +271,37 @@ def test_fast_label_segments_match_the_reference_reading():
     assert se.sign_segments(seq) == glossed_segments(seq)
     odd = seq.replace(glosses=(Segment(4, 18, "X"),))  # glosses that do not match the signs exactly
     assert se.sign_segments(odd) == glossed_segments(odd)
+
+
+def test_media_beside_the_motion_and_the_motion_linked(tmp_path):
+    (tmp_path / "clip.pose").write_bytes(b"")
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    out = tmp_path / "elan" / "clip.eaf"
+    links = eaf.links_for(tmp_path / "clip.pose", out)
+    seq = se.import_annotations(motion(100), sign=[Segment(5, 20, "A")])[0].sequence
+    eaf.write(out, seq, **links)
+    doc = eaf.parse(out)
+    assert [(m.relative_url, m.mime_type) for m in doc.media] == [("../clip.mp4", "video/mp4")]
+    assert doc.media[0].url == (tmp_path / "clip.mp4").resolve().as_uri()
+    assert [(f.relative_url, f.url) for f in doc.linked_files] == [
+        ("../clip.pose", (tmp_path / "clip.pose").resolve().as_uri())
+    ]
+    text = out.read_text()  # ELAN's attribute names
+    for attr in ("MEDIA_URL=", "RELATIVE_MEDIA_URL=", "MIME_TYPE=", "LINK_URL=", "RELATIVE_LINK_URL="):
+        assert attr in text
+    assert "media" not in eaf.links_for(tmp_path / "other.pose", out)  # no video beside: no media
+
+
+def test_imported_annotations_survive_a_project_file(tmp_path):
+    seq = motion(300)
+    seq = eaf.import_onto(seq, FTO, tier="fto-ab", right="a", left="b")[0].sequence
+    seq = se.rename(seq, "left", se.lane_segments(seq, "left")[0].start, "B-EDITED").sequence
+    proj = tmp_path / "p.signframe"
+    registry.write(proj, seq)
+    back = registry.read(proj)
+    assert back.glosses == seq.glosses and back.meta["eaf"]["tiers"] == {"sign": "fto-ab", "right": "a", "left": "b"}
+    eaf.write(tmp_path / "a.eaf", seq)
+    eaf.write(tmp_path / "b.eaf", back)
+    strip = lambda p: _annotations(eaf.parse(p))  # noqa: E731
+    assert strip(tmp_path / "a.eaf") == strip(tmp_path / "b.eaf")
+    assert strip(tmp_path / "b.eaf")["b"][0][2] == "B-EDITED"

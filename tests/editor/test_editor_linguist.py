@@ -123,6 +123,7 @@ def test_hand_lanes_gloss_list_and_jump(qtbot, make_window, demo):
     qtbot.keyClicks(ed, "THANKS-RH")
     qtbot.keyClick(ed, Qt.Key.Key_Return)
     assert lane(win, "right")[1] == (75, 120, "THANKS-RH")
+    assert (75, 120, "THANK-YOU") in win.timeline.segments.segments  # the sign lane keeps its gloss
     assert lane(win, "left") == [(30, 55, "HELLO-B")]
     qtbot.mouseMove(win.timeline.plot.viewport(), win.timeline.lane_point(98, ry))  # hover: the full gloss
     qtbot.waitUntil(lambda: "THANKS-RH" in win.linguist.lanes.hands["right"].toolTip())
@@ -217,3 +218,16 @@ def test_a_bare_recording_opens_with_fast_proposals(qtbot, make_window, demo, tm
     assert len(lane(win)) == 1 + n and not ling.proposals
     win.doc.undo_stack.undo()
     assert len(lane(win)) == 1
+
+
+def test_opening_an_eaf_imports_it_onto_the_open_motion(qtbot, make_window, demo):
+    win = make_window(demo)
+    win.open_file(ELAN / "fto.eaf")
+    from editor.linguist import ImportDialog
+
+    dlg = win.findChild(ImportDialog, "import-annotations")
+    assert dlg is not None and dlg.isVisible() and dlg.tier("sign") == "a"  # the first tier with annotations
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    # 0-1629, 1790-2820, 4280-5800 ms at 25 fps: nearest frame boundaries (70.5 rounds to even)
+    assert lane(win) == [(0, 40, "a"), (45, 69, "a"), (107, 144, "a")]
+    assert win.doc.sequence.n_frames == demo.n_frames  # still the same motion
