@@ -1059,13 +1059,11 @@ def apply_import(seq: Sequence, imp: EafImport, keys: bool = True):
     """``imp`` onto ``seq``: one edit (``core.model.edits.Change``) and its
     ``core.model.segments_edit.ImportReport``; ``meta['eaf']`` remembers the file so an export
     keeps what Signframe does not edit."""
-    from ..model.edits import Change
     from ..model.segments_edit import import_annotations
 
-    change, report = import_annotations(seq, sign=imp.sign, right=imp.right, left=imp.left, keys=keys)
-    meta = dict(change.sequence.meta)
+    meta = dict(seq.meta)
     meta[META_KEY] = dict(imp.meta)
-    return Change(change.sequence.replace(meta=meta), change.inverse, change.dirty), report
+    return import_annotations(seq, sign=imp.sign, right=imp.right, left=imp.left, keys=keys, meta=meta)
 
 
 def import_onto(

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ class Patch:
     arrays: Mapping[str, np.ndarray]
     keyframes: tuple[Keyframe, ...]
     glosses: tuple[Segment, ...]
+    meta: Mapping[str, Any] | None = None  # the source facts too (None: left as they are)
 
     @property
     def n_new(self) -> int:
@@ -91,11 +93,13 @@ def apply_patch(seq: Sequence, patch: Patch) -> Change:
             arr = np.concatenate([v[:a], p, v[b:]])
         # ``v`` was validated with ``seq``: only the spliced frames can bring a NaN in
         new[k] = freeze(arr, finite=p.dtype.kind not in "fc" or bool(np.isfinite(p).all()))
+    meta = {} if patch.meta is None else {"meta": patch.meta}
     try:
-        out = seq.with_frame_arrays(new, keyframes=patch.keyframes, glosses=patch.glosses)
+        out = seq.with_frame_arrays(new, keyframes=patch.keyframes, glosses=patch.glosses, **meta)
     except SequenceError as e:
         raise EditError(str(e)) from None
-    inverse = Patch(a, n_new, {k: old[k][a:b].copy() for k in patch.arrays}, seq.keyframes, seq.glosses)
+    old_meta = None if patch.meta is None else seq.meta
+    inverse = Patch(a, n_new, {k: old[k][a:b].copy() for k in patch.arrays}, seq.keyframes, seq.glosses, old_meta)
     return Change(out, inverse, (a, a + n_new))
 
 

@@ -287,6 +287,7 @@ def import_annotations(
     right: Iterable[Segment] | None = None,
     left: Iterable[Segment] | None = None,
     keys: bool = True,
+    meta: Mapping[str, object] | None = None,
 ) -> tuple[Change, ImportReport]:
     """Bring gloss annotations onto the motion: the sign lane (``sign``, else the union of the
     hands), each hand's lane, and (``keys``) keys by the keyframe policy (onset, midpoint,
@@ -319,7 +320,7 @@ def import_annotations(
     glosses = tuple(s for s in segs if s.gloss) + tuple(lanes.get("right", ())) + tuple(lanes.get("left", ()))
     arrays = {k: v.copy() for k, v in seq.frame_arrays().items() if k in GENERATED_CHANNELS}
     arrays["labels"] = labels
-    change = apply_patch(seq, Patch(0, t, arrays, new_keys, glosses))
+    change = apply_patch(seq, Patch(0, t, arrays, new_keys, glosses, None if meta is None else dict(meta)))
     changed = {k.frame for k in new_keys} ^ {k.frame for k in seq.keyframes}
     dirty = (min(changed), max(changed) + 1) if changed else (0, 0)
     report = ImportReport({h: len(v) for h, v in lanes.items() if h == "" or v}, clipped, dropped, len(new_keys))

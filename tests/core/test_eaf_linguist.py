@@ -62,6 +62,8 @@ def test_round_trip_keeps_every_annotation_of_an_elan_file(tmp_path, fps):
             assert abs(s1 - s0) <= frame_ms and abs(e1 - e0) <= frame_ms
     assert after.media == before.media
     assert after.linked_files[-1].relative_url == "./clip.pose"
+    undone = apply_patch(new, change.inverse).sequence  # undo forgets the file with its glosses
+    assert "eaf" not in undone.meta and not undone.glosses and undone.keyframes == seq.keyframes
 
 
 def test_round_trip_with_edits_and_a_dependent_tier(tmp_path):
