@@ -203,6 +203,8 @@ class LinguistController(QObject):
         self._probs: np.ndarray | None = None
         self._options = None
         self._probs_generation = -1
+        self._origins: dict[int, int | None] = {}
+        self._last_frame: int | None = None
         self.lanes.glossEdited.connect(self._on_gloss_edited)
         self.lanes.boundaryDragged.connect(self._on_boundary)
         self.lanes.proposalActivated.connect(self.accept_proposal)
@@ -250,7 +252,14 @@ class LinguistController(QObject):
         self.push(RenameGloss(self.doc, hand, start, text))
 
     def _on_boundary(self, drag_id: int, hand: str, start: int, side: str, frame: int, move_key: bool, done: bool):
-        self.push(MoveBoundary(self.doc, hand, start, side, frame, move_key, drag_id))
+        if drag_id not in self._origins:  # the boundary before the drag, from the document
+            seg = next((s for s in self.lanes.lane(hand) if s.start == start), None)
+            origin = None if seg is None else (seg.start if side == "start" else seg.end)
+            self._origins = {drag_id: origin}
+            self._last_frame = origin
+        if frame != self._last_frame:  # the release repeats the last step: nothing new to push
+            self.push(MoveBoundary(self.doc, hand, start, side, frame, move_key, drag_id, self._origins[drag_id]))
+            self._last_frame = frame
         if done:
             end_drag(self.doc)
 

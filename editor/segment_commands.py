@@ -66,10 +66,11 @@ class MoveBoundary(EditCommand):
         frame: int,
         move_key: bool = False,
         drag_id: int | None = None,
+        origin: int | None = None,
     ) -> None:
         super().__init__(doc, f"Move {LANE_NAMES[hand]} {side}", drag_id)
         self.hand, self.start, self.side, self.frame, self.move_key = hand, int(start), side, int(frame), move_key
-        self.origin = int(start) if side == "start" else None
+        self.origin = origin  # where the boundary was before the drag: back there is no step
 
     def edit(self) -> Callable[[Sequence], Change]:
         hand, start, side, frame, move_key = self.hand, self.start, self.side, self.frame, self.move_key
@@ -77,6 +78,9 @@ class MoveBoundary(EditCommand):
 
     def merge_key(self) -> Hashable:
         return (self.hand, self.start, self.side, self.move_key)
+
+    def is_noop(self) -> bool:
+        return self.origin is not None and self.frame == self.origin
 
 
 class AcceptSegments(EditCommand):

@@ -107,6 +107,15 @@ def test_boundary_drag_leaves_the_keys_and_shift_takes_the_key(qtbot, window):
     win.doc.undo_stack.undo()
     win.doc.undo_stack.undo()
     assert lane(win)[1] == (75, 120, "THANK-YOU") and win.doc.sequence.key_frames.tolist() == keys
+    # a drag that comes back to where it started leaves no step
+    index = win.doc.undo_stack.index()
+    tl, vp = win.timeline, win.timeline.plot.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=tl.lane_point(121, MID))
+    for f in (124, 127, 124, 121):
+        qtbot.mouseMove(vp, tl.lane_point(f, MID))
+        qtbot.wait(10)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=tl.lane_point(121, MID))
+    assert lane(win)[1] == (75, 120, "THANK-YOU") and win.doc.undo_stack.index() == index
 
 
 def test_hand_lanes_gloss_list_and_jump(qtbot, make_window, demo):
