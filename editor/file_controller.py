@@ -171,9 +171,10 @@ class FileController(QObject):
             if "mesh" in kw and not options.mesh:
                 kw.pop("mesh")
             if "linked_file" in accepted:  # ELAN: the video beside the motion, the motion itself
-                from core.io.eaf import links_for
+                from core.io.eaf import links_for, shifted
 
                 kw.update(links_for(motion, options.path))
+                out = shifted(out, options.start) if options.start else out  # times stay the video's
             write(options.path, out, **kw)
             return options.path
 

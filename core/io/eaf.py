@@ -926,6 +926,15 @@ def sequence_tiers(seq: Sequence) -> tuple[dict[str, list[Segment]], float]:
     return tiers, offset
 
 
+def shifted(seq: Sequence, frames: int) -> Sequence:
+    """``seq`` cut to start ``frames`` later (an export of a range): its annotations keep their
+    place on ELAN's time line (the time offset grows by those frames)."""
+    info = seq.meta.get(META_KEY)
+    info = dict(info) if isinstance(info, Mapping) else {}
+    info["offset_ms"] = float(info.get("offset_ms", 0.0)) + 1000.0 * frames / seq.fps
+    return seq.replace(meta={**dict(seq.meta), META_KEY: info})
+
+
 def write(
     path: str | Path,
     seq: Sequence,
@@ -1107,6 +1116,7 @@ __all__ = [
     "read_tiers",
     "sequence_segments",
     "sequence_tiers",
+    "shifted",
     "tier_segments",
     "write",
     "write_document",

@@ -307,3 +307,13 @@ def test_imported_annotations_survive_a_project_file(tmp_path):
     strip = lambda p: _annotations(eaf.parse(p))  # noqa: E731
     assert strip(tmp_path / "a.eaf") == strip(tmp_path / "b.eaf")
     assert strip(tmp_path / "b.eaf")["b"][0][2] == "B-EDITED"
+
+
+def test_a_range_export_keeps_elan_times(tmp_path):
+    from core.kinematics.resample import crop
+
+    seq = eaf.import_onto(motion(300), FTO, tier="fto-ab")[0].sequence
+    eaf.write(tmp_path / "cut.eaf", eaf.shifted(crop(seq, 50, 300), 50))
+    whole, cut = eaf.parse(FTO).tier("fto-ab").annotations, eaf.parse(tmp_path / "cut.eaf").tier("fto-ab").annotations
+    kept = [(a.start_ms, a.end_ms, a.value) for a in whole if a.start_ms >= 2000]
+    assert [(a.start_ms, a.end_ms, a.value) for a in cut if a.start_ms >= 2000] == kept
