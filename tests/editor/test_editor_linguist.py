@@ -242,3 +242,14 @@ def test_opening_an_eaf_imports_it_onto_the_open_motion(qtbot, make_window, demo
     # 0-1629, 1790-2820, 4280-5800 ms at 25 fps: nearest frame boundaries (70.5 rounds to even)
     assert lane(win) == [(0, 40, "a"), (45, 69, "a"), (107, 144, "a")]
     assert win.doc.sequence.n_frames == demo.n_frames  # still the same motion
+    # again with the motion starting 1 s into ELAN's time line, typed into the offset field
+    win.doc.undo_stack.undo()
+    win.open_file(ELAN / "fto.eaf")
+    dlg = [d for d in win.findChildren(ImportDialog) if d.isVisible()][-1]
+    dlg.offset.setFocus()
+    dlg.offset.selectAll()
+    qtbot.keyClicks(dlg.offset, "1000")
+    qtbot.keyClick(dlg.offset, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dlg.isVisible())
+    # 0-629, 790-1820, 3280-4800 ms: the first annotation starts before the motion and is clipped
+    assert lane(win) == [(0, 15, "a"), (20, 45, "a"), (82, 119, "a")]
