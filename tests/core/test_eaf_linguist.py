@@ -317,3 +317,21 @@ def test_a_range_export_keeps_elan_times(tmp_path):
     whole, cut = eaf.parse(FTO).tier("fto-ab").annotations, eaf.parse(tmp_path / "cut.eaf").tier("fto-ab").annotations
     kept = [(a.start_ms, a.end_ms, a.value) for a in whole if a.start_ms >= 2000]
     assert [(a.start_ms, a.end_ms, a.value) for a in cut if a.start_ms >= 2000] == kept
+
+
+def test_an_independent_reader_sees_what_we_wrote(tmp_path):
+    """pympi-ling (not our code) reads the exported file: same tiers, values, times, media."""
+    pympi = pytest.importorskip("pympi")
+    seq = eaf.import_onto(motion(300), FTO, tier="fto-ab", right="a", left="b")[0].sequence
+    seq = se.rename(seq, "", se.lane_segments(seq)[0].start, "EDITED").sequence
+    out = tmp_path / "out.eaf"
+    eaf.write(out, seq, media=[eaf.EafMedia("file:///v/clip.mp4", "./clip.mp4", "video/mp4", 250)])
+    theirs = pympi.Elan.Eaf(str(out), suppress_version_warning=True)
+    ours = eaf.parse(out)
+    assert sorted(theirs.get_tier_names()) == sorted(ours.tier_names)
+    for t in ours.tiers:
+        got = sorted((a, b, v) for a, b, v, *_ in theirs.get_annotation_data_for_tier(t.name))
+        assert got == sorted((a.start_ms, a.end_ms, a.value) for a in t.annotations), t.name
+    assert theirs.media_descriptors[0]["RELATIVE_MEDIA_URL"] == "./clip.mp4"
+    assert theirs.media_descriptors[0]["TIME_ORIGIN"] == "250"
+    assert "EDITED" in [v for *_, v in theirs.get_annotation_data_for_tier("fto-ab")]
