@@ -149,6 +149,7 @@ class GlossPanel(QWidget):
         self.list.setObjectName("gloss-list")
         lay.addWidget(self.list)
         self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._jump_first)
         self.list.itemActivated.connect(self._jump)
         self.list.itemClicked.connect(self._jump)
         self._rows: list[tuple[str, Segment]] = []
@@ -177,6 +178,13 @@ class GlossPanel(QWidget):
         needle = text.strip().lower()
         for i, (_, s) in enumerate(self._rows):
             self.list.item(i).setHidden(bool(needle) and needle not in (s.gloss or "").lower())
+
+    def _jump_first(self) -> None:
+        for i in range(self.list.count()):
+            if not self.list.item(i).isHidden():
+                self.list.setCurrentRow(i)
+                self._jump(self.list.item(i))
+                return
 
     def _jump(self, item: QListWidgetItem) -> None:
         h, start = item.data(Qt.ItemDataRole.UserRole)

@@ -65,6 +65,19 @@ def test_double_click_types_a_gloss_as_one_undo_step(qtbot, window):
     win.timeline.plot.setFocus()
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert lane(win) == before
+    # F2 types the gloss of the sign under the playhead; Enter in the search field jumps to it
+    win.doc.set_current_frame(200)
+    qtbot.keyClick(win, Qt.Key.Key_F2)
+    qtbot.keyClicks(editor_of(win), "LOOK")
+    qtbot.keyClick(editor_of(win), Qt.Key.Key_Return)
+    assert lane(win)[3] == (195, 235, "LOOK")
+    panel = win.linguist.panel
+    qtbot.waitUntil(lambda: any("LOOK" in r for r in panel.visible_rows()))
+    qtbot.keyClicks(panel.search, "look")
+    qtbot.keyClick(panel.search, Qt.Key.Key_Return)
+    assert win.doc.current_frame == 195
+    win.doc.undo_stack.undo()
+    win.timeline.plot.setFocus()
     # Escape cancels
     dclick(qtbot, win, 150, MID)
     qtbot.keyClicks(editor_of(win), "NOPE")
