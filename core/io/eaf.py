@@ -30,6 +30,7 @@ below 1000.
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import math
 import re
@@ -784,6 +785,10 @@ def write_document(
             t.set("LINGUISTIC_TYPE_REF", LING_TYPE)
             t.attrib.pop("PARENT_REF", None)
         prev = previous.get(name, {})
+        # the old annotation each segment continues (same start, same end, else most frames in
+        # common) keeps its id: dependent tiers stay attached through renames and boundary moves
+        olds = sorted(prev.items())
+        old_starts = [f[0] for f, _ in olds]
         for s in segs:
             was = prev.get((s.start, s.end))
             if was is not None:
@@ -792,8 +797,21 @@ def write_document(
                 t0, t1 = frame_to_ms(s.start, fps, offset_ms), frame_to_ms(s.end + 1, fps, offset_ms)
             if t0 < 0:
                 raise FormatError(path, f"{name}: segment {s.start}..{s.end} starts before the annotation time line")
-            if was is not None and was.id and was.id not in kept_ids and was.id not in new_ids:
-                aid = was.id
+            heir, best = was, 0
+            if heir is None:
+                k = bisect.bisect_right(old_starts, s.end) - 1
+                while k >= 0 and olds[k][0][0] >= s.start - 100_000:
+                    (a0, a1), cand = olds[k]
+                    # the same start wins (a moved end, a merge keeps the first), then the same end
+                    ov = min(a1, s.end) - max(a0, s.start) + 1
+                    ov += (1 << 40) * (a0 == s.start) + (1 << 39) * (a1 == s.end) if ov > 0 else 0
+                    if ov > best:
+                        heir, best = cand, ov
+                    if a1 < s.start and a0 < s.start - 1000:
+                        break
+                    k -= 1
+            if heir is not None and heir.id and heir.id not in kept_ids and heir.id not in new_ids:
+                aid = heir.id
             else:
                 next_id += 1
                 aid = f"a{next_id}"

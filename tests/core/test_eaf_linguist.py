@@ -112,6 +112,18 @@ def test_round_trip_with_edits_and_a_dependent_tier(tmp_path):
         (3200, 3800, "LARGE"),
     ]
     assert [a.value for a in back.tier("translation").annotations] == ["tr HOUSE", "tr BIG"]
+    # a boundary moved: the translation stays attached to its sign, with the sign's new times
+    moved = se.move_boundary(seq, "right", 30, "end", 49).sequence
+    eaf.write(out, moved)
+    back = eaf.parse(out)
+    assert [(a.start_ms, a.end_ms, a.value) for a in back.tier("translation").annotations] == [
+        (2400, 2800, "tr HOUSE"),
+        (3200, 4000, "tr BIG"),
+    ]
+    # merged into one sign: the second sign's translation goes with it, as in ELAN
+    merged = se.merge(seq, "right", 10).sequence
+    eaf.write(out, merged)
+    assert [a.value for a in eaf.parse(out).tier("translation").annotations] == ["tr HOUSE"]
     assert back.media == doc.media
     assert [(a.start_ms, a.value) for a in back.tier("sign").annotations] == [(2400, "HOUSE"), (3200, "BIG")]
     # the schema-level checks of test_eaf: the written file is valid ELAN structure
