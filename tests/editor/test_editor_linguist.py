@@ -44,6 +44,23 @@ def drag(qtbot, win, f0, f1, y, modifier=Qt.KeyboardModifier.NoModifier, steps=6
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, tl.lane_point(f1, y))
 
 
+def proposal_pixels(win) -> int:
+    """Pixels of the proposals' colour in the sign lane, on a grab of the timeline."""
+    from editor.segment_lanes import PROPOSAL
+
+    tl = win.timeline
+    tl.plot.viewport().repaint()
+    img = tl.plot.viewport().grab().toImage()
+    y0, y1 = sorted((tl.lane_point(0, SIGN_Y[0]).y(), tl.lane_point(0, SIGN_Y[1]).y()))
+    want = np.array([PROPOSAL.red(), PROPOSAL.green(), PROPOSAL.blue()])
+    n = 0
+    for y in range(max(0, y0), min(img.height(), y1)):
+        for x in range(0, img.width(), 2):
+            c = img.pixelColor(x, y)
+            n += int(np.abs(np.array([c.red(), c.green(), c.blue()]) - want).max() < 40)
+    return n
+
+
 def editor_of(win) -> QLineEdit:
     ed = win.linguist.lanes.editor
     assert ed is not None and ed.isVisible()
@@ -223,6 +240,7 @@ def test_a_bare_recording_opens_with_fast_proposals(qtbot, make_window, demo, tm
     qtbot.waitUntil(lambda: ling._probs is not None, timeout=60000)
     assert ling.panel.proposal_box.isVisible() and ling.proposals
     assert not win.doc.sequence.keyframes and not lane(win)  # proposals are not keys nor signs
+    assert proposal_pixels(win) > 50  # drawn in their own colour (dashed outlines)
     slider = ling.panel.sensitivity
     counts = {}
     # Page keys (Home / End are the window's first / last frame shortcuts)
@@ -240,6 +258,7 @@ def test_a_bare_recording_opens_with_fast_proposals(qtbot, make_window, demo, tm
     n = len(ling.proposals)
     qtbot.mouseClick(ling.panel.accept_all, Qt.MouseButton.LeftButton)
     assert len(lane(win)) == 1 + n and not ling.proposals
+    assert proposal_pixels(win) == 0
     win.doc.undo_stack.undo()
     assert len(lane(win)) == 1
 
