@@ -173,7 +173,7 @@ class FileController(QObject):
             if "linked_file" in accepted:  # ELAN: the video beside the motion, the motion itself
                 from core.io.eaf import links_for, shifted
 
-                kw.update(links_for(motion, options.path))
+                kw.update(links_for(motion, options.path, seq.meta.get("source_file")))
                 out = shifted(out, options.start) if options.start else out  # times stay the video's
             write(options.path, out, **kw)
             return options.path

@@ -1004,22 +1004,23 @@ def _relative(target: Path, eaf_path: Path) -> str:
     return rel if rel.startswith(".") else "./" + rel
 
 
-def links_for(motion: str | Path | None, eaf_path: str | Path) -> dict[str, object]:
+def links_for(motion: str | Path | None, eaf_path: str | Path, source_file: object = None) -> dict[str, object]:
     """``media`` / ``linked_file`` arguments of ``write`` for a motion file: the video beside it
-    with the same stem (``clip.mp4`` for ``clip.pose``) as the media, the motion as a linked
-    file, both with URLs relative to the .eaf as ELAN writes them."""
+    with the same stem (``clip.mp4`` for ``clip.pose``; for a project, also the stem of the file
+    it was made from, ``source_file``) as the media, the motion as a linked file, both with URLs
+    relative to the .eaf as ELAN writes them."""
     if motion is None:
         return {}
     motion, eaf_path = Path(motion).resolve(), Path(eaf_path)
-    stem = motion.name.split(".")[0]
-    media = []
-    for ext, mime in VIDEO_TYPES.items():
-        for cand in (motion.with_name(stem + ext), motion.with_name(stem + ext.upper())):
-            if cand.is_file():
-                media.append(EafMedia(cand.as_uri(), _relative(cand, eaf_path), mime))
-                break
-        if media:
-            break
+    stems = [motion.name.split(".")[0]]
+    if isinstance(source_file, str) and source_file:
+        stems.append(Path(source_file).name.split(".")[0])
+    media: list[EafMedia] = []
+    for stem in stems:
+        for ext, mime in VIDEO_TYPES.items():
+            for cand in (motion.with_name(stem + ext), motion.with_name(stem + ext.upper())):
+                if cand.is_file() and not media:
+                    media.append(EafMedia(cand.as_uri(), _relative(cand, eaf_path), mime))
     out: dict[str, object] = {"linked_file": EafLinkedFile(motion.as_uri(), _relative(motion, eaf_path), "unknown")}
     if media:
         out["media"] = media

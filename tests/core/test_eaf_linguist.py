@@ -304,6 +304,9 @@ def test_media_beside_the_motion_and_the_motion_linked(tmp_path):
     for attr in ("MEDIA_URL=", "RELATIVE_MEDIA_URL=", "MIME_TYPE=", "LINK_URL=", "RELATIVE_LINK_URL="):
         assert attr in text
     assert "media" not in eaf.links_for(tmp_path / "other.pose", out)  # no video beside: no media
+    # a project made from clip.pose finds the recording's video by the source file's name
+    proj = eaf.links_for(tmp_path / "work.signframe", out, "clip.pose")
+    assert [m.relative_url for m in proj["media"]] == ["../clip.mp4"]  # type: ignore[attr-defined]
 
 
 def test_imported_annotations_survive_a_project_file(tmp_path):
