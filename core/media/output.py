@@ -1,0 +1,181 @@
+"""Audio playback through ``sounddevice`` (PortAudio), the clock the playhead follows.
+
+The output stream's callback pulls each block from a ``Renderer`` and counts what it wrote, so
+the media time being heard is known to the sample: ``clock()`` is the media time at the start of
+the last block written, plus the time since that callback (capped at one block), minus the
+stream's output latency, all scaled by the speed. A playhead that reads ``clock()`` cannot drift
+from the sound. Output underflows PortAudio reports are counted (``underflows``).
+
+The stream runs only while something plays (playback or a scrub snippet): an idle stream would
+spin writing silence on a clockless sink. ``sounddevice`` is imported on first use, so a machine
+without PortAudio still opens documents (``available()`` says why audio is off).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .render import Renderer
+
+BLOCK = 1024
+SCRUB_S = 0.08  # one scrub snippet: two video frames at 25 fps
+
+
+def available() -> str | None:
+    """None when audio output works here, else the reason."""
+    try:
+        import sounddevice  # noqa: F401
+    except (OSError, ImportError) as e:
+        return f"audio output unavailable ({e})"
+    return None
+
+
+def output_devices() -> list[str]:
+    """Names of the output devices PortAudio sees (empty without PortAudio)."""
+    if available():
+        return []
+    import sounddevice as sd
+
+    return [str(d["name"]) for d in sd.query_devices() if d.get("max_output_channels", 0) > 0]
+
+
+def device_rate(device: str | None) -> int:
+    import sounddevice as sd
+
+    info: Any = sd.query_devices(device if device else None, "output")
+    return int(info["default_samplerate"]) or 48000
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One callback: ``sample`` output samples were written before it; the block starts at media
+    time ``media_t`` (s)."""
+
+    sample: int
+    media_t: float
+
+
+class AudioOutput:
+    """Plays ``samples`` (N, C) float32 at ``rate`` (already the device's rate) on ``device``."""
+
+    def __init__(
+        self, samples: np.ndarray, rate: int, device: str | None = None, *, blocksize: int = BLOCK, log: bool = False
+    ) -> None:
+        self.renderer = Renderer(samples, rate)
+        self.rate = int(rate)
+        self.device = device or None
+        self.blocksize = int(blocksize)
+        self.underflows = 0
+        self.samples_out = 0
+        self.callbacks = 0
+        self.log: list[LogEntry] | None = [] if log else None
+        self.loop: tuple[float, float] | None = None  # media seconds [lo, hi)
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._remaining: int | None = None  # scrub: samples left to play (None: play on)
+        self._block_t = 0.0  # media time at the start of the last block
+        self._block_wall = 0.0
+        self._playing = False
+
+    # --- control (GUI thread) ---------------------------------------------------------------
+    def _ensure_stream(self) -> Any:
+        import sounddevice as sd
+
+        if self._stream is None:
+            self._stream = sd.OutputStream(
+                samplerate=self.rate,
+                channels=self.renderer.channels,
+                dtype="float32",
+                blocksize=self.blocksize,
+                device=self.device,
+                callback=self._callback,
+            )
+        elif self._stream.active or not self._stream.stopped:
+            self._stream.stop()
+        return self._stream
+
+    def play(self, t: float, speed: float = 1.0, keep_pitch: bool = True) -> None:
+        """Play from media time ``t`` on (until ``stop``), looping over ``loop`` when set."""
+        stream = self._ensure_stream()
+        with self._lock:
+            self.renderer.set_speed(speed, keep_pitch)
+            self.renderer.start(t)
+            self._remaining = None
+            self._block_t, self._block_wall = t, time.perf_counter()
+            self._playing = True
+        stream.start()
+
+    def scrub(self, t: float, seconds: float = SCRUB_S) -> None:
+        """A short snippet at media time ``t`` at normal speed (the playhead is being dragged)."""
+        if self._playing:
+            return
+        stream = self._ensure_stream()
+        with self._lock:
+            self.renderer.set_speed(1.0)
+            self.renderer.start(t)
+            self._remaining = int(seconds * self.rate)
+        stream.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._playing = False
+            self._remaining = 0
+        if self._stream is not None and not self._stream.stopped:
+            self._stream.stop()
+
+    def close(self) -> None:
+        self.stop()
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def latency(self) -> float:
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+    def clock(self) -> float:
+        """Media time (s) being heard now."""
+        with self._lock:
+            t, wall, speed = self._block_t, self._block_wall, self.renderer.speed
+        since = min(time.perf_counter() - wall, self.blocksize / self.rate)
+        return t + (since - self.latency) * speed
+
+    # --- the audio thread -----------------------------------------------------------------------
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        import sounddevice as sd
+
+        if status.output_underflow:
+            self.underflows += 1
+        with self._lock:
+            r = self.renderer
+            if self._remaining is not None and self._remaining <= 0:
+                outdata.fill(0)
+                raise sd.CallbackStop
+            self._block_t, self._block_wall = r.time, time.perf_counter()
+            if self.log is not None:
+                self.log.append(LogEntry(self.samples_out, r.time))
+            done = 0
+            while done < frames:
+                n = frames - done
+                if self.loop is not None and self._remaining is None:
+                    lo, hi = self.loop
+                    if r.time >= hi:
+                        r.start(lo)
+                    n = max(1, min(n, int(np.ceil((hi - r.time) * self.rate / r.speed))))
+                outdata[done : done + n] = r.render(n)
+                done += n
+            if self._remaining is not None:
+                keep = min(frames, self._remaining)
+                outdata[keep:] = 0
+                self._remaining -= frames
+            self.samples_out += frames
+            self.callbacks += 1
