@@ -93,10 +93,10 @@ def write_index_video(
                 out.mux(pkt)
         for pkt in vs.encode():
             out.mux(pkt)
-        if aus is not None:
+        if aus is not None and audio_tone_hz is not None:
             n = int(round(n_frames / float(rate) * audio_rate))
             t = np.arange(n) / audio_rate
-            samples = (0.3 * np.sin(2 * np.pi * float(audio_tone_hz) * t)).astype(np.float32)
+            samples = (0.3 * np.sin(2 * np.pi * audio_tone_hz * t)).astype(np.float32)
             step = 1024
             for s in range(0, n, step):
                 chunk = samples[s : s + step][None, :]
