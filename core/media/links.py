@@ -95,7 +95,7 @@ def parse_links(raw: object, project_path: str | Path | None) -> tuple[MediaLink
         except ValueError as err:
             raise ValueError(f"media[{i}]: {err}") from None
         path = Path(p)
-        out.append(MediaLink(kind, path if path.is_absolute() else (base / path), off))
+        out.append(MediaLink(kind, Path(os.path.normpath(path if path.is_absolute() else base / path)), off))
     return tuple(out)
 
 

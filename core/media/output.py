@@ -80,6 +80,7 @@ class AudioOutput:
         self._remaining: int | None = None  # scrub: samples left to play (None: play on)
         self._block_t = 0.0  # media time at the start of the last block
         self._block_wall = 0.0
+        self._block_sample = 0
         self._playing = False
 
     # --- control (GUI thread) ---------------------------------------------------------------
@@ -106,7 +107,7 @@ class AudioOutput:
             self.renderer.set_speed(speed, keep_pitch)
             self.renderer.start(t)
             self._remaining = None
-            self._block_t, self._block_wall = t, time.perf_counter()
+            self._block_t, self._block_wall, self._block_sample = t, time.perf_counter(), self.samples_out
             self._playing = True
         stream.start()
 
@@ -144,10 +145,15 @@ class AudioOutput:
 
     def clock(self) -> float:
         """Media time (s) being heard now."""
+        return self.heard()[1]
+
+    def heard(self) -> tuple[float, float]:
+        """(output sample index, media time in s) being heard now: the start of the last block
+        written, plus the time since (at most a block), less the device's latency."""
         with self._lock:
-            t, wall, speed = self._block_t, self._block_wall, self.renderer.speed
-        since = min(time.perf_counter() - wall, self.blocksize / self.rate)
-        return t + (since - self.latency) * speed
+            t, wall, n0, speed = self._block_t, self._block_wall, self._block_sample, self.renderer.speed
+        since = min(time.perf_counter() - wall, self.blocksize / self.rate) - self.latency
+        return n0 + since * self.rate, t + since * speed
 
     # --- the audio thread -----------------------------------------------------------------------
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
@@ -160,7 +166,7 @@ class AudioOutput:
             if self._remaining is not None and self._remaining <= 0:
                 outdata.fill(0)
                 raise sd.CallbackStop
-            self._block_t, self._block_wall = r.time, time.perf_counter()
+            self._block_t, self._block_wall, self._block_sample = r.time, time.perf_counter(), self.samples_out
             if self.log is not None:
                 self.log.append(LogEntry(self.samples_out, r.time))
             done = 0

@@ -86,6 +86,11 @@ class Renderer:
         return seg[k] * (1 - f) + seg[k + 1] * f
 
     def _stretch(self, n: int) -> np.ndarray:
+        if self._prev is None:
+            # prime with the window one hop back, so the first samples out are at full level
+            self._nominal = self.pos - HOP * self.speed
+            self._stretch_step()
+            self._ready = self._ready[:0]
         while self._ready.shape[0] < n:
             self._stretch_step()
         out, self._ready = self._ready[:n], self._ready[n:]
