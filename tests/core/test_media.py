@@ -121,7 +121,8 @@ def _write_flac(path: Path, x: np.ndarray, rate: int) -> Path:
         st = out.add_stream("flac", rate=rate)
         st.layout = "mono"
         for s in range(0, len(x), 4096):
-            fr = av.AudioFrame.from_ndarray(np.round(x[None, s : s + 4096] * 32767).astype(np.int16), format="s16", layout="mono")
+            pcm = np.round(x[None, s : s + 4096] * 32767).astype(np.int16)
+            fr = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
             fr.sample_rate = rate
             fr.pts = s
             for p in st.encode(fr):
