@@ -36,7 +36,12 @@ def file_sink_env(folder: str | Path) -> tuple[dict[str, str], Path]:
 
 
 def measure(
-    folder: str | Path, raw: str | Path, seconds: float = 60.0, speed: float = 1.0, keep_pitch: bool = True, fps=25.0
+    folder: str | Path,
+    raw: str | Path,
+    seconds: float = 60.0,
+    speed: float = 1.0,
+    keep_pitch: bool = True,
+    fps: float = 25.0,
 ) -> dict[str, Any]:
     from .audio import load_audio, write_wav
     from .output import AudioOutput
@@ -62,7 +67,7 @@ def measure(
     nz = np.flatnonzero(written)
     prefill = int(nz[0]) if nz.size else 0
     written = written[prefill:]
-    blocks = [(e.sample, e.media_t) for e in out.log or []]
+    blocks = [(float(e.sample), e.media_t) for e in out.log or []]
 
     def drift(entries: list[tuple[float, float]]) -> np.ndarray:
         # (sample index, playhead time) -> written content time - playhead time
