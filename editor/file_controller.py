@@ -109,7 +109,7 @@ class FileController(QObject):
         from core.io import write
 
         try:
-            write(path, self.doc.sequence, editor=self.editor_meta())
+            write(path, self.doc.sequence, editor=self.editor_meta(), media=self.win.media.links)
         except Exception as e:
             self.win.report_error(self.win, "Cannot save", str(e))
             return False

@@ -25,6 +25,7 @@ from .document import Document
 from .file_controller import FileController
 from .inspector import Inspector
 from .keys_controller import KeysController
+from .media_controller import MediaController
 from .playback_controller import PlaybackController
 from .tasks import Task
 from .timeline import Timeline
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.acts, self.menus, self.toolbar = action_table.build_actions(self, self._handlers.get)
         self.files.build_recent_menu(self.menus["File"], self.acts["save"])
         self._build_model_menu()
+        self.media = MediaController(self)  # reference video / audio: dock, lane, File menu entries
         self._status_bar()
 
         # wiring
@@ -293,6 +295,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
         self.playback.stop()
+        self.media.shutdown()
         self.bridge.shutdown()
         self.autosave.timer.stop()
         self.autosave.discard()  # closed cleanly: nothing to recover

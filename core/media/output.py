@@ -81,6 +81,7 @@ class AudioOutput:
         self._block_t = 0.0  # media time at the start of the last block
         self._block_wall = 0.0
         self._block_sample = 0
+        self._play_sample = 0
         self._playing = False
 
     # --- control (GUI thread) ---------------------------------------------------------------
@@ -108,6 +109,7 @@ class AudioOutput:
             self.renderer.start(t)
             self._remaining = None
             self._block_t, self._block_wall, self._block_sample = t, time.perf_counter(), self.samples_out
+            self._play_sample = self.samples_out
             self._playing = True
         stream.start()
 
@@ -146,6 +148,10 @@ class AudioOutput:
     def clock(self) -> float:
         """Media time (s) being heard now."""
         return self.heard()[1]
+
+    def played_s(self) -> float:
+        """Seconds of output heard since the last ``play`` (not media seconds: x speed for those)."""
+        return (self.heard()[0] - self._play_sample) / self.rate
 
     def heard(self) -> tuple[float, float]:
         """(output sample index, media time in s) being heard now: the start of the last block

@@ -339,3 +339,20 @@ def test_track_keeps_the_video_link(tmp_path):
     side = json.loads((tmp_path / "poses" / "signing.pose.media.json").read_text())
     assert side["media"] == [{"kind": "video", "path": "../rec/signing.mp4", "offset_s": 0.0}]
     assert find_links(out) == (MediaLink("video", video.resolve(), 0.0),)
+
+
+def test_the_overlay_camera_is_recovered_from_landmarks():
+    from core.media.overlay import Camera, fit_camera, frame_camera
+
+    rng = np.random.default_rng(5)
+    joints = rng.normal(0, 0.3, (20, 6, 3))
+    truth = Camera(410.0, 320.0, 600.0)
+    px = truth.project(joints) + rng.normal(0, 0.5, (20, 6, 2))
+    ok = rng.random((20, 6)) > 0.3
+    px[~ok] = 1e4  # unobserved landmarks carry junk, which must not count
+    cam = fit_camera(joints, px, ok)
+    assert cam is not None and abs(cam.s - 410) < 2 and abs(cam.tx - 320) < 1 and abs(cam.ty - 600) < 1
+    assert fit_camera(joints, px, np.zeros((20, 6), bool)) is None
+    framed = frame_camera(joints, 640, 480).project(joints)
+    assert framed[..., 0].min() >= 0 and framed[..., 0].max() <= 640
+    assert framed[..., 1].min() >= 0 and framed[..., 1].max() <= 480
