@@ -10,7 +10,8 @@ sample carries is compared with the time the playhead showed: the drift.
 The caller sets the sink up before ``sounddevice`` is first imported in the process
 (``file_sink_env``): a subprocess with that environment. The sink has no clock (a minute "plays"
 in a fraction of a second), so this measures sample accounting, resampling and rendering, not a
-sound card's clock.
+sound card's clock; ``real_time=True`` paces the callback to the wall clock (``AudioOutput``'s
+``pace``), so the playhead polls see real playback timing (a minute takes a minute).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def measure(
     speed: float = 1.0,
     keep_pitch: bool = True,
     fps: float = 25.0,
+    real_time: bool = False,
 ) -> dict[str, Any]:
     from .audio import load_audio, write_wav
     from .output import AudioOutput
@@ -52,7 +54,7 @@ def measure(
     t = np.arange(int(span * SOURCE_RATE)) / SOURCE_RATE
     wav = write_wav(folder / "ramp.wav", t / RAMP_SPAN_S, SOURCE_RATE)
     audio = load_audio(wav, rate=DEVICE_RATE)
-    out = AudioOutput(audio.samples, audio.rate, log=True)
+    out = AudioOutput(audio.samples, audio.rate, log=True, pace=real_time)
     polls: list[tuple[float, float]] = []
     total = int(seconds * DEVICE_RATE)
     out.play(start, speed, keep_pitch)
@@ -90,4 +92,7 @@ def measure(
         "drift_end_ms": round(float(d_blocks[-1]) * 1000, 2) if d_blocks.size else None,
         "frame_ms": round(1000.0 / float(fps), 2),
         "underflows": out.underflows,
+        "render_ms_max": round(out.render_ms_max, 3),
+        "block_ms": round(1000.0 * out.blocksize / out.rate, 3),
+        "wall_s": round(time.perf_counter() - t0, 2),
     }

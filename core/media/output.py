@@ -7,7 +7,11 @@ stream's output latency, all scaled by the speed. A playhead that reads ``clock(
 from the sound. Output underflows PortAudio reports are counted (``underflows``).
 
 The stream runs only while something plays (playback or a scrub snippet): an idle stream would
-spin writing silence on a clockless sink. ``sounddevice`` is imported on first use, so a machine
+spin writing silence on a clockless sink. ``pace=True`` (the default) holds the callback back
+when the device takes samples faster than real time, which only a clockless sink does (the ALSA
+file sink of tests and benchmarks: without it a minute "plays" in a fraction of a second); a
+sound card never waits there. ``render_ms_max`` is the slowest callback's work: above one block's
+duration a real device would underflow. ``sounddevice`` is imported on first use, so a machine
 without PortAudio still opens documents (``available()`` says why audio is off).
 """
 
@@ -64,7 +68,14 @@ class AudioOutput:
     """Plays ``samples`` (N, C) float32 at ``rate`` (already the device's rate) on ``device``."""
 
     def __init__(
-        self, samples: np.ndarray, rate: int, device: str | None = None, *, blocksize: int = BLOCK, log: bool = False
+        self,
+        samples: np.ndarray,
+        rate: int,
+        device: str | None = None,
+        *,
+        blocksize: int = BLOCK,
+        log: bool = False,
+        pace: bool = True,
     ) -> None:
         self.renderer = Renderer(samples, rate)
         self.rate = int(rate)
@@ -82,6 +93,9 @@ class AudioOutput:
         self._block_wall = 0.0
         self._block_sample = 0
         self._play_sample = 0
+        self.pace = pace
+        self._pace_origin: tuple[float, int] | None = None  # (wall time, samples_out) at a (re)start
+        self.render_ms_max = 0.0
         self._playing = False
 
     # --- control (GUI thread) ---------------------------------------------------------------
@@ -110,6 +124,7 @@ class AudioOutput:
             self._remaining = None
             self._block_t, self._block_wall, self._block_sample = t, time.perf_counter(), self.samples_out
             self._play_sample = self.samples_out
+            self._pace_origin = None
             self._playing = True
         stream.start()
 
@@ -122,6 +137,7 @@ class AudioOutput:
             self.renderer.set_speed(1.0)
             self.renderer.start(t)
             self._remaining = int(seconds * self.rate)
+            self._pace_origin = None
         stream.start()
 
     def stop(self) -> None:
@@ -167,6 +183,9 @@ class AudioOutput:
 
         if status.output_underflow:
             self.underflows += 1
+        if self.pace:
+            self._wait_for_real_time()
+        work = time.perf_counter()
         with self._lock:
             r = self.renderer
             if self._remaining is not None and self._remaining <= 0:
@@ -191,3 +210,15 @@ class AudioOutput:
                 self._remaining -= frames
             self.samples_out += frames
             self.callbacks += 1
+        self.render_ms_max = max(self.render_ms_max, (time.perf_counter() - work) * 1000)
+
+    def _wait_for_real_time(self) -> None:
+        now = time.perf_counter()
+        if self._pace_origin is None:
+            self._pace_origin = (now, self.samples_out)
+            return
+        t0, n0 = self._pace_origin
+        # a device holds its buffer (its latency) plus a block or two ahead of what it plays
+        ahead = (self.samples_out - n0) / self.rate - (now - t0) - self.latency - 2 * self.blocksize / self.rate
+        if ahead > 0:
+            time.sleep(ahead)
