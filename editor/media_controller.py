@@ -271,6 +271,11 @@ class MediaController(QObject):
         self.landmarks = None
         self.camera = None
         self._loaded = {"video": None, "audio": None}
+        # the previous document's media goes, whatever the new one links
+        self.reader = self.audio = None
+        self.panel.set_reader(None, 0.0, self.doc.fps)
+        self.player.set_audio(None)
+        self.lane.set_audio(None, 1, self.doc.fps, 0.0)
         try:
             if p.suffix == ".signframe":
                 from core.io.project import read_media

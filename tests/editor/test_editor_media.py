@@ -1,0 +1,245 @@
+"""Reference video and audio in a real window: the video at the playhead while the playhead is
+dragged with the mouse, the offset typed in, links saved and reopened, a missing file reported
+once, audio scrub and playback through sounddevice into an ALSA file sink."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+pytest.importorskip("av")
+
+from core.media.index_video import read_index, write_index_video  # noqa: E402
+from core.media.timemap import video_frame_for_doc_frame  # noqa: E402
+from editor.timeline import CURVE_Y  # noqa: E402
+
+# ALSA's default device writes into a file while this module's tests run (ALSA reads its
+# configuration when a stream opens); other modules keep the machine's own configuration.
+SINK_DIR = Path(tempfile.mkdtemp(prefix="signframe-sink-"))
+_SINK = Path("/usr/share/alsa/alsa.conf").is_file()
+if _SINK:
+    from core.media.drift import file_sink_env
+
+    _ENV, RAW = file_sink_env(SINK_DIR)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def alsa_file_sink():
+    if not _SINK:
+        yield
+        return
+    old = os.environ.get("ALSA_CONFIG_PATH")
+    os.environ.update(_ENV)
+    yield
+    if old is None:
+        os.environ.pop("ALSA_CONFIG_PATH", None)
+    else:
+        os.environ["ALSA_CONFIG_PATH"] = old
+
+
+VIDEO_FPS = Fraction(30000, 1001)  # not the motion's 25 fps: the mapping is exercised
+
+
+def drag_playhead(qtbot, tl, frames, seen):
+    """Press on the curve lane at frames[0], move through the rest, release; after each move
+    record (document frame, video index the panel shows, index decoded from its picture)."""
+    vp = tl.plot.viewport()
+    y = (CURVE_Y[0] + CURVE_Y[1]) / 2
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, tl.lane_point(frames[0], y))
+    for f in frames[1:]:
+        qtbot.mouseMove(vp, tl.lane_point(f, y))
+        qtbot.wait(10)
+        seen()
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, tl.lane_point(frames[-1], y))
+
+
+@pytest.fixture
+def clip(tmp_path, demo):
+    """clip.bvh (the demo motion) with clip.mp4 beside it: frames that carry their index."""
+    from core.io import write
+
+    write(tmp_path / "clip.bvh", demo)
+    write_index_video(tmp_path / "clip.mp4", 320, VIDEO_FPS, 320, 180, gop=15)
+    return tmp_path / "clip.bvh"
+
+
+def open_and_wait(qtbot, win, path):
+    with qtbot.waitSignal(win.fileOpened, timeout=15000):
+        win.open_file(path)
+
+
+def test_the_video_beside_the_file_opens_with_it_and_follows_the_dragged_playhead(qtbot, window, clip):
+    open_and_wait(qtbot, window, clip)
+    media = window.media
+    assert media.dock.isVisible() and [ln.kind for ln in media.links] == ["video"]
+    panel, doc = media.panel, window.doc
+    log = []
+
+    def seen():
+        want = video_frame_for_doc_frame(doc.current_frame, doc.fps, float(VIDEO_FPS), 0.0, 320)
+        log.append((doc.current_frame, want, panel.shown_index, read_index(panel.view._array)))
+
+    drag_playhead(qtbot, window.timeline, [20, 60, 140, 90, 91, 200, 12], seen)
+    assert len({f for f, *_ in log}) >= 5  # the drag did move the playhead around
+    for f, want, shown, decoded in log:
+        assert shown == want == decoded, (f, want, shown, decoded)
+    # what is on screen is that frame: decode the index from a grab of the panel
+    qtbot.wait(30)
+    from PySide6.QtGui import QImage
+
+    img = media.panel.view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    r = media.panel.view.target_rect().toAlignedRect()
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : 3 * img.width()]
+    arr = arr.reshape(img.height(), img.width(), 3)
+    dpr = img.devicePixelRatio()
+    crop = arr[int(r.top() * dpr) : int(r.bottom() * dpr), int(r.left() * dpr) : int(r.right() * dpr)]
+    assert read_index(crop) == panel.shown_index == log[-1][1]
+
+
+def test_the_offset_typed_in_shifts_the_video_as_one_undo_step(qtbot, window, clip):
+    open_and_wait(qtbot, window, clip)
+    doc, panel = window.doc, window.media.panel
+    doc.set_current_frame(50)
+    box = panel.offset
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "1.5")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.media.links[0].offset_s == pytest.approx(1.5)
+    assert doc.undo_stack.count() == 1 and window.isWindowModified()
+    want = video_frame_for_doc_frame(50, 25.0, float(VIDEO_FPS), 1.5, 320)
+    assert want == round((2.0 + 1.5) * float(VIDEO_FPS))
+    assert panel.shown_index == want and read_index(panel.view._array) == want
+    doc.undo_stack.undo()
+    assert window.media.links[0].offset_s == 0.0 and panel.offset.value() == 0.0
+    assert read_index(panel.view._array) == round(2.0 * float(VIDEO_FPS))
+
+
+def test_links_are_saved_relative_and_a_missing_file_is_reported_once(qtbot, make_window, clip, tmp_path):
+    from tests.editor.conftest import Errors
+
+    errors = Errors()
+    win = make_window(errors=errors)
+    open_and_wait(qtbot, win, clip)
+    win.media.set_offset("video", -0.25)
+    proj = tmp_path / "work" / "p.signframe"
+    proj.parent.mkdir()
+    assert win.save_to(proj)
+    stored = json.loads(zipfile.ZipFile(proj).read("project.json"))["media"]
+    assert stored == [{"kind": "video", "path": "../clip.mp4", "offset_s": -0.25}]
+    open_and_wait(qtbot, win, proj)
+    assert win.media.links[0].offset_s == -0.25 and win.media.reader is not None and not errors.shown
+    (tmp_path / "clip.mp4").unlink()
+    open_and_wait(qtbot, win, proj)
+    qtbot.wait(50)
+    assert len(errors.shown) == 1
+    title, text = errors.shown[0]
+    assert title == "Media not found" and "clip.mp4" in text and "p.signframe" in text
+    assert win.doc.path == proj and win.doc.n_frames == 250  # the document opened all the same
+    assert win.media.links[0].path == (tmp_path / "clip.mp4")  # still linked: saved again as it was
+    assert win.media.reader is None
+
+
+def test_attach_from_the_file_menu_and_a_bad_file_changes_nothing(qtbot, make_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.editor.conftest import Errors
+
+    errors = Errors()
+    win = make_window(errors=errors)
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 4096)
+    good = write_index_video(tmp_path / "good.mp4", 40, 25, 160, 90)
+    answers = [str(bad), str(good)]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (answers.pop(0), ""))
+    win.acts["attach_video"].trigger()
+    assert len(errors.shown) == 1 and "bad.mp4" in errors.shown[0][1] and win.media.links == ()
+    assert win.doc.undo_stack.count() == 0
+    win.acts["attach_video"].trigger()
+    assert win.media.links[0].path == good.resolve() and win.media.dock.isVisible()
+    win.doc.set_current_frame(7)
+    assert read_index(win.media.panel.view._array) == 7
+    win.acts["detach_media"].trigger()
+    assert win.media.links == () and win.media.panel.view.image is None
+    win.doc.undo_stack.undo()
+    assert win.media.links[0].path == good.resolve()
+
+
+def _ramp_wav(path: Path, seconds: float) -> Path:
+    from core.media.audio import write_wav
+    from core.media.drift import RAMP_SPAN_S
+
+    t = np.arange(int(seconds * 44100)) / 44100
+    return write_wav(path, t / RAMP_SPAN_S, 44100)
+
+
+def _sounddevice() -> bool:
+    try:
+        import sounddevice  # noqa: F401
+    except OSError:
+        return False
+    return _SINK
+
+
+def _written() -> np.ndarray:
+    w = np.fromfile(RAW, dtype="<f4")
+    nz = np.flatnonzero(w)
+    return w[nz[0] :] if nz.size else w[:0]
+
+
+def test_waveform_lane_and_audio_scrub_follow_the_dragged_playhead(qtbot, window, tmp_path):
+    if not _sounddevice():
+        pytest.skip("sounddevice / ALSA not available for the file sink")
+    from core.media.drift import RAMP_SPAN_S
+
+    media, doc = window.media, window.doc
+    assert media.attach("audio", _ramp_wav(tmp_path / "ramp.wav", 12.0), offset_s=0.5)
+    lane = media.lane
+    from core.media.output import device_rate
+
+    rate = device_rate(None)
+    assert lane.isVisible() and media.audio.rate == rate  # loaded at the device's rate
+    frames, lo, hi = lane.envelope_frames()
+    # the ramp's envelope, shifted by the offset: at frame f the audio is at f / 25 + 0.5 s
+    k = len(frames) // 2
+    assert hi[k] * RAMP_SPAN_S == pytest.approx(frames[k] / 25.0 + 0.5, abs=0.1)
+    visited = []
+    drag_playhead(qtbot, window.timeline, [30, 80, 150, 100, 220], lambda: visited.append(doc.current_frame))
+    qtbot.wait(100)
+    media.player.close()
+    w = _written() * RAMP_SPAN_S
+    # each snippet is a run of ascending ramp samples starting at the scrubbed frame's time
+    jumps = np.flatnonzero(np.abs(np.diff(w) - 1 / rate) > 0.01) + 1
+    starts = [w[0]] + [w[j] for j in jumps if w[j] > 0]
+    heard = [int(round((s - 0.5) * 25.0)) for s in starts]
+    want = [f for i, f in enumerate(visited) if i == 0 or f != visited[i - 1]]
+    assert len(want) >= 4 and heard == want
+
+
+def test_playback_follows_the_audio_clock(qtbot, window, tmp_path):
+    if not _sounddevice():
+        pytest.skip("sounddevice / ALSA not available for the file sink")
+    media, doc, pb = window.media, window.doc, window.playback
+    media.player.scrub = False
+    assert media.attach("audio", _ramp_wav(tmp_path / "ramp.wav", 12.0), offset_s=0.0)
+    doc.set_current_frame(10)
+    window.timeline.plot.setFocus()
+    window.acts["play"].trigger()
+    assert pb.playing and pb.clock_source is not None and media.player.output.playing
+    qtbot.wait(600)
+    out = media.player.output
+    heard = out.clock()
+    f = doc.current_frame
+    window.acts["play"].trigger()
+    assert not pb.playing and pb.clock_source is None and not out.playing
+    assert f > 16  # it played on, at about real time
+    assert abs(f / 25.0 - heard) <= 2 / 25.0  # the playhead shows what is heard (a frame each way)
+    assert out.underflows == 0
