@@ -28,3 +28,9 @@ def pose_import(args) -> dict[str, Any]:
     from ..kinematics.import_eval import bench
 
     return bench(minutes=args.minutes, repeat=args.repeat)
+
+
+def media(args) -> dict[str, Any]:
+    from ..media.bench import run
+
+    return run(minutes=args.minutes if args.minutes is not None else 10.0, repeat=args.repeat)

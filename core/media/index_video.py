@@ -80,13 +80,14 @@ def write_index_video(
         if audio_tone_hz is not None:
             aus = out.add_stream("aac", rate=audio_rate)
             aus.layout = "mono"
-        cache: dict[int, np.ndarray] = {}
+        # straight into YUV 4:2:0 (grey chroma): no colour conversion per frame
+        block, x0, y0 = _layout(width, height)
+        plane = np.full((height * 3 // 2, width), 128, np.uint8)
+        plane[:height] = GREY
         for i in range(n_frames):
-            key = i & ((1 << BITS) - 1)
-            img = cache.get(key)
-            if img is None:
-                img = index_image(i, width, height)
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            for b in range(BITS):
+                plane[y0 : y0 + block, x0 + b * block : x0 + (b + 1) * block] = 255 if (i >> b) & 1 else 0
+            frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
             frame.pts = i
             frame.time_base = Fraction(1) / rate
             for pkt in vs.encode(frame):
