@@ -28,6 +28,7 @@ class VideoView(QWidget):
         self.landmarks: np.ndarray | None = None  # (K, 2) pixels
         self.joints: np.ndarray | None = None  # (J, 2) pixels
         self.bones: list[tuple[int, int]] = []
+        self.frames_painted = 0
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def set_frame(self, rgb: np.ndarray | None) -> None:
@@ -56,6 +57,7 @@ class VideoView(QWidget):
             return
         r = self.target_rect()
         p.drawImage(r, self.image)
+        self.frames_painted += 1
         sx, sy = r.width() / self.src_size[0], r.height() / self.src_size[1]
 
         def pt(xy) -> QPointF:
