@@ -104,7 +104,7 @@ class VideoPanel(QWidget):
         self.show_joints = QCheckBox("Avatar joints", self)
         self.show_joints.setToolTip("The avatar's joints projected onto the video")
         for cb in (self.show_landmarks, self.show_joints):
-            cb.toggled.connect(self.overlaysChanged.emit)
+            cb.toggled.connect(lambda on: self.overlaysChanged.emit())
         self.info = QLabel("", self)
         self.info.setStyleSheet("color: #8a939e")
         row = QHBoxLayout()

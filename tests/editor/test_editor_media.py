@@ -243,3 +243,39 @@ def test_playback_follows_the_audio_clock(qtbot, window, tmp_path):
     assert f > 16  # it played on, at about real time
     assert abs(f / 25.0 - heard) <= 2 / 25.0  # the playhead shows what is heard (a frame each way)
     assert out.underflows == 0
+
+
+def test_landmark_and_projected_joint_overlays_of_a_pose(qtbot, window, tmp_path):
+    """A recorded .pose with a video of its size beside it: the overlays draw its landmarks at the
+    playhead and the avatar's joints through a camera fitted to them (shoulders to wrists land
+    near their landmarks)."""
+    import shutil
+
+    from core.io.pose_file import read_landmarks
+    from core.kinematics.landmarks import BODY_POINTS
+    from core.media.overlay import SHARED_JOINTS
+
+    src = Path(__file__).resolve().parents[2] / "assets" / "samples" / "ase_letter_Y.pose"
+    pose = tmp_path / "sign.pose"
+    shutil.copy(src, pose)
+    lm = read_landmarks(pose)
+    write_index_video(tmp_path / "sign.mp4", lm.body.shape[0], lm.fps, int(lm.width), int(lm.height), gop=10)
+    open_and_wait(qtbot, window, pose)
+    media, doc = window.media, window.doc
+    assert media.reader is not None and media.landmarks is not None
+    doc.set_current_frame(20)
+    panel = media.panel
+    qtbot.mouseClick(panel.show_landmarks, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.show_joints, Qt.MouseButton.LeftButton)
+    view = panel.view
+    want = np.concatenate([lm.body[20][lm.body_ok[20]][:, :2], lm.hands[20][lm.hands_ok[20]][:, :2]])
+    np.testing.assert_allclose(view.landmarks, want)
+    assert view.joints is not None and len(view.bones) > 20
+    ji = [doc.sequence.skeleton.names.index(n) for n in SHARED_JOINTS]
+    li = [BODY_POINTS.index(n) for n in SHARED_JOINTS]
+    ok = lm.body_ok[20, li]
+    err = np.linalg.norm(view.joints[ji][ok] - lm.body[20, li, :2][ok], axis=1)
+    shoulders = np.linalg.norm(lm.body[20, li[0], :2] - lm.body[20, li[1], :2])
+    assert ok.sum() >= 4 and np.median(err) < 0.1 * shoulders, (err, shoulders)
+    qtbot.mouseClick(panel.show_landmarks, Qt.MouseButton.LeftButton)
+    assert view.landmarks is None
