@@ -356,3 +356,42 @@ def test_the_overlay_camera_is_recovered_from_landmarks():
     framed = frame_camera(joints, 640, 480).project(joints)
     assert framed[..., 0].min() >= 0 and framed[..., 0].max() <= 640
     assert framed[..., 1].min() >= 0 and framed[..., 1].max() <= 480
+
+
+class _Status:
+    output_underflow = False
+
+
+def test_the_output_callback_loops_at_the_exact_sample_and_scrub_snippets_end():
+    """The stream callback itself, driven with numpy buffers as PortAudio would (no device)."""
+    try:
+        import sounddevice as sd
+    except OSError:
+        pytest.skip("PortAudio (libportaudio2) is not installed")
+    from core.media.output import AudioOutput
+
+    rate = 1000
+    ramp = (np.arange(rate * 5) / rate).astype(np.float32)
+    out = AudioOutput(ramp, rate, pace=False)
+    out.loop = (1.0, 1.5)
+    out.renderer.start(1.3)
+    out._remaining = None
+    buf = np.zeros((256, 1), np.float32)
+    got = []
+    for _ in range(4):
+        out._callback(buf, 256, None, _Status())
+        got.append(buf[:, 0].copy())
+    y = np.concatenate(got)
+    # 1.3 .. 1.499 then 1.0 .. 1.499 then 1.0 ...: exact samples, no gap, no repeat
+    want = np.concatenate([np.arange(1300, 1500), np.tile(np.arange(1000, 1500), 3)])[: len(y)] / rate
+    np.testing.assert_allclose(y, want, atol=1e-6)
+    assert out.samples_out == 1024
+    # a scrub snippet plays its samples, then silence, then asks the stream to stop
+    out.loop = None
+    out.renderer.start(2.0)
+    out._remaining = 300
+    out._callback(buf, 256, None, _Status())
+    out._callback(buf, 256, None, _Status())
+    assert buf[:44, 0] == pytest.approx(np.arange(2256, 2300) / rate) and not buf[44:].any()
+    with pytest.raises(sd.CallbackStop):
+        out._callback(buf, 256, None, _Status())

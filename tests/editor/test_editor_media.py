@@ -279,3 +279,30 @@ def test_landmark_and_projected_joint_overlays_of_a_pose(qtbot, window, tmp_path
     assert ok.sum() >= 4 and np.median(err) < 0.1 * shoulders, (err, shoulders)
     qtbot.mouseClick(panel.show_landmarks, Qt.MouseButton.LeftButton)
     assert view.landmarks is None
+
+
+def test_the_output_device_is_chosen_in_the_preferences(qtbot, window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    from core.media.output import output_devices
+
+    if not _sounddevice() or not output_devices():
+        pytest.skip("no output device listed")
+    name = output_devices()[-1]
+    done = []
+
+    def choose():
+        dlg = QApplication.activeModalWidget()
+        if dlg is None:
+            QTimer.singleShot(30, choose)
+            return
+        dlg.device.setCurrentIndex(dlg.device.findData(name))
+        ok = dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+        done.append(True)
+
+    QTimer.singleShot(30, choose)
+    window.acts["audio_prefs"].trigger()
+    assert done and window.media.player.device == name
+    assert window.settings.value("media/audio_device", "", str) == name
