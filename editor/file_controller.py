@@ -148,20 +148,29 @@ class FileController(QObject):
                 return None
             options = dlg.options()
         seq = doc.sequence
+        links = self.win.media.links
 
         def work(progress, cancelled):
             from core.io import write
             from core.io.registry import format_for
             from core.kinematics.resample import crop, resample
+            from core.media.links import elan_descriptors
 
             out = crop(seq, options.start, options.end + 1)
             if abs(options.fps - out.fps) > 1e-6:
                 out = resample(out, options.fps)
             fn = format_for(options.path, for_write=True).load().write
             accepted = inspect.signature(fn).parameters
+            media = elan_descriptors(links, options.path)
             kw = {
                 k: v
-                for k, v in (("up", options.up), ("unit", options.unit), ("mesh", options.mesh), ("progress", progress))
+                for k, v in (
+                    ("up", options.up),
+                    ("unit", options.unit),
+                    ("mesh", options.mesh),
+                    ("progress", progress),
+                    ("media", media),  # the ELAN writer's media descriptors (core.media.links)
+                )
                 if k in accepted
             }
             if "mesh" in kw and not options.mesh:

@@ -45,9 +45,11 @@ class MediaLinksCommand(QUndoCommand):
 
     def redo(self) -> None:
         self.ctl.apply_links(self.new)
+        self.ctl.win.autosave.timer.start()  # recovery keeps the links too
 
     def undo(self) -> None:
         self.ctl.apply_links(self.old)
+        self.ctl.win.autosave.timer.start()
 
     def id(self) -> int:
         return self.ID if self.merge else -1
@@ -105,6 +107,7 @@ class MediaController(QObject):
         self.player.message.connect(lambda text: win.statusBar().showMessage(text, 8000))
 
         self._build_actions()
+        win.autosave.media_links = lambda: self.links
         self.panel.offsetEdited.connect(self._offset_edited)
         self.panel.overlaysChanged.connect(lambda: self._show(self.doc.current_frame))
         self.doc.currentFrameChanged.connect(self._show)

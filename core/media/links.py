@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .timemap import valid_offset
 
@@ -114,9 +114,9 @@ def first(links: Sequence[MediaLink], kind: str) -> MediaLink | None:
     return next((ln for ln in links if ln.kind == kind), None)
 
 
-@dataclass(frozen=True)
-class MediaDescriptor:
-    """An ELAN ``MEDIA_DESCRIPTOR``: MEDIA_URL, RELATIVE_MEDIA_URL, MIME_TYPE, TIME_ORIGIN (ms)."""
+class MediaDescriptor(NamedTuple):
+    """An ELAN ``MEDIA_DESCRIPTOR``: MEDIA_URL, RELATIVE_MEDIA_URL, MIME_TYPE, TIME_ORIGIN (ms);
+    a plain tuple in that order too."""
 
     url: str
     relative_url: str

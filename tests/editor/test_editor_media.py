@@ -306,3 +306,15 @@ def test_the_output_device_is_chosen_in_the_preferences(qtbot, window):
     window.acts["audio_prefs"].trigger()
     assert done and window.media.player.device == name
     assert window.settings.value("media/audio_device", "", str) == name
+
+
+def test_the_recovery_file_keeps_the_links(qtbot, window, tmp_path):
+    from core.io.project import read_media
+
+    video = write_index_video(tmp_path / "v.mp4", 30, 25, 160, 90)
+    assert window.media.attach("video", video, offset_s=0.2)
+    assert window.isWindowModified()
+    window.autosave.save_now()
+    window.autosave.wait()
+    assert read_media(window.autosave.path) == (window.media.links[0],)
+    assert window.media.links[0].path == video.resolve() and window.media.links[0].offset_s == 0.2
