@@ -2,7 +2,9 @@
 
 ``load_audio(path, rate=None)`` -> ``Audio``: float32 samples (N, C) in [-1, 1], C = 1 or 2
 (more channels are mixed down to stereo), at the file's rate or resampled to ``rate`` (the output
-device's, so playback never resamples on the fly).
+device's, so playback never resamples on the fly). Sample 0 is media time 0: in a video, the
+time of its first video frame (``core.media.video``), so a sound track that starts later (or
+earlier) than the picture is padded (or trimmed) to stay in step with it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def load_audio(path: str | Path, rate: int | None = None) -> Audio:
         if not container.streams.audio:
             raise FormatError(path, "has no audio track")
         st = container.streams.audio[0]
+        lead_s = _lead(st, container.streams.video[0] if container.streams.video else None)
         channels = 1 if (st.codec_context.channels or 1) == 1 else 2
         out_rate = int(rate or st.codec_context.sample_rate or 0)
         if out_rate <= 0:
@@ -78,9 +81,26 @@ def load_audio(path: str | Path, rate: int | None = None) -> Audio:
             raise FormatError(path, f"audio decoding failed ({e})") from None
     if not chunks:
         raise FormatError(path, "the audio track is empty")
-    samples = np.ascontiguousarray(np.concatenate(chunks).astype(np.float32, copy=False))
+    samples = np.concatenate(chunks).astype(np.float32, copy=False)
+    lead = int(round(lead_s * out_rate))
+    if lead > 0:
+        samples = np.concatenate([np.zeros((lead, channels), np.float32), samples])
+    elif lead < 0:
+        samples = samples[-lead:]
+    samples = np.ascontiguousarray(samples)
     samples.setflags(write=False)
     return Audio(samples, out_rate, path)
+
+
+def _lead(audio: Any, video: Any) -> float:
+    """Seconds from the picture's first frame to the sound's first sample (0 without a picture)."""
+    if video is None:
+        return 0.0
+
+    def start(st: Any) -> float:
+        return float(st.start_time * st.time_base) if st.start_time is not None and st.time_base else 0.0
+
+    return start(audio) - start(video)
 
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> Path:

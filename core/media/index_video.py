@@ -61,10 +61,12 @@ def write_index_video(
     codec: str = "libx264",
     audio_tone_hz: float | None = None,
     audio_rate: int = 48000,
+    audio_delay_s: float = 0.0,
 ) -> Path:
     """Write ``n_frames`` index frames at ``fps`` (an mp4 with H.264 by default, B-frames on).
 
-    ``audio_tone_hz``: also write an AAC audio track of that tone, as long as the video."""
+    ``audio_tone_hz``: also write an AAC audio track of that tone, as long as the video, starting
+    ``audio_delay_s`` after the first frame (its first sample's presentation time)."""
     import av
 
     path = Path(path)
@@ -103,7 +105,7 @@ def write_index_video(
                 chunk = samples[s : s + step][None, :]
                 af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout="mono")
                 af.sample_rate = audio_rate
-                af.pts = s
+                af.pts = s + int(round(audio_delay_s * audio_rate))
                 af.time_base = Fraction(1, audio_rate)
                 for pkt in aus.encode(af):
                     out.mux(pkt)

@@ -395,3 +395,13 @@ def test_the_output_callback_loops_at_the_exact_sample_and_scrub_snippets_end():
     assert buf[:44, 0] == pytest.approx(np.arange(2256, 2300) / rate) and not buf[44:].any()
     with pytest.raises(sd.CallbackStop):
         out._callback(buf, 256, None, _Status())
+
+
+def test_a_sound_track_starting_after_the_picture_stays_in_step(tmp_path):
+    from core.media.audio import load_audio
+
+    for delay in (0.0, 0.5):
+        p = write_index_video(tmp_path / f"d{delay}.mp4", 50, 25, 128, 72, audio_tone_hz=1000.0, audio_delay_s=delay)
+        a = load_audio(p)
+        onset = np.flatnonzero(np.abs(a.mono()) > 0.05)[0] / a.rate
+        assert abs(onset - delay) < 0.04, (delay, onset)  # within a 25 fps frame
