@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from .timemap import valid_offset
 
@@ -134,7 +135,10 @@ def elan_descriptors(links: Iterable[MediaLink], eaf_path: str | Path) -> list[M
     for ln in links:
         p = Path(ln.path).resolve()
         rel = _relative(p, base)
-        rel_url = rel if rel.startswith(("/", "../")) or ":" in rel else "./" + rel
+        if Path(rel).is_absolute():  # no relative path (another drive): the absolute URL again
+            rel_url = p.as_uri()
+        else:
+            rel_url = quote(rel if rel.startswith("../") else "./" + rel, safe="/._-~")
         mime = MIME.get(p.suffix.lower(), "video/*" if ln.kind == "video" else "audio/*")
         out.append(MediaDescriptor(p.as_uri(), rel_url, mime, max(0, int(round(ln.offset_s * 1000.0)))))
     return out

@@ -405,3 +405,27 @@ def test_a_sound_track_starting_after_the_picture_stays_in_step(tmp_path):
         a = load_audio(p)
         onset = np.flatnonzero(np.abs(a.mono()) > 0.05)[0] / a.rate
         assert abs(onset - delay) < 0.04, (delay, onset)  # within a 25 fps frame
+
+
+def test_elan_descriptors_make_a_valid_eaf_that_reads_back(tmp_path):
+    """Written with pympi (as the ELAN exporter does) and read back; checked against the EAF 3.0
+    schema subset of the ELAN tests when that is available."""
+    from pympi import Eaf
+
+    (tmp_path / "media").mkdir()
+    video = tmp_path / "media" / "my clip.mp4"
+    d = elan_descriptors([MediaLink("video", video, 0.75)], tmp_path / "out.eaf")[0]
+    assert d.relative_url == "./media/my%20clip.mp4" and d.url.endswith("/media/my%20clip.mp4")
+    url, rel, mime, origin = d  # a plain tuple in that order
+    eaf = Eaf()
+    eaf.add_linked_file(url, relpath=rel, mimetype=mime, time_origin=origin)
+    eaf.to_file(str(tmp_path / "out.eaf"))
+    back = Eaf(str(tmp_path / "out.eaf")).get_linked_files()
+    assert back == [{"MEDIA_URL": url, "RELATIVE_MEDIA_URL": rel, "MIME_TYPE": "video/mp4", "TIME_ORIGIN": "750"}]
+    try:
+        import xmlschema
+
+        from tests.core.test_eaf import EAF_SCHEMA
+    except ImportError:
+        return
+    xmlschema.XMLSchema(EAF_SCHEMA).validate(str(tmp_path / "out.eaf"))
