@@ -109,6 +109,7 @@ class MediaController(QObject):
         self._build_actions()
         win.autosave.media_links = lambda: self.links
         self.panel.offsetEdited.connect(self._offset_edited)
+        self.panel.failed.connect(lambda text: win.statusBar().showMessage(text, 8000))
         self.panel.overlaysChanged.connect(lambda: self._show(self.doc.current_frame))
         self.doc.currentFrameChanged.connect(self._show)
         self.doc.sequenceEdited.connect(lambda lo, hi: self._show(self.doc.current_frame, force=True))
@@ -418,5 +419,4 @@ class MediaController(QObject):
 
     def shutdown(self) -> None:
         self.player.close()
-        if self.reader is not None:
-            self.reader.close()
+        self.panel.close()  # stops the decode thread and closes the reader

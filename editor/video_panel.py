@@ -15,6 +15,8 @@ from core.media.overlay import Camera
 from core.media.timemap import video_frame_for_doc_frame
 from core.media.video import VideoReader
 
+from .video_fetch import FrameFetcher
+
 
 class VideoView(QWidget):
     """Paints one RGB frame, letterboxed, and the overlay points (in video pixels)."""
@@ -82,10 +84,14 @@ class VideoPanel(QWidget):
 
     offsetEdited = Signal(float)
     overlaysChanged = Signal()
+    frameShown = Signal(int)  # a new video frame is on screen
+    failed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reader: VideoReader | None = None
+        self.fetcher: FrameFetcher | None = None
+        self.wanted = -1  # the video frame the playhead asks for
         self.offset_s = 0.0
         self.doc_fps = 25.0
         self.shown_index = -1
@@ -122,16 +128,26 @@ class VideoPanel(QWidget):
         self._quiet = False
 
     def set_reader(self, reader: VideoReader | None, offset_s: float, doc_fps: float) -> None:
-        if self.reader is not None and self.reader is not reader:
-            self.reader.close()
+        """Show ``reader``'s frames (the panel owns it from now on: decoded on its own thread)."""
+        if self.reader is not reader:
+            if self.fetcher is not None:
+                self.fetcher.close()
+                self.fetcher = None
+            if reader is not None:
+                self.fetcher = FrameFetcher(reader, self)
+                self.fetcher.ready.connect(self._ready)
+                self.fetcher.failed.connect(self.failed.emit)
         self.reader, self.doc_fps = reader, float(doc_fps)
         self.set_offset(offset_s)
-        self.shown_index = -1
+        self.shown_index = self.wanted = -1
         if reader is None:
             self.view.set_frame(None)
             self.info.setText("")
         else:
             self.view.src_size = (reader.src_width, reader.src_height)
+
+    def close(self) -> None:
+        self.set_reader(None, 0.0, self.doc_fps)
 
     def set_offset(self, offset_s: float) -> None:
         self.offset_s = float(offset_s)
@@ -144,14 +160,30 @@ class VideoPanel(QWidget):
             self.offsetEdited.emit(float(v))
 
     def show_frame(self, doc_frame: int) -> None:
+        """Show the video frame at ``doc_frame``: now when it is decoded, else when it arrives."""
         r = self.reader
         if r is None:
             return
         i = video_frame_for_doc_frame(doc_frame, self.doc_fps, r.fps, self.offset_s, r.n_frames)
-        if i != self.shown_index:
-            self.view.set_frame(r.frame(i))
-            self.shown_index = i
-            self.info.setText(f"video frame {i} / {r.n_frames - 1}")
+        self.wanted = i
+        if i == self.shown_index:
+            return
+        img = r.cached_frame(i)
+        if img is not None:
+            self._display(i, img)
+        elif self.fetcher is not None:
+            self.fetcher.request(i)
+
+    def _ready(self, i: int, img: np.ndarray) -> None:
+        if i == self.wanted and i != self.shown_index:
+            self._display(i, img)
+
+    def _display(self, i: int, img: np.ndarray) -> None:
+        self.view.set_frame(img)
+        self.shown_index = i
+        if self.reader is not None:
+            self.info.setText(f"video frame {i} / {self.reader.n_frames - 1}")
+        self.frameShown.emit(i)
 
     def set_overlay(
         self,

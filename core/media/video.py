@@ -9,12 +9,15 @@ arrive out of decode order). Reading frame i:
 - otherwise: seek to the keyframe at or before i and decode forwards. Every frame decoded on the
   way is cached, so scrubbing back and forth within a group of pictures is cache hits.
 
-Not thread-safe: one reader per thread (the editor decodes on the GUI thread).
+Decoding is for one thread at a time (the editor's decode thread); ``cached_frame`` may be called
+from any other thread meanwhile (the cache has its own lock), so a viewer shows what is already
+decoded at once and waits only for the rest.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from fractions import Fraction
 from pathlib import Path
@@ -69,6 +72,7 @@ class VideoReader:
         self.n_frames = self._count_frames()
         self._budget = int(cache_mb * 1e6)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._decoder: Any = None
         self._pos = -1  # index of the last frame the decoder produced (-1: needs a seek)
         self.seeks = 0
@@ -100,10 +104,9 @@ class VideoReader:
 
     def frame(self, i: int) -> np.ndarray:
         """Frame ``i`` (clamped to the file) as a read-only (H, W, 3) uint8 array."""
-        i = min(max(int(i), 0), self.n_frames - 1)
-        got = self._cache.get(i)
+        i = self.clamp(i)
+        got = self.cached_frame(i)
         if got is not None:
-            self._cache.move_to_end(i)
             self.hits += 1
             return got
         if not (0 <= self._pos < i <= self._pos + FORWARD_WINDOW):
@@ -111,11 +114,22 @@ class VideoReader:
         img = self._decode_until(i)
         if img is None:  # past the real end (the header over-counted): the last frame there is
             self.n_frames = max(1, self._pos + 1) if self._pos >= 0 else self.n_frames
-            last = self._cache.get(self._pos)
+            last = self.cached_frame(self._pos)
             if last is None:
                 raise FormatError(self.path, f"frame {i} cannot be decoded")
             return last
         return img
+
+    def clamp(self, i: int) -> int:
+        return min(max(int(i), 0), self.n_frames - 1)
+
+    def cached_frame(self, i: int) -> np.ndarray | None:
+        """Frame ``i`` if it is in the cache, else None (safe from any thread)."""
+        with self._cache_lock:
+            got = self._cache.get(i)
+            if got is not None:
+                self._cache.move_to_end(i)
+            return got
 
     def _seek(self, i: int) -> None:
         target = self._start + int(Fraction(i) / self.fps_fraction / self._tb)
@@ -154,7 +168,9 @@ class VideoReader:
                 img = self._to_rgb(fr)
                 self._store(k, img)
                 if k >= i:
-                    return img if k == i else self._cache.get(i, img)
+                    if k == i:
+                        return img
+                    return self.cached_frame(i) if self.cached(i) else img
 
     def _to_rgb(self, fr: Any) -> np.ndarray:
         if (self.width, self.height) != (self.src_width, self.src_height):
@@ -165,14 +181,16 @@ class VideoReader:
         return img
 
     def _store(self, k: int, img: np.ndarray) -> None:
-        self._cache[k] = img
-        self._cache.move_to_end(k)
-        per = img.nbytes
-        while len(self._cache) > 1 and len(self._cache) * per > self._budget:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[k] = img
+            self._cache.move_to_end(k)
+            per = img.nbytes
+            while len(self._cache) > 1 and len(self._cache) * per > self._budget:
+                self._cache.popitem(last=False)
 
     def cached(self, i: int) -> bool:
-        return i in self._cache
+        with self._cache_lock:
+            return i in self._cache
 
     def close(self) -> None:
         self._decoder = None

@@ -48,6 +48,13 @@ def alsa_file_sink():
 VIDEO_FPS = Fraction(30000, 1001)  # not the motion's 25 fps: the mapping is exercised
 
 
+def shown(qtbot, panel, want: int) -> int:
+    """Wait for the panel to show video frame ``want`` (decoded off the GUI thread); the index
+    its picture carries."""
+    qtbot.waitUntil(lambda: panel.shown_index == want, timeout=5000)
+    return read_index(panel.view._array)
+
+
 def drag_playhead(qtbot, tl, frames, seen):
     """Press on the curve lane at frames[0], move through the rest, release; after each move
     record (document frame, video index the panel shows, index decoded from its picture)."""
@@ -85,12 +92,12 @@ def test_the_video_beside_the_file_opens_with_it_and_follows_the_dragged_playhea
 
     def seen():
         want = video_frame_for_doc_frame(doc.current_frame, doc.fps, float(VIDEO_FPS), 0.0, 320)
-        log.append((doc.current_frame, want, panel.shown_index, read_index(panel.view._array)))
+        log.append((doc.current_frame, want, panel.wanted, shown(qtbot, panel, want)))
 
     drag_playhead(qtbot, window.timeline, [20, 60, 140, 90, 91, 200, 12], seen)
     assert len({f for f, *_ in log}) >= 5  # the drag did move the playhead around
-    for f, want, shown, decoded in log:
-        assert shown == want == decoded, (f, want, shown, decoded)
+    for f, want, asked, decoded in log:
+        assert asked == want == decoded, (f, want, asked, decoded)
     # what is on screen is that frame: decode the index from a grab of the panel
     qtbot.wait(30)
     from PySide6.QtGui import QImage
@@ -117,10 +124,11 @@ def test_the_offset_typed_in_shifts_the_video_as_one_undo_step(qtbot, window, cl
     assert doc.undo_stack.count() == 1 and window.isWindowModified()
     want = video_frame_for_doc_frame(50, 25.0, float(VIDEO_FPS), 1.5, 320)
     assert want == round((2.0 + 1.5) * float(VIDEO_FPS))
-    assert panel.shown_index == want and read_index(panel.view._array) == want
+    assert shown(qtbot, panel, want) == want
     doc.undo_stack.undo()
     assert window.media.links[0].offset_s == 0.0 and panel.offset.value() == 0.0
-    assert read_index(panel.view._array) == round(2.0 * float(VIDEO_FPS))
+    back = round(2.0 * float(VIDEO_FPS))
+    assert shown(qtbot, panel, back) == back
 
 
 def test_links_are_saved_relative_and_a_missing_file_is_reported_once(qtbot, make_window, clip, tmp_path):
@@ -166,7 +174,7 @@ def test_attach_from_the_file_menu_and_a_bad_file_changes_nothing(qtbot, make_wi
     win.acts["attach_video"].trigger()
     assert win.media.links[0].path == good.resolve() and win.media.dock.isVisible()
     win.doc.set_current_frame(7)
-    assert read_index(win.media.panel.view._array) == 7
+    assert shown(qtbot, win.media.panel, 7) == 7
     win.acts["detach_media"].trigger()
     assert win.media.links == () and win.media.panel.view.image is None
     win.doc.undo_stack.undo()
