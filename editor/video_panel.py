@@ -145,6 +145,7 @@ class VideoPanel(QWidget):
             self.info.setText("")
         else:
             self.view.src_size = (reader.src_width, reader.src_height)
+            self.offset.setSingleStep(round(1.0 / reader.fps, 3))  # arrow keys step one video frame
 
     def close(self) -> None:
         self.set_reader(None, 0.0, self.doc_fps)

@@ -272,6 +272,14 @@ def test_a_project_with_bad_media_is_refused_in_one_line(tmp_path):
     with pytest.raises(FormatError) as e:
         read_project(tmp_path / "bad.signframe")
     assert "bad.signframe" in str(e.value) and "media" in str(e.value) and "\n" not in str(e.value)
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", "core", "info", str(tmp_path / "bad.signframe")]
+    p = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "bad media links" in p.stderr
 
 
 def test_a_video_beside_the_pose_or_a_sidecar_links_it(tmp_path):
