@@ -285,7 +285,8 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            if not self.media.attach_dropped(files[0]):  # a video or audio file is attached instead
+                self.open_file(files[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_discard():

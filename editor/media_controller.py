@@ -251,6 +251,17 @@ class MediaController(QObject):
         self.doc.undo_stack.push(MediaLinksCommand(self, new, f"Attach {kind} {path.name}"))
         return True
 
+    def attach_dropped(self, path: str | Path) -> bool:
+        """A file dropped on the window: attached when it is a video or audio file (True)."""
+        ext = Path(path).suffix.lower()
+        if ext in VIDEO_EXTS:
+            self.attach("video", path)
+        elif ext in AUDIO_EXTS:
+            self.attach("audio", path)
+        else:
+            return False
+        return True
+
     def set_offset(self, kind: str, offset_s: float) -> None:
         """Change a link's offset (one undo step; a run of changes of one link merges)."""
         new = tuple(ln.with_offset(offset_s) if ln.kind == kind else ln for ln in self.links)

@@ -326,3 +326,18 @@ def test_the_recovery_file_keeps_the_links(qtbot, window, tmp_path):
     window.autosave.wait()
     assert read_media(window.autosave.path) == (window.media.links[0],)
     assert window.media.links[0].path == video.resolve() and window.media.links[0].offset_s == 0.2
+
+
+def test_a_video_dropped_on_the_window_is_attached(qtbot, window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    video = write_index_video(tmp_path / "drop.mp4", 20, 25, 160, 90)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(video))])
+    ev = QDropEvent(
+        QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    window.dropEvent(ev)  # the window's drop handler with a real event (a drag cannot be simulated)
+    assert [ln.path for ln in window.media.links] == [video.resolve()]
+    assert window.doc.n_frames == 250  # the motion stays: nothing was opened
