@@ -40,7 +40,10 @@ def add_arguments(p) -> None:
         default=None,
         help="minutes of 25 fps signing to process (fast: default 60; io, import: default 2; media: default 10)",
     )
-    p.add_argument("--folder", help="fast: segment the sequence files of this folder instead")
+    p.add_argument(
+        "--folder",
+        help="fast: segment the sequence files of this folder instead; media: fit the joint overlay to its .pose files",
+    )
     p.add_argument("--repeat", type=int, default=3, help="timed repetitions (best is reported)")
 
 

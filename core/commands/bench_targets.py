@@ -33,4 +33,8 @@ def pose_import(args) -> dict[str, Any]:
 def media(args) -> dict[str, Any]:
     from ..media.bench import run
 
+    if args.folder:  # the projected-joint overlay on real recordings instead
+        from ..media.overlay import eval_folder
+
+        return {"overlay_fit": eval_folder(args.folder)}
     return run(minutes=args.minutes if args.minutes is not None else 10.0, repeat=args.repeat)

@@ -361,6 +361,13 @@ def test_the_overlay_camera_is_recovered_from_landmarks():
     cam = fit_camera(joints, px, ok)
     assert cam is not None and abs(cam.s - 410) < 2 and abs(cam.tx - 320) < 1 and abs(cam.ty - 600) < 1
     assert fit_camera(joints, px, np.zeros((20, 6), bool)) is None
+    from core.media.overlay import fit_error
+
+    e = fit_error(joints, px, ok)  # 0.5 px noise against ~250 px shoulders
+    assert e is not None and e["median"] < 0.01 and e["p90"] < 0.02
+    bent = px.copy()
+    bent[:, 2:4] += 40.0  # elbows drawn 40 px off: the error sees it
+    assert fit_error(joints, bent, ok)["p90"] > 0.05
     framed = frame_camera(joints, 640, 480).project(joints)
     assert framed[..., 0].min() >= 0 and framed[..., 0].max() <= 640
     assert framed[..., 1].min() >= 0 and framed[..., 1].max() <= 480
