@@ -251,6 +251,18 @@ def test_playback_follows_the_audio_clock(qtbot, window, tmp_path):
     assert f > 16  # it played on, at about real time
     assert abs(f / 25.0 - heard) <= 2 / 25.0  # the playhead shows what is heard (a frame each way)
     assert out.underflows == 0
+    # half speed, pitch kept; then the pitch follows the speed: the sound restarts each time
+    window.acts["speed_0.5"].trigger()
+    window.acts["play"].trigger()
+    assert out.playing and out.renderer.speed == 0.5 and out.renderer.keep_pitch
+    window.acts["keep_pitch"].trigger()
+    assert out.playing and out.renderer.speed == 0.5 and not out.renderer.keep_pitch
+    start, t0 = doc.current_frame, out.clock()
+    qtbot.wait(600)
+    moved = doc.current_frame - start
+    window.acts["play"].trigger()
+    assert 3 <= moved <= 12  # about 0.6 s x 0.5 x 25 fps = 7.5 frames
+    assert out.clock() - t0 == pytest.approx(moved / 25.0, abs=2 / 25.0)
 
 
 def test_landmark_and_projected_joint_overlays_of_a_pose(qtbot, window, tmp_path):
