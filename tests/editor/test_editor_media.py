@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -23,21 +22,21 @@ from editor.timeline import CURVE_Y  # noqa: E402
 
 # ALSA's default device writes into a file while this module's tests run (ALSA reads its
 # configuration when a stream opens); other modules keep the machine's own configuration.
-SINK_DIR = Path(tempfile.mkdtemp(prefix="signframe-sink-"))
 _SINK = Path("/usr/share/alsa/alsa.conf").is_file()
-if _SINK:
-    from core.media.drift import file_sink_env
-
-    _ENV, RAW = file_sink_env(SINK_DIR)
+RAW = Path()  # the file the sink writes (set up by the module fixture)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def alsa_file_sink():
+def alsa_file_sink(tmp_path_factory):
+    global RAW
     if not _SINK:
         yield
         return
+    from core.media.drift import file_sink_env
+
+    env, RAW = file_sink_env(tmp_path_factory.mktemp("sink"))
     old = os.environ.get("ALSA_CONFIG_PATH")
-    os.environ.update(_ENV)
+    os.environ.update(env)
     yield
     if old is None:
         os.environ.pop("ALSA_CONFIG_PATH", None)
