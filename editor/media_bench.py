@@ -73,6 +73,7 @@ def run(seconds: float = 10.0, minutes: float = 1.0) -> dict:
     el = time.perf_counter() - t0
     shown_per_s = (panel_frames[0] - shown0) / el
     res = {
+        "video_minutes": round(seq.n_frames / 25.0 / 60.0, 2),
         "target_fps": seq.fps,
         "seconds": round(el, 2),
         "viewport_drawn_fps": round((vp.frames_drawn - drawn0) / el, 1),
@@ -142,11 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m editor.media_bench", description=__doc__.splitlines()[0])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--seconds", type=float, default=10.0, help="seconds of playback timed (default 10)")
+    p.add_argument("--minutes", type=float, default=1.0, help="length of the motion and its video (default 1)")
     args = p.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "editor.media_bench"]
         return subprocess.call(cmd + list(argv or sys.argv[1:]), cwd=ROOT)
-    out = run(args.seconds)
+    out = run(args.seconds, args.minutes)
     print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 

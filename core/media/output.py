@@ -109,6 +109,9 @@ class AudioOutput:
                 dtype="float32",
                 blocksize=self.blocksize,
                 device=self.device,
+                # a deeper device buffer: a callback held up by the GIL (decoding, drawing) still
+                # lands in time; the clock subtracts the latency, so the playhead stays on the sound
+                latency="high",
                 callback=self._callback,
             )
         elif self._stream.active or not self._stream.stopped:
