@@ -301,13 +301,7 @@ class MediaController(QObject):
         except (FormatError, ValueError) as e:
             self.win.report_error(self.win, "Media links ignored", str(e))
             links = ()
-        if p.suffix == ".pose":
-            try:
-                from core.io.pose_file import read_landmarks
-
-                self.landmarks = read_landmarks(p)
-            except FormatError:
-                self.landmarks = None
+        self.landmarks = self._landmarks_of(p)
         missing = [ln for ln in links if not Path(ln.path).is_file()]
         self.apply_links(links, report=False)
         if missing:
@@ -315,6 +309,25 @@ class MediaController(QObject):
             self.win.report_error(
                 self.win, "Media not found", f"{p.name}: linked media not found (kept linked): {names}"
             )
+
+    def _landmarks_of(self, path: Path):
+        """The tracked landmarks behind the document: the .pose itself, or the .pose a project was
+        imported from (its ``meta["source_file"]``) while it still has the same frames."""
+        meta = self.doc.sequence.meta
+        src = path if path.suffix == ".pose" else None
+        if src is None and meta.get("source_format") == "pose" and isinstance(meta.get("source_file"), str):
+            src = Path(meta["source_file"])
+            if not src.is_absolute():
+                src = path.parent / src
+        if src is None or not src.is_file():
+            return None
+        try:
+            from core.io.pose_file import read_landmarks
+
+            lm = read_landmarks(src)
+        except FormatError:
+            return None
+        return lm if lm.body.shape[0] == self.doc.n_frames else None
 
     def apply_links(self, links: tuple[MediaLink, ...], report: bool = True) -> None:
         """Make the views show ``links`` (undo / redo and opening call this)."""

@@ -298,6 +298,11 @@ def test_landmark_and_projected_joint_overlays_of_a_pose(qtbot, window, tmp_path
     assert ok.sum() >= 4 and np.median(err) < 0.1 * shoulders, (err, shoulders)
     qtbot.mouseClick(panel.show_landmarks, Qt.MouseButton.LeftButton)
     assert view.landmarks is None
+    # saved as a project, it keeps its landmarks (from the .pose it came from) and its video
+    assert window.save_to(tmp_path / "sign.signframe")
+    open_and_wait(qtbot, window, tmp_path / "sign.signframe")
+    assert window.media.landmarks is not None and window.media.reader is not None
+    np.testing.assert_allclose(window.media.landmarks.body, lm.body)
 
 
 def test_the_output_device_is_chosen_in_the_preferences(qtbot, window):
