@@ -60,9 +60,9 @@ class FrameFetcher(QObject):
             i, asked = job
             try:
                 img = self.reader.frame(i)
-            except FormatError as e:
+            except Exception as e:  # noqa: BLE001 - a bad file must not end the thread (or the editor)
                 if asked:
-                    self.failed.emit(str(e))
+                    self.failed.emit(str(e) if isinstance(e, FormatError) else f"{self.reader.path}: {e}")
                 asked_last = None
                 continue
             if asked:
