@@ -5,7 +5,6 @@ once, audio scrub and playback through sounddevice into an ALSA file sink."""
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -19,30 +18,7 @@ pytest.importorskip("av")
 from core.media.index_video import read_index, write_index_video  # noqa: E402
 from core.media.timemap import video_frame_for_doc_frame  # noqa: E402
 from editor.timeline import CURVE_Y  # noqa: E402
-
-# ALSA's default device writes into a file while this module's tests run (ALSA reads its
-# configuration when a stream opens); other modules keep the machine's own configuration.
-_SINK = Path("/usr/share/alsa/alsa.conf").is_file()
-RAW = Path()  # the file the sink writes (set up by the module fixture)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def alsa_file_sink(tmp_path_factory):
-    global RAW
-    if not _SINK:
-        yield
-        return
-    from core.media.drift import file_sink_env
-
-    env, RAW = file_sink_env(tmp_path_factory.mktemp("sink"))
-    old = os.environ.get("ALSA_CONFIG_PATH")
-    os.environ.update(env)
-    yield
-    if old is None:
-        os.environ.pop("ALSA_CONFIG_PATH", None)
-    else:
-        os.environ["ALSA_CONFIG_PATH"] = old
-
+from tests.conftest import AUDIO_SINK  # noqa: E402 - sound played in tests goes into this raw file
 
 VIDEO_FPS = Fraction(30000, 1001)  # not the motion's 25 fps: the mapping is exercised
 
@@ -189,15 +165,17 @@ def _ramp_wav(path: Path, seconds: float) -> Path:
 
 
 def _sounddevice() -> bool:
+    if AUDIO_SINK is None:
+        return False
     try:
         import sounddevice  # noqa: F401
     except OSError:
         return False
-    return _SINK
+    return True
 
 
 def _written() -> np.ndarray:
-    w = np.fromfile(RAW, dtype="<f4")
+    w = np.fromfile(AUDIO_SINK, dtype="<f4")
     nz = np.flatnonzero(w)
     return w[nz[0] :] if nz.size else w[:0]
 
