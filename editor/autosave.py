@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
@@ -45,6 +46,7 @@ class Autosaver(QObject):
         self.timer.timeout.connect(self.save_now)
         self._thread: threading.Thread | None = None
         self.last_write_ms: float | None = None
+        self.media_links: Callable[[], tuple] = tuple  # the document's media links (MediaController sets it)
         self._done.connect(self._finished)
         doc.sequenceEdited.connect(lambda lo, hi: self.timer.start())
         doc.modifiedChanged.connect(self._on_modified)
@@ -72,6 +74,7 @@ class Autosaver(QObject):
             "playhead": self.doc.current_frame,
         }
         path = self.path
+        media = tuple(self.media_links())
 
         def work() -> None:
             t0 = time.perf_counter()
@@ -79,7 +82,7 @@ class Autosaver(QObject):
                 from core.io import write
 
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write(path, seq, editor=editor)
+                write(path, seq, editor=editor, media=media)
                 self.last_write_ms = (time.perf_counter() - t0) * 1e3
                 self._done.emit(str(path), "")
             except Exception as e:  # never let autosave take the editor down

@@ -26,6 +26,7 @@ from .file_controller import FileController
 from .inspector import Inspector
 from .keys_controller import KeysController
 from .linguist import LinguistController
+from .media_controller import MediaController
 from .playback_controller import PlaybackController
 from .tasks import Task
 from .timeline import Timeline
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.acts, self.menus, self.toolbar = action_table.build_actions(self, self._handlers.get)
         self.files.build_recent_menu(self.menus["File"], self.acts["save"])
         self._build_model_menu()
+        self.media = MediaController(self)  # reference video / audio: dock, lane, File menu entries
         self._status_bar()
 
         # wiring
@@ -286,7 +288,8 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            if not self.media.attach_dropped(files[0]):  # a video or audio file is attached instead
+                self.open_file(files[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_discard():
@@ -296,6 +299,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
         self.playback.stop()
+        self.media.shutdown()
         self.bridge.shutdown()
         self.autosave.timer.stop()
         self.autosave.discard()  # closed cleanly: nothing to recover
