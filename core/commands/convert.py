@@ -156,9 +156,19 @@ def run(args: argparse.Namespace) -> int:
             seq = crop(seq, a, b)
         except ValueError as e:
             raise UserError(f"--range {args.frame_range}: {e}") from None
+        if out.name.lower().endswith(".eaf"):  # annotation times stay on the media's time line
+            from ..io.eaf import shifted
+
+            seq = shifted(seq, a or 0)
     if args.fps is not None:
         if not (math.isfinite(args.fps) and args.fps > 0):
             raise UserError(f"--fps {args.fps:g}: must be positive")
         seq = resample(seq, args.fps)
+    if out.name.lower().endswith(".eaf"):  # ELAN: the media the document is aligned with, the motion linked
+        from ..io.project import read_media
+        from ..media.links import elan_links
+
+        links = read_media(src) if src.name.lower().endswith(".signframe") else ()
+        options.update(elan_links(src, out, links, source_file=seq.meta.get("source_file")))
     registry.write(out, seq, **options)
     return 0
