@@ -17,17 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from core.kinematics import anatomy
 from core.model.rotations import flip_hand
 from core.model.skeleton import N_BODY, N_HAND, Skeleton
 
-# degrees: (flex min, flex max, spread min, spread max) per finger joint 1..3
-FINGER_LIMITS = {
-    "index": ((-20, 90, -20, 20), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "middle": ((-20, 90, -15, 15), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "ring": ((-20, 90, -15, 15), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "pinky": ((-20, 90, -25, 20), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "thumb": ((-20, 50, -30, 50), (-10, 60, -10, 10), (-15, 80, -5, 5)),
-}
+# degrees: (flex min, flex max, spread min, spread max) per finger joint 1..3 (core's limits)
+FINGER_LIMITS = anatomy.FINGER_LIMITS
 ANGLE_RANGE = (-180.0, 180.0)
 EULER = "XYZ"  # intrinsic order of the three angles of body joints
 
