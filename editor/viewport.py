@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vispy import app as vispy_app
@@ -26,7 +26,10 @@ from core.model.sequence import FrameState
 
 from .avatar import load_avatar
 from .document import Document
+from .drag_pose import PoseTool
+from .gizmo import GizmoVisual
 from .gl_visuals import LitMesh
+from .pose_bar import PoseBar
 
 vispy_app.use_app("pyside6")
 _RETIRED: list = []  # closed canvases kept alive until Qt deletes their GL widget (see shutdown)
@@ -120,17 +123,53 @@ class CanvasView(QWidget):
     def _forward(self, name: str, ev) -> None:
         getattr(self.vp.canvas.native, name)(ev)
 
+    def _xy(self, ev) -> tuple[float, float]:
+        p = ev.position()
+        return p.x(), p.y()
+
+    # a left press on a gizmo ring, a wrist, an elbow or a finger poses; anything else orbits
     def mousePressEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton and self.vp.pose_tool.press(self._xy(ev)):
+            self._posing = True
+            return
+        self._posing = False
         self._forward("mousePressEvent", ev)
 
     def mouseMoveEvent(self, ev) -> None:
+        if getattr(self, "_posing", False):
+            self.vp.pose_tool.move(self._xy(ev))
+            return
         self._forward("mouseMoveEvent", ev)
 
     def mouseReleaseEvent(self, ev) -> None:
+        if getattr(self, "_posing", False) and ev.button() == Qt.MouseButton.LeftButton:
+            self._posing = False
+            self.vp.pose_tool.release(self._xy(ev))
+            return
         self._forward("mouseReleaseEvent", ev)
 
     def wheelEvent(self, ev) -> None:
-        self._forward("wheelEvent", ev)
+        self.vp.zoom_at(self._xy(ev), ev.angleDelta().y() / 120.0)
+
+    def event(self, ev) -> bool:
+        # during a pose drag X / Y / Z constrain the axis and Esc cancels, before any shortcut
+        if ev.type() == QEvent.Type.ShortcutOverride and self.vp.pose_tool.drag is not None:
+            if ev.key() in (Qt.Key.Key_X, Qt.Key.Key_Y, Qt.Key.Key_Z, Qt.Key.Key_Escape):
+                ev.accept()
+                return True
+        return super().event(ev)
+
+    def keyPressEvent(self, ev) -> None:
+        tool = self.vp.pose_tool
+        axes = {Qt.Key.Key_X: "x", Qt.Key.Key_Y: "y", Qt.Key.Key_Z: "z"}
+        if tool.drag is not None and ev.key() in axes:
+            tool.set_constraint(None if tool.constraint == axes[ev.key()] else axes[ev.key()])
+            return
+        if tool.drag is not None and ev.key() == Qt.Key.Key_Escape:
+            self._posing = False
+            tool.cancel()
+            return
+        super().keyPressEvent(ev)
 
 
 class Viewport(QWidget):
@@ -173,6 +212,7 @@ class Viewport(QWidget):
             pos=np.zeros((2, 3)), color=BONE_COLOR, width=2.0, connect="segments", parent=self.view.scene, method="gl"
         )
         self.markers = scene.visuals.Markers(parent=self.view.scene)
+        self.gizmo = GizmoVisual(self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=False)
         self.bones.set_gl_state("translucent", depth_test=False)
         self._positions: np.ndarray | None = None  # (J, 3) of the shown frame, for picking
@@ -183,10 +223,14 @@ class Viewport(QWidget):
         self.canvas.events.mouse_release.connect(self._on_release)
         # the hidden GL widget still gets paint events: drawing there would be wasted work
         self.canvas.events.draw.disconnect(self.canvas.on_draw)
+        self.pose_tool = PoseTool(self)
         self.display = CanvasView(self)
+        self.pose_bar = PoseBar(self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.display)
+        lay.setSpacing(0)
+        lay.addWidget(self.pose_bar)
+        lay.addWidget(self.display, 1)
         self.setMinimumHeight(220)
 
     # --- setup ----------------------------------------------------------------------------
@@ -318,6 +362,7 @@ class Viewport(QWidget):
                 pos, nrm = self.avatar.pose(wr[1 + i], wp[1 + i], seq.rotations[frames[1 + i]])
                 g.set_pose(pos, nrm)
         self._draw_skeleton(wp[0])
+        self.gizmo.show(self.pose_tool.gizmo_frame())
         key = seq.key_at(f)
         t = f / seq.fps
         kind = f" · {key.kind.value}" if key else ""
@@ -451,6 +496,40 @@ class Viewport(QWidget):
         tr = self.view.scene.node_transform(self.canvas.scene)
         p = tr.map(np.asarray(pos, float))
         return p[:, :2] / p[:, 3:4]
+
+    def ray(self, xy) -> tuple[np.ndarray, np.ndarray]:
+        """The world ray (origin, unit direction away from the viewer) under canvas pixel ``xy``."""
+        tr = self.view.scene.node_transform(self.canvas.scene)
+        a = tr.imap(np.array([xy[0], xy[1], -0.5, 1.0]))
+        b = tr.imap(np.array([xy[0], xy[1], 0.5, 1.0]))
+        a, b = a[:3] / a[3], b[:3] / b[3]
+        d = b - a
+        return a, d / np.linalg.norm(d)
+
+    def camera_axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The camera's world right, up and toward-the-viewer unit vectors."""
+        w, h = self.canvas.size
+        toward = -self.ray((w / 2, h / 2))[1]
+        right = np.cross([0.0, 1.0, 0.0], toward)
+        right = right / max(float(np.linalg.norm(right)), 1e-9)
+        return right, np.cross(toward, right), toward
+
+    def zoom_at(self, xy, steps: float) -> None:
+        """Wheel zoom toward the point under the cursor: the camera centre slides along the
+        cursor's ray so what is under the cursor stays there."""
+        if steps == 0:
+            return
+        factor = 1.1 ** (-steps)
+        centre = np.asarray(self.camera.center, float)
+        _, _, toward = self.camera_axes()
+        origin, d = self.ray(xy)
+        from .gizmo import plane_hit
+
+        p = plane_hit(centre, toward, origin, d)
+        if p is not None:
+            self.camera.center = tuple(p + (centre - p) * factor)
+        self.camera.scale_factor = float(self.camera.scale_factor) * factor
+        self.request_render()
 
     def pick(self, xy, radius: float = 14.0) -> int | None:
         """The joint whose marker is nearest to canvas pixel ``xy`` (within ``radius``)."""
