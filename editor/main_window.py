@@ -88,6 +88,16 @@ class MainWindow(QMainWindow):
         self.history_dock.setWidget(self.undo_view)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
         self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Horizontal)
+        from .handshape_palette import HandshapePalette
+
+        user_shapes = Path(self.settings.fileName()).parent / "handshapes.npz"
+        self.handshapes = HandshapePalette(self, user_file=user_shapes)
+        self.handshape_dock = QDockWidget("Handshapes", self)
+        self.handshape_dock.setObjectName("handshape-dock")
+        self.handshape_dock.setWidget(self.handshapes)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.handshape_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.handshape_dock)
+        self.inspector_dock.raise_()
 
         # services and controllers
         options = {"checkpoint": self.settings.value("models/official_checkpoint", "", str)}
@@ -111,6 +121,9 @@ class MainWindow(QMainWindow):
         self.viewport.set_document(self.doc)
         self.timeline.set_document(self.doc)
         self.inspector.set_document(self.doc)
+        self.handshapes.set_document(self.doc)
+        self.handshapes.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.viewport.pose_tool.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.viewport.jointPicked.connect(self.doc.set_joint)
         self.timeline.modalChanged.connect(lambda text: self.statusBar().showMessage(text))
         self.inspector.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
