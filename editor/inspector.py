@@ -189,6 +189,9 @@ class Inspector(QWidget):
         doc.currentFrameChanged.connect(lambda f: self.refresh())
         # edits and selection changes come in bursts during a drag: one refresh per loop turn
         doc.sequenceEdited.connect(lambda lo, hi: self._schedule_refresh())
+        # off a key the inspector reads the frame on screen, which the in-betweener may rewrite
+        # after an edit, an undo or a redo
+        doc.framesGenerated.connect(lambda lo, hi: lo <= doc.current_frame < hi and self._schedule_refresh())
         doc.sequenceReplaced.connect(self._on_replaced)
         doc.selectionChanged.connect(self._schedule_refresh)
         doc.jointChanged.connect(self._on_joint)

@@ -76,6 +76,9 @@ class OffscreenCanvas(scene.SceneCanvas):
             self._fbo = gloo.FrameBuffer(color=gloo.RenderBuffer(size[::-1]), depth=gloo.RenderBuffer(size[::-1]))
             self._fbo_size = size
         self.push_fbo(self._fbo, (0, 0), self.size)
+        # the depth clear obeys the depth write mask, which the onion-skin ghosts (translucent,
+        # no depth writes) may have left off: a stale depth buffer hid the body until restart
+        gloo.set_state(depth_mask=True)
         try:
             self._draw_scene()
             return self._fbo.read()

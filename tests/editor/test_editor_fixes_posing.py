@@ -1,0 +1,86 @@
+"""Regression tests for the editor bugs of the posing issue: the body vanishing after onion
+skin on / off, the inspector editing a key that is not on screen after a nudge, stale inspector
+angles after a redo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from core.model import JOINT_INDEX
+from core.model.sequence import FrameState
+from editor import pose_controls as pc
+from tests.editor.helpers import settle
+
+BACKGROUND = np.array([0x1D, 0x21, 0x27])
+
+
+def drawn_share(vp) -> float:
+    """The share of the view's pixels that are not background, from a fresh render."""
+    vp.draw_now()
+    vp.render_now()
+    q = vp.display.image
+    a = np.frombuffer(q.constBits(), np.uint8).reshape(q.height(), q.bytesPerLine())
+    a = a[:, : q.width() * 4].reshape(q.height(), q.width(), 4)
+    return float((np.abs(a[..., :3].astype(int) - BACKGROUND).sum(-1) > 30).mean())
+
+
+def test_onion_skin_on_then_off_keeps_the_body(qtbot, window):
+    vp, doc = window.viewport, window.doc
+    doc.set_current_frame(50)
+    qtbot.wait(30)
+    before = drawn_share(vp)
+    assert before > 0.05
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    qtbot.wait(30)
+    assert drawn_share(vp) >= before  # body plus ghosts
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    qtbot.wait(30)
+    assert drawn_share(vp) == pytest.approx(before, abs=0.002)
+    for f in (51, 52, 50):  # and it stays on the following frames
+        doc.set_current_frame(f)
+        qtbot.wait(20)
+    assert drawn_share(vp) == pytest.approx(before, abs=0.002)
+
+
+def test_after_a_nudge_the_inspector_edits_only_the_frame_on_screen(qtbot, window):
+    doc, insp = window.doc, window.inspector
+    doc.set_current_frame(37)
+    doc.select_keys([40])
+    doc.set_joint(JOINT_INDEX["right_index1"])
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # nudge: 40 -> 41
+    qtbot.wait(30)
+    assert doc.sequence.key_at(41) is not None and doc.current_frame == 37
+    before = doc.sequence.rotations.copy()
+    n = doc.undo_stack.count()
+    assert not insp.flex.isEnabled()  # nothing on screen to edit
+    assert "Frame 37" in insp.key_label.text()
+    insp.flex.slider.setFocus()
+    qtbot.keyClick(insp.flex.slider, Qt.Key.Key_PageUp)
+    assert insp.set_finger(JOINT_INDEX["right_index1"], 40.0) is False
+    np.testing.assert_array_equal(doc.sequence.rotations, before)
+    assert doc.undo_stack.count() == n
+
+
+def test_after_redo_the_inspector_shows_the_regenerated_frame_on_screen(qtbot, window):
+    doc, insp = window.doc, window.inspector
+    settle(qtbot, window)
+    j = JOINT_INDEX["right_index1"]
+    doc.set_current_frame(97)
+    doc.set_joint(j)
+    assert insp.set_finger(j, 70.0)
+    settle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    f = 100  # between the keys around 97, filled by the in-betweener
+    assert doc.state_at(f) == FrameState.GENERATED
+    doc.set_current_frame(f)
+    settle(qtbot, window)
+    shown_before = insp.flex.value()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    settle(qtbot, window)
+    qtbot.wait(30)
+    want = pc.finger_params(doc.sequence.skeleton, j, doc.sequence.rotations[f, j])[0]
+    assert abs(want - shown_before) > 1.0  # the redo changed that frame
+    assert insp.flex.value() == pytest.approx(want, abs=0.06)
