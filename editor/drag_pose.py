@@ -4,9 +4,8 @@ handle) and drag-a-fingertip finger IK, each gesture one undo step.
 The viewport hands every left-button press to ``PoseTool.press`` first; a press the tool takes
 (a gizmo ring, a wrist, an elbow, a finger joint, at a key on screen) is a pose drag, anything
 else stays a camera orbit. A drag always works from the pose at its start (no drift): each step
-computes the new rotations of the joints it moves and pushes one ``SetJointRotations`` with the
-drag's id, so the steps merge into one undo step; steps go through the one drag throttle and
-the last is applied at once on release.
+computes the new rotations of the joints it moves, which the view shows as a preview; the
+release pushes one ``SetJointRotations`` (one undo step; the in-betweener runs then).
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from core.kinematics.ik_geometry import axis_angle, normalize
 from core.kinematics.pose_ik import arm_ik, finger_ik, finger_of
 
 from . import gizmo as gz
-from .commands import SetJointRotations, end_drag, new_drag_id, push
-from .throttle import DragThrottle
+from .commands import SetJointRotations, new_drag_id, push
 
 WRISTS = {20: "left", 21: "right"}
 ELBOWS = {18: "left", 19: "right"}
@@ -46,6 +44,8 @@ class _Drag:
     swivel: float = 0.0
     last_target: np.ndarray | None = None
     moved: bool = False
+    warm: np.ndarray | None = None  # the pose of the last finger step
+    result: tuple | None = None  # (joints, rotations, text) of the latest step: the preview
 
 
 class PoseTool(QObject):
@@ -60,7 +60,6 @@ class PoseTool(QObject):
         self.hold_wrist = True  # arm IK keeps the hand's world orientation
         self.constraint: str | None = None  # "x" / "y" / "z" turns a free drag into one axis
         self.gizmo_on = True
-        self.throttle = DragThrottle(parent=self)
         self.drag: _Drag | None = None
         self.last_drag: _Drag | None = None
         self.steps = 0
@@ -89,7 +88,8 @@ class PoseTool(QObject):
         if doc is None or not self.gizmo_on or doc.joint < 0 or self.vp._positions is None:
             return None
         seq, f, j = doc.sequence, doc.current_frame, doc.joint
-        wr, wp = self._world(seq.rotations[f].astype(np.float64), seq.translation[f].astype(np.float64))
+        rot = self.preview(f, seq.rotations[f]).astype(np.float64)
+        wr, wp = self._world(rot, seq.translation[f].astype(np.float64))
         p = seq.skeleton.parents[j]
         axes = wr[j] if self.frame_mode == "local" or p < 0 else wr[p]
         right, up, toward = self.vp.camera_axes()
@@ -173,9 +173,10 @@ class PoseTool(QObject):
         d.moved = True
         change = self._change(d, xy)
         if change is not None:
-            joints, rots, text = change
-            cmd = SetJointRotations(self.doc, d.key, joints, rots, text, drag_id=d.drag_id)
-            self.throttle.step(lambda: self._push(cmd))
+            # a live preview in the view only: the document (a new version of a 10-minute
+            # document's channels per step) changes once, on release
+            d.result = change
+            self.vp.refresh()
         return True
 
     def release(self, xy) -> bool:
@@ -183,30 +184,32 @@ class PoseTool(QObject):
         if d is None:
             return False
         self.move(xy)
-        self.throttle.flush()
         if not d.moved and d.mode in ("arm", "swivel", "finger"):
             self.vp.jointPicked.emit(self.vp.pick(d.press_xy) or d.joint)
         self.drag = None
         self.last_drag = d  # what the last gesture did (the status bar, tests)
         self.vp.gizmo.highlight = None
-        end_drag(self.doc)
+        if d.result is not None:
+            joints, rots, text = d.result
+            self._push(SetJointRotations(self.doc, d.key, joints, rots, text))
         self.vp.refresh()
         return True
 
     def cancel(self) -> None:
-        """Esc during a drag: the pose goes back to the press (the merged step undone)."""
+        """Esc during a drag: the preview goes, the document never changed."""
+        if self.drag is not None:
+            self.drag = None
+            self.vp.gizmo.highlight = None
+            self.vp.refresh()
+
+    def preview(self, frame: int, rotations: np.ndarray) -> np.ndarray:
+        """The pose (J, 3, 3) to show at ``frame``: the document's, or the drag's preview there."""
         d = self.drag
-        if d is None:
-            return
-        self.throttle._waiting = None
-        self.throttle.flush()
-        sk = self.doc.sequence.skeleton
-        cmd = SetJointRotations(
-            self.doc, d.key, list(range(sk.n_joints)), d.rot0.astype(np.float32), "Cancel", drag_id=d.drag_id
-        )
-        self._push(cmd)
-        self.drag = None
-        end_drag(self.doc)
+        if d is None or d.result is None or frame != d.key:
+            return rotations
+        out = np.array(rotations, copy=True)
+        out[d.result[0]] = d.result[1]
+        return out
 
     def set_constraint(self, axis: str | None) -> None:
         self.constraint = axis
@@ -259,7 +262,11 @@ class PoseTool(QObject):
             w_local = (turn @ wr[shoulder] @ d.rot0[elbow]).T @ wr[wrist]
             rots = np.stack([local, w_local]).astype(np.float32)
             return [shoulder, wrist], rots, f"Swivel {d.side} elbow at {d.key}"
-        ch = finger_ik(sk, d.rot0, d.transl0, d.side, d.finger, target)
+        # started from the previous step's finger (a few iterations), not from the press
+        start = d.rot0 if d.warm is None else d.warm
+        ch = finger_ik(sk, start, d.transl0, d.side, d.finger, target, iterations=12)
+        d.warm = d.rot0.copy()
+        d.warm[list(ch.joints)] = ch.rotations
         return list(ch.joints), ch.rotations, f"Move {d.side} {d.finger} at {d.key}"
 
     # --- numeric entry --------------------------------------------------------------------------

@@ -169,8 +169,7 @@ class CanvasView(QWidget):
             tool.set_constraint(None if tool.constraint == axes[ev.key()] else axes[ev.key()])
             return
         if tool.drag is not None and ev.key() == Qt.Key.Key_Escape:
-            self._posing = False
-            tool.cancel()
+            tool.cancel()  # the release that follows still belongs to the pose gesture
             return
         super().keyPressEvent(ev)
 
@@ -264,7 +263,17 @@ class Viewport(QWidget):
         doc.framesGenerated.connect(self._on_frames)
         doc.sequenceReplaced.connect(self._on_replaced)
         doc.jointChanged.connect(self.refresh)
+        doc.sequenceReplaced.connect(self._warm_up)
+        self._warm_up()
         self.refresh()
+
+    def _warm_up(self) -> None:
+        """The first edit after opening costs what later ones do (``editor.warmup``)."""
+        from .warmup import warm_up_in_background
+
+        if self.doc is not None:
+            seq = self.doc.sequence
+            QTimer.singleShot(100, lambda: warm_up_in_background(seq))
 
     def _build_avatar(self, doc: Document) -> None:
         self._install_avatar(load_avatar(doc.sequence.skeleton))
@@ -346,10 +355,15 @@ class Viewport(QWidget):
         next_k = keys[keys > f]
         if self.show_onion:
             frames += [int(prev_k[-1]) if prev_k.size else f, int(next_k[0]) if next_k.size else f]
-        wr, wp = forward_kinematics(seq.skeleton, seq.rotations[frames], seq.translation[frames])
+        rot = seq.rotations[frames]
+        rot_f = self.pose_tool.preview(f, rot[0])  # a pose drag shows its pose before it commits
+        if rot_f is not rot[0]:
+            rot = rot.copy()
+            rot[0] = rot_f
+        wr, wp = forward_kinematics(seq.skeleton, rot, seq.translation[frames])
         self._positions = wp[0]
         if self.show_mesh and self.mesh is not None:
-            pos, nrm = self.avatar.pose(wr[0], wp[0], seq.rotations[f])
+            pos, nrm = self.avatar.pose(wr[0], wp[0], rot[0])
             self.mesh.set_pose(pos, nrm)
         if self.mesh is not None:
             self.mesh.visible = self.show_mesh

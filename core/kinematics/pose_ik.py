@@ -134,9 +134,13 @@ def finger_ik(
     side: str,
     finger: str,
     target: np.ndarray,
+    *,
+    iterations: int = 40,
 ) -> PoseChange:
     """Move a fingertip to world point ``target`` (3,) within the finger's limits: flexion of the
-    three joints and abduction of the base, twists and the rest of the hand kept."""
+    three joints and abduction of the base, twists and the rest of the hand kept. ``iterations``:
+    at most this many Levenberg-Marquardt steps (a drag, started from its previous step, needs
+    a few)."""
     rot = np.asarray(rotations, np.float64)
     joints = finger_joints(skeleton, side, finger)
     world_r, world_p = _world(skeleton, rot, translation)
@@ -179,7 +183,7 @@ def finger_ik(
     _, tip, w_axes, pivots = chain(x)
     err = tip - tgt
     mu = 1e-2
-    for _ in range(40):
+    for _ in range(iterations):
         if np.linalg.norm(err) < 1e-5:
             break
         piv = [pivots[0], pivots[0], pivots[1], pivots[2]]
@@ -195,9 +199,12 @@ def finger_ik(
         step[free] = -np.linalg.solve(jtj + mu * scale * np.eye(len(jtj)), grad[free])
         x_new = np.clip(x + np.clip(step, -20.0, 20.0), lo, hi)
         _, tip_n, axes_n, piv_n = chain(x_new)
-        if np.linalg.norm(tip_n - tgt) < np.linalg.norm(err):
+        gain = np.linalg.norm(err) - np.linalg.norm(tip_n - tgt)
+        if gain > 0:
             x, tip, w_axes, pivots, err = x_new, tip_n, axes_n, piv_n, tip_n - tgt
             mu = max(mu / 3.0, 1e-6)
+            if gain < 1e-6:  # a micron a step: as close as the limits let it get
+                break
         else:
             mu *= 4.0
             if mu > 1e6:

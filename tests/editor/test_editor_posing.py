@@ -207,3 +207,27 @@ def test_off_key_a_wrist_drag_edits_nothing(qtbot, window):
     a, b = vp.project(np.stack([wp0[w], wp0[w] + 0.1 * right]))
     drag(qtbot, vp.display, a, b)
     np.testing.assert_array_equal(doc.sequence.rotations, before)
+
+
+def test_the_drag_previews_live_and_esc_cancels_without_an_edit(qtbot, window):
+    doc, vp = at_key(qtbot, window, 40)
+    w = JOINT_INDEX["right_wrist"]
+    before = doc.sequence.rotations.copy()
+    n = doc.undo_stack.count()
+    _, wp0 = world(doc, 40)
+    right, _, _ = vp.camera_axes()
+    a, b = vp.project(np.stack([wp0[w], wp0[w] + 0.08 * right]))
+    qtbot.mousePress(vp.display, Qt.MouseButton.LeftButton, pos=pt(a))
+    for t in np.linspace(0, 1, 6)[1:]:
+        qtbot.mouseMove(vp.display, pos=pt(a + t * (b - a)))
+        qtbot.wait(5)
+    vp.draw_now()
+    # the view shows the dragged wrist while the document is untouched
+    assert np.linalg.norm(vp._positions[w] - (wp0[w] + 0.08 * right)) < 0.01
+    np.testing.assert_array_equal(doc.sequence.rotations, before)
+    qtbot.keyClick(vp.display, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(vp.display, Qt.MouseButton.LeftButton, pos=pt(b))
+    vp.draw_now()
+    np.testing.assert_array_equal(doc.sequence.rotations, before)
+    assert doc.undo_stack.count() == n
+    np.testing.assert_allclose(vp._positions[w], wp0[w], atol=1e-6)
