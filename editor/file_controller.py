@@ -166,6 +166,8 @@ class FileController(QObject):
             }
             if "mesh" in kw and not options.mesh:
                 kw.pop("mesh")
+            if "origin" in accepted:  # stand on the floor unless the dialog keeps the origin
+                kw["origin"] = getattr(options, "origin", "floor")
             write(options.path, out, **kw)
             return options.path
 
