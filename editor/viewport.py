@@ -474,16 +474,59 @@ class Viewport(QWidget):
         self._camera(0.0, 8.0, (0.0, 0.33, 0.0), 1.15)
 
     def view_hands(self) -> None:
-        """Frame both hands of the current pose."""
+        """Frame the active hand: the hand of the selected joint, else the one that moves more
+        around the playhead (the signing hand), filling most of the view."""
         if self._positions is None:
             self.draw_now()
         pos = self._positions
-        if pos is None:
+        if pos is None or self.doc is None:
             return
-        hands = pos[[20, 21] + list(range(22, len(pos)))]
-        lo, hi = hands.min(0), hands.max(0)
+        side = self.active_hand()
+        seq = self.doc.sequence
+        wrist = seq.skeleton.index(f"{side}_wrist")
+        first = 22 if side == "left" else 37
+        idx = [wrist] + list(range(first, min(first + 15, len(pos))))
+        f = self.doc.current_frame
+        rot = self.pose_tool.preview(f, seq.rotations[f])
+        wr, wp = forward_kinematics(seq.skeleton, rot[None], seq.translation[f : f + 1])
+        pts = np.concatenate([wp[0, idx], wp[0, idx] + np.einsum("jab,jb->ja", wr[0, idx], seq.skeleton.tips[idx])])
+        lo, hi = pts.min(0), pts.max(0)
         span = float((hi - lo).max())
-        self._camera(self.camera.azimuth, 12.0, tuple((lo + hi) / 2), max(0.3, 1.25 * span + 0.1))
+        self._camera(self.camera.azimuth, 12.0, tuple((lo + hi) / 2), max(0.12, 1.1 * span + 0.02))
+        # then zoom so the hand's picture fills 80 % of the view (perspective and the hand's
+        # orientation make the metric extent only a first guess)
+        from .gizmo import plane_hit
+
+        w, h = self.canvas.size
+        for _ in range(3):
+            px = self.project(pts)
+            size = np.ptp(px, axis=0)
+            fill = max(size[0] / max(w, 1), size[1] / max(h, 1))
+            if fill > 1e-3:
+                self.camera.scale_factor = max(0.08, float(self.camera.scale_factor) * fill / 0.8)
+            px = self.project(pts)
+            centre = np.asarray(self.camera.center, float)
+            hit = plane_hit(centre, self.camera_axes()[2], *self.ray((px.min(0) + px.max(0)) / 2))
+            if hit is not None:
+                self.camera.center = tuple(hit)
+        self.request_render()
+
+    def active_hand(self) -> str:
+        """"left" / "right": the selected joint's hand, else the hand whose wrist travels
+        further in the second around the playhead."""
+        doc = self.doc
+        j = doc.joint
+        if 22 <= j < 37 or j == 20:
+            return "left"
+        if 37 <= j < 52 or j == 21:
+            return "right"
+        seq = doc.sequence
+        f = doc.current_frame
+        half = max(1, int(round(seq.fps / 2)))
+        frames = np.arange(max(0, f - half), min(seq.n_frames, f + half + 1))
+        _, wp = forward_kinematics(seq.skeleton, seq.rotations[frames], seq.translation[frames])
+        travel = np.linalg.norm(np.diff(wp[:, [20, 21]], axis=0), axis=-1).sum(0)
+        return "left" if travel[0] > travel[1] else "right"
 
     def _camera(self, azimuth: float, elevation: float, centre, extent: float) -> None:
         """``extent``: metres visible across the view's shorter side."""

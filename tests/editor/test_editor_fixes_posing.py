@@ -84,3 +84,26 @@ def test_after_redo_the_inspector_shows_the_regenerated_frame_on_screen(qtbot, w
     want = pc.finger_params(doc.sequence.skeleton, j, doc.sequence.rotations[f, j])[0]
     assert abs(want - shown_before) > 1.0  # the redo changed that frame
     assert insp.flex.value() == pytest.approx(want, abs=0.06)
+
+
+def test_hands_camera_frames_the_active_hand_large(qtbot, window):
+    from core.kinematics.fk import forward_kinematics
+
+    vp, doc = window.viewport, window.doc
+    doc.set_current_frame(97)
+    doc.set_joint(JOINT_INDEX["right_index2"])
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    vp.draw_now()
+    seq = doc.sequence
+    wr, wp = forward_kinematics(seq.skeleton, seq.rotations[97:98], seq.translation[97:98])
+    idx = [21] + list(range(37, 52))
+    pts = np.concatenate([wp[0, idx], wp[0, idx] + np.einsum("jab,jb->ja", wr[0, idx], seq.skeleton.tips[idx])])
+    px = vp.project(pts)
+    h = vp.display.height()
+    w = vp.display.width()
+    size = px.max(0) - px.min(0)
+    assert max(size[0] / w, size[1] / h) > 0.5  # the hand fills most of the view (it was ~50 px)
+    assert (px >= 0).all() and (px[:, 0] <= w).all() and (px[:, 1] <= h).all()  # and all of it shows
+    # with no joint selected, the hand that moves more is framed
+    doc.set_joint(-1)
+    assert vp.active_hand() in ("left", "right")
