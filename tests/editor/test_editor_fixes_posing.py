@@ -107,3 +107,27 @@ def test_hands_camera_frames_the_active_hand_large(qtbot, window):
     # with no joint selected, the hand that moves more is framed
     doc.set_joint(-1)
     assert vp.active_hand() in ("left", "right")
+
+
+def test_inspector_reads_out_flexion_abduction_twist_and_edits_flexion(qtbot, window):
+    from core.kinematics.anatomy import joint_params, to_params
+
+    doc, insp = window.doc, window.inspector
+    doc.set_current_frame(97)
+    j = JOINT_INDEX["right_elbow"]
+    doc.set_joint(j)
+    qtbot.wait(20)
+    assert [s.name.text() for s in insp.angles] == ["Flexion", "Abduction", "Twist"]
+    jp = joint_params(doc.sequence.skeleton, j)
+    before = to_params(jp, doc.sequence.rotations[97, j])
+    for s, v in zip(insp.angles, before):
+        assert s.value_label.text() == f"{v:.1f}°"
+    insp.angles[0].slider.setFocus()
+    qtbot.keyClick(insp.angles[0].slider, Qt.Key.Key_PageUp)  # one page: 1 degree
+    after = to_params(jp, doc.sequence.rotations[97, j])
+    assert after[0] == pytest.approx(round(before[0], 1) + 1.0, abs=0.06)
+    np.testing.assert_allclose(after[1:], before[1:], atol=0.06)
+    # a joint without anatomical parameters keeps its three angles
+    doc.set_joint(JOINT_INDEX["right_shoulder"])
+    qtbot.wait(20)
+    assert insp.angles[0].name.text() == "X angle"
