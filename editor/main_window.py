@@ -316,6 +316,21 @@ class MainWindow(QMainWindow):
         self.close()
 
     # --- view -------------------------------------------------------------------------------------
+    def act_copy_keys(self) -> None:
+        from .key_clipboard import KeyClipboard
+
+        if not hasattr(self, "key_clipboard"):
+            self.key_clipboard = KeyClipboard()
+        n = self.key_clipboard.copy(self.doc, self.doc.selected_keys)
+        self.statusBar().showMessage(f"Copied {n} key{'s' if n != 1 else ''}" if n else "Select keys to copy", 4000)
+
+    def act_paste_keys(self) -> None:
+        clip = getattr(self, "key_clipboard", None)
+        frames, why = clip.paste(self.doc, self.doc.current_frame) if clip else ([], "nothing copied")
+        self.statusBar().showMessage(f"Cannot paste: {why}" if why else f"Pasted {len(frames)} keys", 5000)
+        if frames:
+            self.doc.select_keys(frames)
+
     def act_view_front(self) -> None:
         self.viewport.view_front()
 
