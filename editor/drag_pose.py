@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.kinematics.fk import forward_kinematics
 from core.kinematics.ik_geometry import axis_angle, normalize
@@ -46,6 +46,7 @@ class _Drag:
     moved: bool = False
     warm: np.ndarray | None = None  # the pose of the last finger step
     result: tuple | None = None  # (joints, rotations, text) of the latest step: the preview
+    pending_xy: np.ndarray | None = None  # the newest mouse position not solved yet
 
 
 class PoseTool(QObject):
@@ -171,19 +172,30 @@ class PoseTool(QObject):
         if not d.moved and np.linalg.norm(xy - d.press_xy) < 3.0:
             return True  # a click, not a drag: nothing changes
         d.moved = True
+        # moves that pile up in one event-loop turn cost one solve (the newest wins)
+        if d.pending_xy is None:
+            QTimer.singleShot(0, self._step)
+        d.pending_xy = xy
+        return True
+
+    def _step(self) -> None:
+        d = self.drag
+        if d is None or d.pending_xy is None:
+            return
+        xy, d.pending_xy = d.pending_xy, None
         change = self._change(d, xy)
         if change is not None:
             # a live preview in the view only: the document (a new version of a 10-minute
             # document's channels per step) changes once, on release
             d.result = change
             self.vp.refresh()
-        return True
 
     def release(self, xy) -> bool:
         d = self.drag
         if d is None:
             return False
         self.move(xy)
+        self._step()  # the release's own position, now
         if not d.moved and d.mode in ("arm", "swivel", "finger"):
             self.vp.jointPicked.emit(self.vp.pick(d.press_xy) or d.joint)
         self.drag = None
