@@ -231,3 +231,51 @@ def test_the_drag_previews_live_and_esc_cancels_without_an_edit(qtbot, window):
     np.testing.assert_array_equal(doc.sequence.rotations, before)
     assert doc.undo_stack.count() == n
     np.testing.assert_allclose(vp._positions[w], wp0[w], atol=1e-6)
+
+
+def test_a_free_gizmo_drag_constrained_to_one_axis_turns_about_it_only(qtbot, window):
+    from scipy.spatial.transform import Rotation
+
+    doc, vp = at_key(qtbot, window, 40)
+    j = JOINT_INDEX["head"]
+    doc.set_joint(j)
+    vp.draw_now()
+    vp.pose_bar.constraint.setCurrentText("Y")
+    frame = vp.pose_tool.gizmo_frame()
+    c = vp.project(frame.centre[None])[0]
+    wr0, _ = world(doc, 40)
+    # inside the outer ring, away from the axis rings and the joint marker
+    a = c + np.array([12.0, 9.0])
+    drag(qtbot, vp.display, a, a + np.array([40.0, 0.0]))
+    wr1, _ = world(doc, 40)
+    rv = Rotation.from_matrix(wr1[j] @ wr0[j].T).as_rotvec()
+    assert np.degrees(np.linalg.norm(rv)) > 3.0
+    assert abs(abs(normalize(rv) @ frame.axes[:, 1]) - 1.0) < 1e-4
+
+
+def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot, window):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    doc, vp = at_key(qtbot, window, 40)
+    p = vp._positions[JOINT_INDEX["right_wrist"]]
+    xy = vp.project(p[None])[0]
+    scale0 = vp.camera.scale_factor
+    pos = QPointF(float(xy[0]), float(xy[1]))
+    ev = QWheelEvent(
+        pos,
+        vp.display.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(vp.display, ev)
+    assert vp.camera.scale_factor < scale0 * 0.9  # zoomed in
+    # the wrist is where it was on screen (within a few pixels: it is not on the focal plane)
+    assert np.linalg.norm(vp.project(p[None])[0] - xy) < 4.0
+    # the middle of the view moved toward the cursor: not a zoom to the centre
+    assert np.linalg.norm(np.asarray(vp.camera.center) - p) < np.linalg.norm(np.asarray([0.0, 0.33, 0.0]) - p)
