@@ -276,7 +276,7 @@ class PoseTool(QObject):
             return [shoulder, wrist], rots, f"Swivel {d.side} elbow at {d.key}"
         # started from the previous step's finger (a few iterations), not from the press
         start = d.rot0 if d.warm is None else d.warm
-        ch = finger_ik(sk, start, d.transl0, d.side, d.finger, target, iterations=12)
+        ch = finger_ik(sk, start, d.transl0, d.side, d.finger, target, iterations=12, move_wrist=not self.hold_wrist)
         d.warm = d.rot0.copy()
         d.warm[list(ch.joints)] = ch.rotations
         return list(ch.joints), ch.rotations, f"Move {d.side} {d.finger} at {d.key}"

@@ -149,44 +149,53 @@ def finger_ik(
     target: np.ndarray,
     *,
     iterations: int = 40,
+    move_wrist: bool = False,
 ) -> PoseChange:
-    """Move a fingertip to world point ``target`` (3,) within the finger's limits: flexion of the
-    three joints and abduction of the base, twists and the rest of the hand kept. ``iterations``:
-    at most this many Levenberg-Marquardt steps (a drag, started from its previous step, needs
-    a few)."""
+    """Move a fingertip to world point ``target`` (3,) within the limits: flexion of the finger's
+    three joints and abduction of its base, twists and the other fingers kept. The wrist stays
+    (its orientation held) unless ``move_wrist``: then its flexion and abduction join in, within
+    the wrist's limits, for targets the finger alone cannot reach (the wrist is the costlier
+    move: its angles count double in the damped steps). ``iterations``: at most this many
+    Levenberg-Marquardt steps (a drag, started from its previous step, needs a few)."""
     rot = np.asarray(rotations, np.float64)
     joints = finger_joints(skeleton, side, finger)
+    wrist = skeleton.parents[joints[0]]
+    chain_joints = ([wrist] if move_wrist else []) + joints
     world_r, world_p = _world(skeleton, rot, translation)
-    base_parent = skeleton.parents[joints[0]]
+    base_parent = skeleton.parents[chain_joints[0]]
     pr, pp = world_r[base_parent], world_p[base_parent]
-    jps = [joint_params(skeleton, j) for j in joints]
+    jps = [joint_params(skeleton, j) for j in chain_joints]
     assert all(jp is not None and jp.limits is not None for jp in jps)
-    params = np.stack([to_params(jp, rot[j]) for jp, j in zip(jps, joints)])  # type: ignore[arg-type]
-    x0 = np.array([params[0, 0], params[0, 1], params[1, 0], params[2, 0]])
+    params = np.stack([to_params(jp, rot[j]) for jp, j in zip(jps, chain_joints)])  # type: ignore[arg-type]
+    # the free parameters: (joint in the chain, 0 flexion / 1 abduction)
+    n0 = 1 if move_wrist else 0  # where the finger starts in the chain
+    free_p = ([(0, 0), (0, 1)] if move_wrist else []) + [(n0, 0), (n0, 1), (n0 + 1, 0), (n0 + 2, 0)]
     lims = [jp.limits for jp in jps]  # type: ignore[union-attr]
-    lo = np.array([lims[0][0][0], lims[0][1][0], lims[1][0][0], lims[2][0][0]])  # type: ignore[index]
-    hi = np.array([lims[0][0][1], lims[0][1][1], lims[1][0][1], lims[2][0][1]])  # type: ignore[index]
-    x = np.clip(x0, lo, hi)
+    lo = np.array([lims[i][k][0] for i, k in free_p])  # type: ignore[index]
+    hi = np.array([lims[i][k][1] for i, k in free_p])  # type: ignore[index]
+    weight = np.array([2.0 if (move_wrist and i == 0) else 1.0 for i, _ in free_p])
+    x = np.clip(np.array([params[i, k] for i, k in free_p]), lo, hi)
     tgt = np.asarray(target, float)
     flip = np.array([1.0, -1.0, -1.0])
     axes = [(jp.frame * (flip[:, None] if jp.mirrored else 1.0)) for jp in jps]  # type: ignore[union-attr]
-    twist = [np.radians(params[i, 2]) for i in range(3)]
 
     def chain(x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """Local rotations, the tip, and the world flexion / abduction axes with their pivots."""
-        flex = np.radians([x[0], x[2], x[3]])
-        abd = [np.radians(x[1]), np.radians(params[1, 1]), np.radians(params[2, 1])]
+        """Local rotations, the tip, and the world axes of the free parameters with their pivots."""
+        p = params.copy()
+        for v, (i, k) in zip(x, free_p):
+            p[i, k] = v
+        p = np.radians(p)
         r, pos = pr, pp
         locs, w_axes, pivots = [], [], []
-        for i, j in enumerate(joints):
+        for i, j in enumerate(chain_joints):
             a = axes[i]
-            rz = _rot(a[:, 2], flex[i])
-            loc = rz @ _rot(a[:, 1], abd[i]) @ _rot(a[:, 0], twist[i])
+            rz = _rot(a[:, 2], p[i, 0])
+            loc = rz @ _rot(a[:, 1], p[i, 1]) @ _rot(a[:, 0], p[i, 2])
             pos = pos + r @ skeleton.offsets[j]
-            w_axes.append(r @ a[:, 2])
-            if i == 0:
-                w_axes.append(r @ rz @ a[:, 1])
-            pivots.append(pos)
+            for ii, k in free_p:
+                if ii == i:
+                    w_axes.append(r @ a[:, 2] if k == 0 else r @ rz @ a[:, 1])
+                    pivots.append(pos)
             r = r @ loc
             locs.append(loc)
         return locs, pos + r @ skeleton.tips[joints[-1]], w_axes, pivots
@@ -199,17 +208,16 @@ def finger_ik(
     for _ in range(iterations):
         if np.linalg.norm(err) < 1e-5:
             break
-        piv = [pivots[0], pivots[0], pivots[1], pivots[2]]
-        jac = np.stack([_cross(a, tip - p) for a, p in zip(w_axes, piv)], 1) * (np.pi / 180.0)
+        jac = np.stack([_cross(a, tip - q) for a, q in zip(w_axes, pivots)], 1) * (np.pi / 180.0)
         grad = jac.T @ err
         free = ~(((x <= lo) & (grad > 0)) | ((x >= hi) & (grad < 0)))
         if not free.any():
             break
-        jf = jac[:, free]
+        jf = jac[:, free] / weight[free]  # in weighted units: a costly angle takes smaller steps
         jtj = jf.T @ jf
         scale = np.trace(jtj) / len(jtj) + 1e-12
-        step = np.zeros(4)
-        step[free] = -np.linalg.solve(jtj + mu * scale * np.eye(len(jtj)), grad[free])
+        step = np.zeros(len(x))
+        step[free] = -np.linalg.solve(jtj + mu * scale * np.eye(len(jtj)), jf.T @ err) / weight[free]
         x_new = np.clip(x + np.clip(step, -20.0, 20.0), lo, hi)
         _, tip_n, axes_n, piv_n = chain(x_new)
         gain = np.linalg.norm(err) - np.linalg.norm(tip_n - tgt)
@@ -223,4 +231,4 @@ def finger_ik(
             if mu > 1e6:
                 break
     locs, tip, _, _ = chain(x)
-    return PoseChange(tuple(joints), np.asarray(locs, np.float32), float(np.linalg.norm(tip - tgt)))
+    return PoseChange(tuple(chain_joints), np.asarray(locs, np.float32), float(np.linalg.norm(tip - tgt)))

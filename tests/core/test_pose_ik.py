@@ -155,3 +155,32 @@ def test_an_ik_drag_at_a_key_changes_nothing_outside_the_corrected_span():
     np.testing.assert_array_equal(got.rotations[outside], seq.rotations[outside])
     _, wp2 = forward_kinematics(SK, got.rotations[k][None], got.translation[k][None])
     assert abs(np.linalg.norm(wp2[0, w] - wp[0, w]) - 0.1) < 1e-3
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_finger_ik_with_the_wrist_free_reaches_further_within_limits(side):
+    rot, tr = bent_pose(), np.zeros(3)
+    joints = finger_joints(SK, side, "index")
+    wrist = SK.index(f"{side}_wrist")
+    # the target: the tip with the wrist flexed 40 degrees and the finger curled a little
+    posed = rot.copy()
+    jw = joint_params(SK, wrist)
+    assert jw is not None
+    posed[wrist] = from_params(jw, [40.0, 10.0, 0.0])
+    j1 = joint_params(SK, joints[0])
+    assert j1 is not None
+    posed[joints[0]] = from_params(j1, [20.0, 0.0, 0.0])
+    wr, wp = forward_kinematics(SK, posed[None], tr[None])
+    target = fingertip(SK, wr[0], wp[0], joints[-1])
+    held = finger_ik(SK, rot, tr, side, "index", target)
+    free = finger_ik(SK, rot, tr, side, "index", target, move_wrist=True)
+    assert wrist not in held.joints and wrist in free.joints
+    assert held.reached > 0.02  # the finger alone cannot get there
+    assert free.reached < 1e-3
+    new = rot.copy()
+    new[list(free.joints)] = free.rotations
+    assert limit_violations(SK, new) == []
+    # the hand moved, the arm did not
+    _, p2 = forward_kinematics(SK, new[None], tr[None])
+    _, p0 = forward_kinematics(SK, rot[None], tr[None])
+    np.testing.assert_allclose(p2[0, wrist], p0[0, wrist], atol=1e-9)

@@ -279,3 +279,22 @@ def test_wheel_zoom_keeps_the_point_under_the_cursor(qtbot, window):
     assert np.linalg.norm(vp.project(p[None])[0] - xy) < 4.0
     # the middle of the view moved toward the cursor: not a zoom to the centre
     assert np.linalg.norm(np.asarray(vp.camera.center) - p) < np.linalg.norm(np.asarray([0.0, 0.33, 0.0]) - p)
+
+
+def test_a_fingertip_drag_with_the_wrist_free_turns_the_wrist_too(qtbot, window):
+    doc, vp = at_key(qtbot, window, 40)
+    bar = vp.pose_bar
+    qtbot.mouseClick(bar.hold, Qt.MouseButton.LeftButton, pos=QPoint(8, bar.hold.height() // 2))
+    assert not vp.pose_tool.hold_wrist
+    sk = doc.sequence.skeleton
+    j3, w = JOINT_INDEX["right_index3"], JOINT_INDEX["right_wrist"]
+    before = doc.sequence.rotations.copy()
+    wr0, wp0 = world(doc, 40)
+    _, up, _ = vp.camera_axes()
+    a, b = vp.project(np.stack([wp0[j3], wp0[j3] - 0.06 * up]))  # further than the finger reaches
+    drag(qtbot, vp.display, a, b)
+    rot = doc.sequence.rotations[40]
+    assert np.abs(rot[w] - before[40, w]).max() > 1e-3  # the wrist turned
+    assert limit_violations(sk, rot, [w, j3 - 2, j3 - 1, j3]) == []
+    wr1, wp1 = world(doc, 40)
+    np.testing.assert_allclose(wp1[w], wp0[w], atol=1e-6)  # and stayed where it was
