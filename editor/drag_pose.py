@@ -20,7 +20,7 @@ from core.kinematics.ik_geometry import axis_angle, normalize
 from core.kinematics.pose_ik import arm_ik, finger_ik, finger_of
 
 from . import gizmo as gz
-from .commands import SetJointRotations, new_drag_id, push
+from .commands import SetJointRotations, push
 
 WRISTS = {20: "left", 21: "right"}
 ELBOWS = {18: "left", 19: "right"}
@@ -38,7 +38,6 @@ class _Drag:
     anchor: np.ndarray  # the effector's world position at the press
     grab: np.ndarray  # offset from where the press ray met the drag plane to the effector
     frame: gz.GizmoFrame | None
-    drag_id: int
     side: str = ""
     finger: str = ""
     swivel: float = 0.0
@@ -63,7 +62,6 @@ class PoseTool(QObject):
         self.gizmo_on = True
         self.drag: _Drag | None = None
         self.last_drag: _Drag | None = None
-        self.steps = 0
 
     # --- state ------------------------------------------------------------------------------
     @property
@@ -158,7 +156,7 @@ class PoseTool(QObject):
             anchor = wp[target_joint]
         hitp = gz.plane_hit(anchor, self.vp.camera_axes()[2], *ray)
         grab = anchor - hitp if hitp is not None else np.zeros(3)
-        self.drag = _Drag(mode, key, target_joint, rot0, tr0, xy, ray, anchor, grab, frame, new_drag_id(), side, finger)
+        self.drag = _Drag(mode, key, target_joint, rot0, tr0, xy, ray, anchor, grab, frame, side, finger)
         if mode in ("arm", "swivel", "finger") and joint is not None and doc.joint != joint:
             doc.set_joint(joint)
         self.vp.gizmo.highlight = mode if mode in ("x", "y", "z", "ball") else None
@@ -231,7 +229,6 @@ class PoseTool(QObject):
 
     def _push(self, cmd) -> None:
         reason = push(self.doc, cmd)
-        self.steps += 1
         if reason:
             self.message.emit(f"Cannot pose: {reason}")
 

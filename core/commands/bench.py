@@ -22,6 +22,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "import": ("core.commands.bench_targets", "pose_import", "core.kinematics.import_eval"),
     "io": ("core.commands.bench", "bench_io", "core.commands.bench"),
     "kf2p": ("core.commands.bench_targets", "kf2p", "core.ml.kf2p.bench"),
+    "pose-ik": ("core.commands.bench_targets", "pose_ik", "core.kinematics.pose_ik_bench"),
 }
 
 

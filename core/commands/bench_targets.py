@@ -28,3 +28,9 @@ def pose_import(args) -> dict[str, Any]:
     from ..kinematics.import_eval import bench
 
     return bench(minutes=args.minutes, repeat=args.repeat)
+
+
+def pose_ik(args) -> dict[str, Any]:
+    from ..kinematics.pose_ik_bench import bench
+
+    return bench(repeat=args.repeat)

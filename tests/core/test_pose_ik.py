@@ -184,3 +184,15 @@ def test_finger_ik_with_the_wrist_free_reaches_further_within_limits(side):
     _, p2 = forward_kinematics(SK, new[None], tr[None])
     _, p0 = forward_kinematics(SK, rot[None], tr[None])
     np.testing.assert_allclose(p2[0, wrist], p0[0, wrist], atol=1e-9)
+
+
+def test_bench_pose_ik_reports_each_solver(capsys):
+    import json
+
+    from core.cli import main
+
+    assert main(["bench", "pose-ik", "--repeat", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["solves"] == 100
+    for k in ("arm_ik_ms", "finger_ik_ms", "finger_ik_wrist_free_ms"):
+        assert out[k]["median"] > 0 and out[k]["p95"] >= out[k]["median"]
