@@ -320,6 +320,8 @@ class TimelineView(pg.ViewBox):
                 tl.doc.select_keys(tl.doc.selected_keys - {key})
             else:
                 tl.doc.select_keys([key], add=shift)
+                if not shift:  # the clicked key is on screen, so the inspector edits what is seen
+                    tl.doc.set_current_frame(key)
             return
         seg = tl.segment_at(pos) if SEG_Y[0] <= pos.y() <= SEG_Y[1] else None
         if seg is not None:

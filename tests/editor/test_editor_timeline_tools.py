@@ -79,3 +79,12 @@ def test_a_dragged_key_snaps_to_the_playhead(qtbot, window):
     assert doc.sequence.key_at(40) is not None
     drag(qtbot, tl, 40, 46)  # the key comes within a frame of the playhead
     assert doc.sequence.key_at(47) is not None and doc.sequence.key_at(40) is None
+
+
+def test_clicking_a_key_puts_the_playhead_on_it_so_the_inspector_edits_what_is_shown(qtbot, window):
+    doc, tl, insp = window.doc, window.timeline, window.inspector
+    doc.set_current_frame(5)
+    qtbot.mouseClick(tl.plot.viewport(), Qt.MouseButton.LeftButton, pos=tl.frame_x(60))
+    assert doc.selected_keys == {60} and doc.current_frame == 60
+    qtbot.wait(20)
+    assert "Key at frame 60" in insp.key_label.text()
