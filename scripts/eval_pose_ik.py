@@ -52,7 +52,8 @@ def main() -> int:
                 new[list(ch.joints)] = ch.rotations
                 wr2, wp2 = forward_kinematics(sk, new[None], tr[None])
                 arm_err.append(float(np.linalg.norm(wp2[0, w] - target)))
-                arm_bad += bool(limit_violations(sk, new, ch.joints))
+                # violations the drag added (a recorded joint already past a limit is not one)
+                arm_bad += len(limit_violations(sk, new, ch.joints)) > len(limit_violations(sk, rot, ch.joints))
                 held.append(float(np.degrees(np.arccos(np.clip((np.trace(wr2[0, w].T @ wr[0, w]) - 1) / 2, -1, 1)))))
                 n_arm += 1
                 js = finger_joints(sk, side, "index")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.skeleton import FINGERS, N_BODY, N_HAND, Skeleton
-from .anatomy import clamp_rotation, joint_params, to_params
+from .anatomy import from_params, joint_params, to_params
 from .fk import forward_kinematics
 from .ik_geometry import axis_angle, normalize, swing
 
@@ -98,8 +98,13 @@ def arm_ik(
     if hold_wrist:
         wrist = (shoulder_world @ elbow).T @ world_r[wr_]
         wjp = joint_params(skeleton, wr_)
-        if wjp is not None:
-            wrist = clamp_rotation(wjp, wrist)
+        if wjp is not None and wjp.limits is not None:
+            # within the limits, widened to where the wrist already was: a recorded wrist past
+            # a limit keeps the hand's orientation instead of snapping, and IK adds no violation
+            was = to_params(wjp, rot[wr_])
+            lo_ = np.minimum([a for a, _ in wjp.limits], was)
+            hi_ = np.maximum([b for _, b in wjp.limits], was)
+            wrist = from_params(wjp, np.clip(to_params(wjp, wrist), lo_, hi_))
         out_j.append(wr_)
         out_r.append(wrist)
     new = rot.copy()
