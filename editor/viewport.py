@@ -512,7 +512,7 @@ class Viewport(QWidget):
         self.request_render()
 
     def active_hand(self) -> str:
-        """"left" / "right": the selected joint's hand, else the hand whose wrist travels
+        """ "left" / "right": the selected joint's hand, else the hand whose wrist travels
         further in the second around the playhead."""
         doc = self.doc
         j = doc.joint
