@@ -182,6 +182,8 @@ class FileController(QObject):
 
                 kw.update(elan_links(motion, options.path, links, source_file=seq.meta.get("source_file")))
                 out = shifted(out, options.start) if options.start else out  # times stay the video's
+            if "origin" in accepted:  # stand on the floor unless the dialog keeps the origin
+                kw["origin"] = getattr(options, "origin", "floor")
             write(options.path, out, **kw)
             return options.path
 

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 # flags handed to the writer under the same name (None: not given)
-WRITER_OPTIONS = ("layout", "up", "unit", "mesh")
+WRITER_OPTIONS = ("layout", "up", "unit", "mesh", "origin")
 # flags handed to the reader of IN (landmark files: how the IK solves them; SMPL-X: the up axis)
 READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg", "up_axis", "min_confidence", "lift_depth")
 
@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--up", choices=("y", "z"), default=None, help="up axis (BVH / FBX)")
     parser.add_argument("--unit", choices=("m", "cm"), default=None, help="length unit (BVH / FBX)")
+    parser.add_argument(
+        "--origin",
+        choices=("floor", "pelvis"),
+        default=None,
+        help="BVH / FBX: stand the avatar on the floor (default) or keep the pelvis at the origin",
+    )
     parser.add_argument("--mesh", action="store_true", default=None, help="include a skinned mesh (FBX)")
     parser.add_argument(
         "--up-axis",
@@ -134,7 +140,10 @@ def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: 
 
 
 def writer_options(fmt, args: argparse.Namespace, out: Path) -> dict:
-    return _options(fmt.load().write, WRITER_OPTIONS, fmt, args, out)
+    options = _options(fmt.load().write, WRITER_OPTIONS, fmt, args, out)
+    if "origin" not in options and "origin" in inspect.signature(fmt.load().write).parameters:
+        options["origin"] = "floor"  # exports stand on the floor unless --origin pelvis
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
