@@ -226,8 +226,9 @@ class SegmentBand(pg.GraphicsObject):
             onset = QRectF(x0 + 0.5, top + 1, max(min(4.0, r.width()), 1.0), bottom - top - 2)
             p.fillRect(onset, QColor("#6fdc8c"))  # the B frame
             if r.width() > 24:
-                p.setPen(QColor("#e8edf2"))
-                text = gloss if gloss else f"sign {i + 1}"
+                # an unglossed sign says so (dimmed) instead of inventing a label; hover shows the full gloss
+                p.setPen(QColor("#e8edf2") if gloss else QColor("#8a96a3"))
+                text = gloss if gloss else "(no gloss)"
                 p.drawText(
                     r.adjusted(7, 0, -3, 0),
                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
