@@ -351,3 +351,54 @@ def test_an_independent_reader_sees_what_we_wrote(tmp_path):
     assert theirs.media_descriptors[0]["RELATIVE_MEDIA_URL"] == "./clip.mp4"
     assert theirs.media_descriptors[0]["TIME_ORIGIN"] == "250"
     assert "EDITED" in [v for *_, v in theirs.get_annotation_data_for_tier("fto-ab")]
+
+
+SPEACH = ELAN / "speach_test.eaf"  # written by ELAN (EAF 3.0), from speach's test folder (MIT)
+
+
+def test_round_trip_of_a_second_elan_file_with_dependent_tiers_and_a_vocabulary(tmp_path):
+    """Another file ELAN wrote: an Included_In child tier, two Symbolic_Association tiers whose
+    values come from a controlled vocabulary, a free tier. One tier is imported and edited (a
+    renamed annotation, a moved boundary); everything else comes back as it was."""
+    src = eaf.parse(SPEACH)
+    seq = motion(int(18.0 * 25), 25.0)
+    new = eaf.import_onto(seq, SPEACH, tier="Person1 (Utterance)")[0].sequence
+    first = se.lane_segments(new, "")[0]
+    new = se.rename(new, "", first.start, "HOW-READ").sequence
+    third = se.lane_segments(new, "")[2]
+    new = se.move_boundary(new, "", third.start, "end", third.end - 5).sequence
+    out = tmp_path / "back.eaf"
+    eaf.write(out, new)
+    back = eaf.parse(out)
+    a0, a1 = _annotations(src), _annotations(back)
+    assert list(a1) == list(a0)
+    for name in ("marker", "Person1 (Chunk)", "Person1 (ChunkLanguage)"):
+        assert a1[name] == a0[name], name  # untouched tiers: exact milliseconds and values
+    # a symbolic association keeps its values and takes the (edited) times of its parent
+    assert [v for *_, v in a1["Person1 (Language)"]] == [v for *_, v in a0["Person1 (Language)"]]
+    assert [(s, e) for s, e, _ in a1["Person1 (Language)"]] == [(s, e) for s, e, _ in a1["Person1 (Utterance)"]]
+    utt0, utt1 = a0["Person1 (Utterance)"], a1["Person1 (Utterance)"]
+    assert [v for *_, v in utt1] == ["HOW-READ"] + [v for *_, v in utt0[1:]]
+    for i, ((s0, e0, _), (s1, e1, _)) in enumerate(zip(utt0, utt1)):
+        assert abs(s1 - s0) <= 40
+        assert abs(e1 - (e0 - 200 if i == 2 else e0)) <= 40, i  # five 25 fps frames earlier
+    # the dependent tiers still hang on the annotations they referred to, with their vocabulary
+    for t0, t1 in zip(src.tiers, back.tiers):
+        assert (t1.parent, t1.ling_type, t1.time_alignable) == (t0.parent, t0.ling_type, t0.time_alignable)
+    text = out.read_text(encoding="utf-8")
+    original = SPEACH.read_text(encoding="utf-8")
+    for cve in ("cveid_20c62fa0-8144-44cb-b0d1-ebe9bec51cc5", "cveid_2fef57d6-45fc-4763-95d8-2dca63b043d7"):
+        assert text.count(f'CVE_REF="{cve}"') == original.count(f'CVE_REF="{cve}"') > 0
+    assert '<CONTROLLED_VOCABULARY CV_ID="Languages">' in text and "Symbolic_Association" in text
+    assert back.media == src.media
+    import xmlschema
+
+    from tests.core.test_eaf import EAF_SCHEMA
+
+    xmlschema.XMLSchema(EAF_SCHEMA).validate(str(out))
+    # and an independent reader agrees
+    from pympi import Eaf
+
+    theirs = Eaf(str(out))
+    assert sorted(theirs.get_tier_names()) == sorted(src.tier_names)
+    assert [v for *_, v in sorted(theirs.get_annotation_data_for_tier("Person1 (Utterance)"))][0] == "HOW-READ"
