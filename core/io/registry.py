@@ -15,6 +15,26 @@ from typing import Any
 
 from ..model.sequence import Sequence
 from .errors import FormatError
+from .limits import check_regular_file
+from .sanity import check_sequence
+
+# What a reader bug can raise on hostile input; mapped to the one-line error, never a traceback.
+LAST_DEFENCE = (
+    ValueError,
+    KeyError,
+    IndexError,
+    OSError,
+    EOFError,
+    TypeError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+    NotImplementedError,
+    RuntimeError,
+    UnicodeError,
+    SyntaxError,
+    AssertionError,
+)
 
 
 @dataclass(frozen=True)
@@ -77,10 +97,11 @@ def _sniff_npz(path: Path) -> Format:
     """Pick the npz flavour from its keys."""
     import zipfile
 
+    check_regular_file(path)
     try:
         with zipfile.ZipFile(path) as z:
             keys = {n[:-4] for n in z.namelist() if n.endswith(".npy")}
-    except (zipfile.BadZipFile, OSError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
         raise FormatError(path, f"not a readable .npz archive ({e})") from None
     names = {f.name: f for f in FORMATS}
     if "positions" in keys and "joint_names" in keys:
@@ -108,18 +129,17 @@ def format_for(path: str | Path, *, for_write: bool = False) -> Format:
 def read(path: str | Path, **options: Any) -> Sequence:
     """Read any supported file into a Sequence. Raises FormatError with a one-line message."""
     path = Path(path)
-    if not path.exists():
-        raise FormatError(path, "no such file")
-    if path.is_dir():
-        raise FormatError(path, "is a folder, not a file")
+    check_regular_file(path)  # never open a FIFO or a device: they block or never end
     fmt = format_for(path)
     try:
-        return fmt.load().read(path, **options)
+        seq = fmt.load().read(path, **options)
     except FormatError:
         raise
-    except (ValueError, KeyError, IndexError, OSError, EOFError) as e:
+    except (*LAST_DEFENCE, MemoryError) as e:
         # last line of defence: a reader bug or an unexpected layout still names the file
+        # (``__cause__`` is kept: the fuzz suite counts these as reader bugs)
         raise FormatError(path, f"cannot read as {fmt.name}: {type(e).__name__}: {e}") from e
+    return check_sequence(path, seq)
 
 
 def write(path: str | Path, seq: Sequence, **options: Any) -> None:
