@@ -91,3 +91,9 @@ def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray], *, compress: b
         clean[k] = a
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         (np.savez_compressed if compress else np.savez)(f, **clean)
+
+
+def load_all(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an npz file, read through the same checks as ``open_npz`` (FormatError)."""
+    with open_npz(path) as r:
+        return {k: r.array(k) for k in sorted(r.keys)}
