@@ -73,10 +73,11 @@ def check_text_size(path: str | Path, size: int, limit: int = MAX_TEXT_BYTES) ->
 
 def read_text_capped(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
     """The bytes of a regular file no larger than ``limit`` (checked before and while reading)."""
-    check_text_size(path, check_regular_file(path), limit)
+    size = check_regular_file(path)
+    check_text_size(path, size, limit)
     try:
         with open(path, "rb") as f:
-            data = f.read(limit + 1)
+            data = f.read(min(size, limit) + 1)  # read(n) allocates n bytes up front
     except OSError as e:
         raise FormatError(path, f"cannot read: {e.strerror or e}") from None
     check_text_size(path, len(data), limit)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..model.sequence import Sequence
+from ..model.sequence import Sequence, SequenceError
 from .errors import FormatError
 from .limits import check_regular_file
 from .sanity import check_sequence
@@ -95,14 +95,10 @@ def _by_extension(path: Path) -> Format | None:
 
 def _sniff_npz(path: Path) -> Format:
     """Pick the npz flavour from its keys."""
-    import zipfile
+    from .safezip import open_zip
 
-    check_regular_file(path)
-    try:
-        with zipfile.ZipFile(path) as z:
-            keys = {n[:-4] for n in z.namelist() if n.endswith(".npy")}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise FormatError(path, f"not a readable .npz archive ({e})") from None
+    with open_zip(path, "readable .npz archive") as z:  # checked: no trusted sizes
+        keys = {n[:-4] for n in z.names if n.endswith(".npy")}
     names = {f.name: f for f in FORMATS}
     if "positions" in keys and "joint_names" in keys:
         return names["joints"]
@@ -135,6 +131,8 @@ def read(path: str | Path, **options: Any) -> Sequence:
         seq = fmt.load().read(path, **options)
     except FormatError:
         raise
+    except SequenceError as e:  # the model's own validation of what the reader built
+        raise FormatError(path, f"inconsistent {fmt.name} data: {e}") from None
     except (*LAST_DEFENCE, MemoryError) as e:
         # last line of defence: a reader bug or an unexpected layout still names the file
         # (``__cause__`` is kept: the fuzz suite counts these as reader bugs)

@@ -11,7 +11,9 @@ the remaining budget before any array is allocated. Object dtypes are refused (n
 
 from __future__ import annotations
 
+import contextlib
 import io
+import lzma
 import zipfile
 import zlib
 from pathlib import Path
@@ -32,6 +34,7 @@ SUPPORTED_METHODS = {
 # What zipfile / zlib raise on damaged archives and members (bz2 / lzma raise OSError / EOFError).
 ZIP_ERRORS = (
     zipfile.BadZipFile,
+    lzma.LZMAError,
     zlib.error,
     OSError,
     EOFError,
@@ -53,8 +56,12 @@ class SafeZip:
 
     def __init__(self, path: Path, source: str | Path | IO[bytes], budget: int, what: str = "archive") -> None:
         self.path = path
+        size = len(source.getbuffer()) if isinstance(source, io.BytesIO) else Path(source).stat().st_size  # type: ignore[arg-type]
         try:
+            _check_directory_size(path, source, size, what)
             self.zip = zipfile.ZipFile(source)
+        except FormatError:
+            raise
         except ZIP_ERRORS as e:
             raise FormatError(path, f"not a readable {what} (not a zip: {type(e).__name__}: {e})") from None
         try:
@@ -68,6 +75,14 @@ class SafeZip:
                 if info.compress_type not in SUPPORTED_METHODS:
                     raise FormatError(
                         path, f"{what} member {info.filename!r}: unsupported compression method {info.compress_type}"
+                    )
+                if info.compress_size > size or info.header_offset + info.compress_size > size:
+                    # zipfile reads a member's declared compressed size in one call: a lie
+                    # here would allocate it (gigabytes) before any check could run
+                    raise FormatError(
+                        path,
+                        f"{what} member {info.filename!r} claims {_mib(info.compress_size)} of data, "
+                        f"the archive holds {_mib(size)}",
                     )
                 total += max(0, info.file_size)
             if total > budget:
@@ -116,6 +131,23 @@ class SafeZip:
             raise
         except ZIP_ERRORS as e:
             raise FormatError(self.path, f"key {label!r} cannot be read ({type(e).__name__}: {e})") from None
+
+
+def _check_directory_size(path: Path, source: str | Path | IO[bytes], size: int, what: str) -> None:
+    """``ZipFile`` reads the central directory in one call of the size the end record claims:
+    refuse a claim larger than the archive before it allocates it."""
+    end_record = getattr(zipfile, "_EndRecData", None)  # the stdlib's own parser of that record
+    if end_record is None:
+        return
+    with contextlib.ExitStack() as stack:
+        fp = source if not isinstance(source, (str, Path)) else stack.enter_context(open(source, "rb"))
+        rec = end_record(fp)
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+    if rec and not 0 <= rec[5] <= size:  # _ECD_SIZE: bytes of central directory
+        raise FormatError(
+            path, f"not a readable {what} (its directory claims {_mib(rec[5])}, the file is {_mib(size)})"
+        )
 
 
 def open_zip(path: str | Path, what: str = "archive") -> SafeZip:
