@@ -86,7 +86,7 @@ class Autosaver(QObject):
     _done = Signal(str, str)
 
     def __init__(
-        self, doc: Document, folder: str | Path | None = None, idle_ms: int = 3000, parent: QObject | None = None
+        self, doc: Document, folder: str | Path | None = None, idle_ms: int = 2500, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self.doc = doc
