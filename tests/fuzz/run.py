@@ -95,7 +95,10 @@ class Worker:
             self.kill()
 
 
-def run(per_format: int, seed: int = 0, formats=FORMATS, time_limit: float = TIME_LIMIT_S) -> dict[str, Tally]:
+def run(
+    per_format: int | dict[str, int], seed: int = 0, formats=FORMATS, time_limit: float = TIME_LIMIT_S
+) -> dict[str, Tally]:
+    """Mutants of each format's seeds through a worker; ``per_format``: a count, or one per format."""
     rng = np.random.default_rng(seed)
     out: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory(prefix="signframe-fuzz-") as d:
@@ -108,7 +111,8 @@ def run(per_format: int, seed: int = 0, formats=FORMATS, time_limit: float = TIM
         for fmt in formats:
             tally = out.setdefault(fmt, Tally())
             blobs = [p.read_bytes() for p in seeds[fmt]]
-            for i in range(per_format):
+            n = per_format if isinstance(per_format, int) else per_format.get(fmt, 0)
+            for i in range(n):
                 data = mutant(blobs[i % len(blobs)], fmt, rng)
                 path = folder / f"m{i}{SUFFIX[fmt]}"
                 path.write_bytes(data)
