@@ -242,3 +242,14 @@ def test_every_open_path_shows_the_error_and_keeps_the_document(qtbot, make_wind
     assert title == "Cannot open file" and bad.name in text and "\n" not in text, text
     np.testing.assert_array_equal(doc.sequence.rotations, before[0])
     assert (doc.sequence.keyframes, doc.path, doc.undo_stack.count(), doc.modified) == before[1:]
+
+
+def test_a_killed_autosave_leaves_no_temp_file_past_the_next_start(qtbot, make_window, tmp_path):
+    folder = tmp_path / "recovery"
+    folder.mkdir()
+    dead = folder / ".recovery-1-abc.signframe.99999999.k2j4x8aa.tmp"  # pid 99999999: no such process
+    dead.write_bytes(b"half a project")
+    mine = folder / f".recovery-1-abc.signframe.{os.getpid()}.q9w8e7rr.tmp"  # a running writer's
+    mine.write_bytes(b"being written")
+    make_window()
+    assert not dead.exists() and mine.exists()
