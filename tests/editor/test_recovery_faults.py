@@ -253,3 +253,12 @@ def test_a_killed_autosave_leaves_no_temp_file_past_the_next_start(qtbot, make_w
     mine.write_bytes(b"being written")
     make_window()
     assert not dead.exists() and mine.exists()
+
+
+@pytest.mark.parametrize("kind", ["encrypted", "deep_bvh", "fifo", "dev_zero"])
+def test_a_hostile_file_on_the_command_line_gives_the_error_for_the_start_dialog(tmp_path, kind):
+    from editor.app import load_initial
+
+    bad = _hostile(tmp_path, kind)
+    seq, path, error = load_initial(str(bad))
+    assert seq is None and path is None and bad.name in error and "\n" not in error
