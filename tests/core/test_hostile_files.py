@@ -294,21 +294,30 @@ def test_raw_pickle_checkpoint_is_one_line_without_warnings(tmp_path):
     assert "pickled" in r.stderr and "Warning" not in r.stderr
 
 
-def test_data_info_and_eval_on_a_bad_corpus_print_one_line(tmp_path):
+def _main(capsys, *args: str) -> tuple[int, str]:
+    """The command line in-process (the same ``core.cli.main`` as ``python -m core``)."""
+    from core import cli
+
+    capsys.readouterr()
+    rc = cli.main(list(args))
+    return rc, capsys.readouterr().err
+
+
+def test_data_info_and_eval_on_a_bad_corpus_print_one_line(tmp_path, capsys):
     bad = tmp_path / "corpus.npz"
     np.savez(bad, format=np.array("signframe-corpus"), version=np.array(1))  # keys missing
-    r = _cli("data", "info", str(bad))
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "corpus.npz" in r.stderr, r.stderr
+    rc, err = _main(capsys, "data", "info", str(bad))
+    assert rc == 2 and err.count("\n") == 1 and "corpus.npz" in err, err
     enc = tmp_path / "enc_corpus.npz"
     enc.write_bytes(patch_zip(bad.read_bytes(), encrypted=True))
-    r = _cli("data", "info", str(enc))
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "encrypted" in r.stderr, r.stderr
-    r = _cli("eval", "kf2p", str(bad), "--max-runs", "1")
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "corpus.npz" in r.stderr, r.stderr
+    rc, err = _main(capsys, "data", "info", str(enc))
+    assert rc == 2 and err.count("\n") == 1 and "encrypted" in err, err
+    rc, err = _main(capsys, "eval", "kf2p", str(bad), "--max-runs", "1")
+    assert rc == 2 and err.count("\n") == 1 and "corpus.npz" in err, err
     cache = tmp_path / "clips.npz"
     np.savez(cache, rotations=np.zeros((3, 2)), valid=np.ones(5), lengths=np.array([9]), languages=np.array(["x"]))
-    r = _cli("eval", "kf2p", str(cache), "--max-runs", "1")
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "clips.npz" in r.stderr, r.stderr
+    rc, err = _main(capsys, "eval", "kf2p", str(cache), "--max-runs", "1")
+    assert rc == 2 and err.count("\n") == 1 and "clips.npz" in err, err
 
 
 def test_limits_are_documented_numbers():
