@@ -143,13 +143,12 @@ def test_zip_bomb_is_refused_from_its_headers(files, tmp_path):
         w.writestr("padding.npy", buf.getvalue())
     assert bad.stat().st_size < 2**20
     tracemalloc.start()
-    t0 = time.perf_counter()
     try:
         text = one_line_error(bad)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert "inflate" in text and peak < 16 * 2**20 and time.perf_counter() - t0 < 2.0
+    assert "inflate" in text and peak < 16 * 2**20  # refused from the headers: nothing inflated
 
 
 def test_zip_claiming_a_huge_member_or_directory(files, tmp_path):
