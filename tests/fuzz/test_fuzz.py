@@ -45,6 +45,7 @@ def test_mutants_end_in_a_result_or_the_one_line_error(small_run, fmt):
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(3600)  # ~24 min here, most of it the EAF reads killed at 10 s
 def test_long_run_1000_mutants_per_format():
     res = run(1000, seed=1)
     print("\n" + table(res))
