@@ -266,6 +266,7 @@ def read_project(path: str | Path) -> tuple[Sequence, dict[str, Any]]:
             if not isinstance(t, int) or t <= 0:
                 raise _fail(path, f"bad frame count {t!r} (a project needs at least one frame)")
             limits.check_count(path, t, limits.MAX_FRAMES, "frames")
+            limits.check_fps(path, doc.get("fps"))  # 1..1000, finite: not 1e300, not Infinity
             arrays = _load_arrays(path, z, doc.get("arrays") or {}, t)
         except FormatError:
             raise
@@ -274,7 +275,7 @@ def read_project(path: str | Path) -> tuple[Sequence, dict[str, Any]]:
     try:
         keys = tuple(Keyframe(int(k["frame"]), KeyKind(k["kind"])) for k in doc.get("keyframes", []))
         glosses = tuple(Segment(int(g["start"]), int(g["end"]), g.get("gloss")) for g in doc.get("glosses", []))
-        fps = limits.check_fps(path, doc["fps"])
+        fps = float(doc["fps"])
         skeleton = _skeleton(path, doc.get("skeleton"))
         base = {k: v for k, v in arrays.items() if not k.startswith("extra:")}
         extra = {k[6:]: v for k, v in arrays.items() if k.startswith("extra:")}
