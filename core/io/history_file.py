@@ -12,6 +12,7 @@ through ``npzfile`` (sizes checked before allocating).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence as Seq
 from pathlib import Path
@@ -46,7 +47,8 @@ def write_history(path: str | Path, patches: Seq[Patch], token: str) -> None:
                 "n_old": int(p.n_old),
                 "arrays": names,
                 "keyframes": [[int(k.frame), KeyKind(k.kind).value] for k in p.keyframes],
-                "glosses": [[int(g.start), int(g.end), g.gloss] for g in p.glosses],
+                # every field, by name: a field added to Segment later travels too
+                "glosses": [{f.name: getattr(g, f.name) for f in dataclasses.fields(g)} for g in p.glosses],
             }
         )
     arrays["manifest"] = np.array(json.dumps(manifest))
@@ -71,7 +73,7 @@ def read_history(path: str | Path, token: str | None = None) -> list[Patch]:
             for i, m in enumerate(manifest):
                 arrays = {name: r.array(f"p{i}_{j}") for j, name in enumerate(m["arrays"])}
                 keys = tuple(Keyframe(int(f), KeyKind(k)) for f, k in m["keyframes"])
-                glosses = tuple(Segment(int(a), int(b), g) for a, b, g in m["glosses"])
+                glosses = tuple(Segment(**g) for g in m["glosses"])
                 out.append(Patch(int(m["start"]), int(m["n_old"]), arrays, keys, glosses))
         except FormatError:
             raise

@@ -84,12 +84,14 @@ def read_text_capped(path: str | Path, limit: int = MAX_TEXT_BYTES) -> bytes:
     return data
 
 
-def check_fps(path: str | Path, fps: float, what: str = "frame rate") -> float:
-    """``fps`` as a float; FormatError unless finite and within [MIN_FPS, MAX_FPS]."""
+def check_fps(path: str | Path, fps: object, what: str = "frame rate") -> float:
+    """``fps`` as a float; FormatError unless a finite number within [MIN_FPS, MAX_FPS]."""
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)):
+        raise FormatError(path, f"{what} {fps!r} is not a number")
     try:
         v = float(fps)
-    except (TypeError, ValueError, OverflowError):
-        raise FormatError(path, f"{what} {fps!r} is not a number") from None
+    except OverflowError:  # an integer past float range
+        raise FormatError(path, f"{what} {fps} is outside {MIN_FPS:g}..{MAX_FPS:g}") from None
     if not (math.isfinite(v) and MIN_FPS <= v <= MAX_FPS):
         raise FormatError(path, f"{what} {v:g} fps is outside {MIN_FPS:g}..{MAX_FPS:g}")
     return v

@@ -290,3 +290,24 @@ def test_a_signed_zero_is_restored_by_undo():
     assert not np.signbit(change.sequence.translation[3]).any()
     back = edits.apply_patch(change.sequence, change.inverse).sequence
     assert np.signbit(back.translation[3]).all()
+
+
+def test_undo_history_file_round_trips_patches_exactly(tmp_path):
+    from core.io.errors import FormatError
+    from core.io.history_file import read_history, write_history
+    from core.model import Segment
+
+    seq = _signed_zero_sequence(12, 3)
+    p1 = edits.Patch(2, 3, {"translation": seq.translation[2:5].copy()}, seq.keyframes, (Segment(1, 4, "HELLO"),))
+    p2 = edits.Patch(0, 1, {"extra:x": np.array([[-0.0, 1.5]], np.float32)}, (Keyframe(3, KeyKind.MID),), ())
+    path = tmp_path / "h.npz"
+    write_history(path, [p1, p2], "tok")
+    back = read_history(path, "tok")
+    assert [(p.start, p.n_old, p.keyframes, p.glosses) for p in back] == [
+        (p.start, p.n_old, p.keyframes, p.glosses) for p in (p1, p2)
+    ]
+    for a, b in zip(back, (p1, p2)):
+        assert a.arrays.keys() == b.arrays.keys()
+        assert all(np.asarray(a.arrays[k]).tobytes() == np.asarray(b.arrays[k]).tobytes() for k in a.arrays)
+    with pytest.raises(FormatError, match="another recovery file"):
+        read_history(path, "other")
