@@ -48,6 +48,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ActionSpec("save", "File", "&Save", ("Ctrl+S",), "Save the project", toolbar=True, icon="SP_DialogSaveButton"),
         ActionSpec("save_as", "File", "Save &As…", ("Ctrl+Shift+S",), "Save the project under a new name"),
         ActionSpec(
+            "import_annotations",
+            "File",
+            "&Import annotations (ELAN)…",
+            ("Ctrl+Shift+I",),
+            "Bring an ELAN file's glosses onto this motion: segments per hand and keys",
+            separator=True,
+        ),
+        ActionSpec(
             "export_bvh", "File/Export", "BVH…", (), "Export motion to BVH (Blender, MotionBuilder)", separator=True
         ),
         ActionSpec("export_fbx", "File/Export", "FBX…", (), "Export to FBX 7.4 (Maya, Unity, Unreal, Blender)"),
@@ -131,6 +139,26 @@ ACTIONS: tuple[ActionSpec, ...] = (
             ("Ctrl+F",),
             "Replace labels and keys in the selected range (or everywhere) by FAST's proposals",
             separator=True,
+        ),
+        ActionSpec(
+            "accept_all_proposals",
+            "Key",
+            "Accept all proposed signs",
+            ("Ctrl+Shift+F",),
+            "Accept every sign FAST proposes (the dashed ones in the sign lane), with their keys",
+        ),
+        ActionSpec(
+            "edit_gloss", "Key", "Edit &gloss", ("F2",), "Type the gloss of the sign under the playhead", separator=True
+        ),
+        ActionSpec("split_sign", "Key", "Split sign at playhead", ("Ctrl+K",), "Cut the sign in two at the playhead"),
+        ActionSpec("merge_sign", "Key", "Merge sign with next", ("Ctrl+J",), "Join the sign with the next one"),
+        ActionSpec(
+            "boundary_keys",
+            "Key",
+            "Sign edges move their keys",
+            (),
+            "Dragging a sign's edge also moves the key on it (Shift while dragging does this once)",
+            checkable=True,
         ),
         ActionSpec("view_front", "View", "&Front", ("1",), "Camera: front", toolbar=True),
         ActionSpec("view_side", "View", "&Side", ("3",), "Camera: side", toolbar=True),

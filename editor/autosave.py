@@ -21,6 +21,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,7 @@ class Autosaver(QObject):
         self.timer.timeout.connect(self.save_now)
         self._thread: threading.Thread | None = None
         self.last_write_ms: float | None = None
+        self.media_links: Callable[[], tuple] = tuple  # the document's media links (MediaController sets it)
         self._name = f"recovery-{os.getpid()}-{uuid.uuid4().hex[:10]}.signframe"
         self._lock_fd: int | None = None
         self.adopted: list[Path] = []  # a dead editor's recovery files this document took over
@@ -168,6 +170,7 @@ class Autosaver(QObject):
             "history_steps": len(patches),
         }
         path = self.path
+        media = tuple(self.media_links())
         try:
             self._take_lock()
         except OSError as e:
@@ -182,7 +185,7 @@ class Autosaver(QObject):
 
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_history(history_path(path), patches, token)  # first: the project names it
-                write(path, seq, editor=editor)
+                write(path, seq, editor=editor, media=media)
                 self.last_write_ms = (time.perf_counter() - t0) * 1e3
                 self._done.emit(str(path), "")
             except Exception as e:  # never let autosave take the editor down

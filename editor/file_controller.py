@@ -45,6 +45,9 @@ class FileController(QObject):
 
     def open_file(self, path: str | Path, *, recovery_of: str | None = None) -> Task | None:
         """Read ``path`` in the background; the document changes only when the read succeeds."""
+        if Path(path).suffix.lower() == ".eaf":  # annotations, no motion: onto the open one
+            self.win.linguist.import_file(path)
+            return None
         if not self.confirm_discard():
             return None
         path = Path(path)
@@ -116,7 +119,7 @@ class FileController(QObject):
         from core.io import write
 
         try:
-            write(path, self.doc.sequence, editor=self.editor_meta())
+            write(path, self.doc.sequence, editor=self.editor_meta(), media=self.win.media.links)
         except Exception as e:
             self.win.report_error(self.win, "Cannot save", str(e))
             return False
@@ -155,11 +158,14 @@ class FileController(QObject):
                 return None
             options = dlg.options()
         seq = doc.sequence
+        motion = doc.path
+        links = self.win.media.links
 
         def work(progress, cancelled):
             from core.io import write
             from core.io.registry import format_for
             from core.kinematics.resample import crop, resample
+            from core.media.links import elan_descriptors
 
             out = crop(seq, options.start, options.end + 1)
             if abs(options.fps - out.fps) > 1e-6:
@@ -168,11 +174,26 @@ class FileController(QObject):
             accepted = inspect.signature(fn).parameters
             kw = {
                 k: v
-                for k, v in (("up", options.up), ("unit", options.unit), ("mesh", options.mesh), ("progress", progress))
+                for k, v in (
+                    ("up", options.up),
+                    ("unit", options.unit),
+                    ("mesh", options.mesh),
+                    ("progress", progress),
+                )
                 if k in accepted
             }
             if "mesh" in kw and not options.mesh:
                 kw.pop("mesh")
+            if "linked_file" in accepted:  # ELAN: the video beside the motion, the motion itself
+                from core.io.eaf import EafMedia, links_for, shifted
+
+                kw.update(links_for(motion, options.path, seq.meta.get("source_file")))
+                if links:  # the attached video / audio win over a video found beside the motion
+                    kw["media"] = [
+                        EafMedia(d.url, d.relative_url, d.mime_type, d.time_origin_ms or None)
+                        for d in elan_descriptors(links, options.path)
+                    ]
+                out = shifted(out, options.start) if options.start else out  # times stay the video's
             write(options.path, out, **kw)
             return options.path
 

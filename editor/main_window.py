@@ -25,6 +25,8 @@ from .document import Document
 from .file_controller import FileController
 from .inspector import Inspector
 from .keys_controller import KeysController
+from .linguist import LinguistController
+from .media_controller import MediaController
 from .playback_controller import PlaybackController
 from .tasks import Task
 from .timeline import Timeline
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
         self.files = FileController(self)
         self.keys = KeysController(self)
         self.play = PlaybackController(self)
+        self.linguist = LinguistController(self)
         self.playback = self.play.playback
         self.ask_save: Callable[[], str] = self.files.ask_save
 
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
         self.acts, self.menus, self.toolbar = action_table.build_actions(self, self._handlers.get)
         self.files.build_recent_menu(self.menus["File"], self.acts["save"])
         self._build_model_menu()
+        self.media = MediaController(self)  # reference video / audio: dock, lane, File menu entries
         self._status_bar()
 
         # wiring
@@ -139,7 +143,7 @@ class MainWindow(QMainWindow):
         """Action name -> slot: ``act_<name>`` of the window or a controller, and the speeds."""
         out: dict[str, Callable] = dict(self.play.speed_handlers())
         for spec in action_table.ACTIONS:
-            for owner in (self, self.files, self.keys, self.play):
+            for owner in (self, self.files, self.keys, self.play, self.linguist):
                 fn = getattr(owner, f"act_{spec.name}", None)
                 if fn is not None:
                     out.setdefault(spec.name, fn)
@@ -157,6 +161,7 @@ class MainWindow(QMainWindow):
     def _start_inbetweening(self) -> None:
         self.bridge.reset_timing()
         self.bridge.release()
+        self.linguist.start()
 
     # --- the controllers' entry points used by scripts and tests --------------------------------
     def open_file(self, path: str | Path, *, recovery_of: str | None = None) -> Task | None:
@@ -283,7 +288,8 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_file(files[0])
+            if not self.media.attach_dropped(files[0]):  # a video or audio file is attached instead
+                self.open_file(files[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_discard():
@@ -293,6 +299,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
         self.playback.stop()
+        self.media.shutdown()
         self.bridge.shutdown()
         self.autosave.timer.stop()
         self.autosave.discard()  # closed cleanly: nothing to recover
@@ -325,7 +332,7 @@ class MainWindow(QMainWindow):
         self.timeline.zoom_all()
 
     def act_reset_layout(self) -> None:
-        for dock in (self.inspector_dock, self.history_dock):
+        for dock in (self.inspector_dock, self.history_dock, self.linguist.dock):
             dock.setFloating(False)
             dock.show()
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)

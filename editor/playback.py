@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
 
@@ -30,6 +32,8 @@ class Playback(QObject):
         self.frames_shown = 0
         self.frames_dropped = 0
         self._last = -1
+        # seconds played since play(), when something else keeps time (the audio output's clock)
+        self.clock_source: Callable[[], float] | None = None
 
     @property
     def playing(self) -> bool:
@@ -72,7 +76,7 @@ class Playback(QObject):
 
     def _tick(self) -> None:
         lo, hi = self.play_range()
-        elapsed = self.clock.nsecsElapsed() / 1e9
+        elapsed = self.clock.nsecsElapsed() / 1e9 if self.clock_source is None else max(0.0, self.clock_source())
         f = self._anchor + int(elapsed * self.doc.fps * self.speed)
         if f > hi:
             if not self.loop:

@@ -52,3 +52,18 @@ def run_fast(seq: Sequence, progress=None):
     if progress is not None:
         progress(1.0)
     return out
+
+
+def fast_probabilities(seq: Sequence, progress=None):
+    """FAST's per-frame (T, 3) O / I / B probabilities for ``seq`` and the model's decoding
+    defaults (``core.ml.segmentation.DecodeOptions``): the network runs once; re-decoding at
+    another sensitivity (``core.ml.segmentation.decode``) needs no torch."""
+    from core.ml.fast.infer import Segmenter
+
+    segmenter = Segmenter.load(FAST_DIR)
+    if progress is not None:
+        progress(0.2)
+    probs = segmenter.probs(seq)
+    if progress is not None:
+        progress(1.0)
+    return probs, segmenter.options

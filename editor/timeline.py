@@ -553,11 +553,12 @@ class Timeline(QWidget):
         if labels is old and seq.glosses is self._glosses:
             return
         self._glosses = seq.glosses
-        glosses = {(g.start, g.end): g.gloss for g in seq.glosses}
-        by_start = {g.start: g.gloss for g in seq.glosses}
+        signs = [g for g in seq.glosses if not g.hand]  # each hand's glosses have their own lane
+        glosses = {(g.start, g.end): g.gloss for g in signs}
+        by_start = {g.start: g.gloss for g in signs}
         items = [(a, b, glosses.get((a, b), by_start.get(a))) for a, b in self._spans]
-        if not items and seq.glosses:
-            items = [(g.start, g.end, g.gloss) for g in seq.glosses]
+        if not items and signs:
+            items = [(g.start, g.end, g.gloss) for g in signs]
         self.segments.set_segments(items, seq.n_frames)
 
     def _key_positions(self) -> tuple[np.ndarray, np.ndarray]:

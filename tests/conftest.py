@@ -48,3 +48,26 @@ def one_torch_thread():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+def _audio_into_a_file() -> Path | None:
+    """Sound the tests play goes into a raw file (ALSA's default device, ../shared/ENVIRONMENT.md),
+    named by ``SIGNFRAME_TEST_AUDIO_SINK``: set before anything imports sounddevice, since
+    PortAudio lists its devices once, at import. None when the machine has no ALSA configuration
+    or another one was set."""
+    import os
+    import tempfile
+
+    if os.environ.get("SIGNFRAME_TEST_AUDIO_SINK"):
+        return Path(os.environ["SIGNFRAME_TEST_AUDIO_SINK"])
+    if os.environ.get("ALSA_CONFIG_PATH") or not Path("/usr/share/alsa/alsa.conf").is_file():
+        return None
+    from core.media.drift import file_sink_env
+
+    env, raw = file_sink_env(tempfile.mkdtemp(prefix="signframe-audio-"))
+    os.environ.update(env)
+    os.environ["SIGNFRAME_TEST_AUDIO_SINK"] = str(raw)
+    return raw
+
+
+AUDIO_SINK = _audio_into_a_file()

@@ -1,4 +1,4 @@
-"""``python -m core bench [kf2p|fast|import|io|all] [--json]``: performance figures.
+"""``python -m core bench [kf2p|fast|import|io|eaf|all] [--json]``: performance figures.
 
 ``BENCHES`` maps each target to ``(module, function, requires)``; the function takes the parsed
 arguments and returns a JSON-able dict (``core.commands.bench_targets`` turns the flags into the
@@ -18,10 +18,12 @@ from typing import Any
 from ..cli import module_available
 
 BENCHES: dict[str, tuple[str, str, str]] = {
+    "eaf": ("core.commands.bench_targets", "eaf_import", "core.io.eaf_bench"),
     "fast": ("core.commands.bench_targets", "fast", "core.ml.fast.bench"),
     "import": ("core.commands.bench_targets", "pose_import", "core.kinematics.import_eval"),
     "io": ("core.commands.bench", "bench_io", "core.commands.bench"),
     "kf2p": ("core.commands.bench_targets", "kf2p", "core.ml.kf2p.bench"),
+    "media": ("core.commands.bench_targets", "media", "core.media.bench"),
 }
 
 
@@ -37,9 +39,12 @@ def add_arguments(p) -> None:
         "--minutes",
         type=float,
         default=None,
-        help="minutes of 25 fps signing to process (fast: default 60; io, import: default 2)",
+        help="minutes of 25 fps signing to process (fast: default 60; io, import: default 2; media: default 10)",
     )
-    p.add_argument("--folder", help="fast: segment the sequence files of this folder instead")
+    p.add_argument(
+        "--folder",
+        help="fast: segment the sequence files of this folder instead; media: fit the joint overlay to its .pose files",
+    )
     p.add_argument("--repeat", type=int, default=3, help="timed repetitions (best is reported)")
 
 

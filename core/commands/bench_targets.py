@@ -28,3 +28,19 @@ def pose_import(args) -> dict[str, Any]:
     from ..kinematics.import_eval import bench
 
     return bench(minutes=args.minutes, repeat=args.repeat)
+
+
+def eaf_import(args) -> dict[str, Any]:
+    from ..io.eaf_bench import run
+
+    return run(minutes=args.minutes or 10.0, repeat=args.repeat)
+
+
+def media(args) -> dict[str, Any]:
+    from ..media.bench import run
+
+    if args.folder:  # the projected-joint overlay on real recordings instead
+        from ..media.overlay import eval_folder
+
+        return {"overlay_fit": eval_folder(args.folder)}
+    return run(minutes=args.minutes if args.minutes is not None else 10.0, repeat=args.repeat)

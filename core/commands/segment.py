@@ -7,6 +7,12 @@ or ``NAME.eaf`` (``--format``; NAME keeps its extension: ``clip.pose.fast.json``
 
 ``--policy official`` ignores FAST and applies the official SignSparK mode-3 policy to the labels
 stored in the file (for SignSparK-record data).
+
+``--from-eaf F.eaf`` brings ELAN's annotations onto the motion IN instead of running FAST: the gloss
+tiers (``--tier T``, or ``sign`` / the per-hand tiers such as ``RH-IDgloss`` / ``LH-IDgloss``, found
+by name) become segments per hand and keys by the keyframe policy; ``--offset MS`` is where the
+motion's first frame lies on ELAN's time line. ``--out`` then takes F.json, F.eaf (the imported
+file with the edited tiers written back, nothing else lost) or any writable format (a project).
 """
 
 from __future__ import annotations
@@ -56,6 +62,21 @@ def add_arguments(p) -> None:
         "--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for this small network)"
     )
     p.add_argument("--batch-files", type=int, default=64, help="files per inference batch (folders)")
+    p.add_argument(
+        "--from-eaf", metavar="F.eaf", help="import this ELAN file's glosses onto IN instead of running FAST"
+    )
+    p.add_argument(
+        "--tier", help="with --from-eaf: the gloss tier to import (default: sign / RH-IDgloss + LH-IDgloss ...)"
+    )
+    p.add_argument("--right-tier", help="with --from-eaf: the right hand's gloss tier")
+    p.add_argument("--left-tier", help="with --from-eaf: the left hand's gloss tier")
+    p.add_argument(
+        "--offset",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="with --from-eaf: ELAN time (ms) of the motion's frame 0",
+    )
 
 
 def result_json(seq, decoded) -> dict[str, Any]:
@@ -123,6 +144,8 @@ def run(args) -> int:
     src = Path(args.input)
     if not src.exists():
         raise UserError(f"{src}: no such file or folder")
+    if getattr(args, "from_eaf", None):
+        return _from_eaf(args, src)
     seg = None
     if args.policy == "fast":
         import torch
@@ -183,3 +206,37 @@ def run(args) -> int:
             bar.update(len(readable[i : i + args.batch_files]))
     print(f"{len(readable) - failed} files, {n_signs} signs -> {out_dir}")
     return 0 if failed == 0 else 2
+
+
+def _from_eaf(args, src: Path) -> int:
+    """``segment IN --from-eaf F.eaf``: ELAN's glosses onto the motion (no network runs)."""
+    from ..errors import UserError
+    from ..io import eaf, registry
+    from ..ml.segmentation import Decoded
+
+    if not src.is_file():
+        raise UserError(f"{src}: --from-eaf needs one motion file, not a folder")
+    seq = registry.read(src)
+    change, report = eaf.import_onto(
+        seq, args.from_eaf, tier=args.tier, right=args.right_tier, left=args.left_tier, offset_ms=args.offset
+    )
+    new = change.sequence
+    decoded = Decoded(new.labels, tuple(eaf.sequence_segments(new)), new.keyframes)
+    if not args.out:
+        out = result_json(new, decoded)
+        out["hands"] = {
+            h: [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in new.glosses if g.hand == h]
+            for h in ("right", "left")
+        }
+        json.dump(out, sys.stdout)
+        print()
+        return 0
+    out_path = Path(args.out)
+    if out_path.name.lower().endswith(".eaf"):
+        eaf.write(out_path, new, **eaf.links_for(src, out_path))  # type: ignore[arg-type]
+    elif out_path.name.lower().endswith(".json"):
+        _write(out_path, new, decoded)
+    else:
+        registry.write(out_path, new)
+    print(f"{args.from_eaf} -> {src}: {report.summary()} -> {out_path}")
+    return 0

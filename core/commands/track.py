@@ -2,7 +2,9 @@
 
 MediaPipe 0.10.21 needs numpy < 2, so it runs in its own environment (``scripts/setup_video.sh``
 creates ``.venv-video``; ``SIGNFRAME_VIDEO_PYTHON`` or ``--python`` point elsewhere) as a
-subprocess; this process only converts its output into a ``.pose`` file.
+subprocess; this process only converts its output into a ``.pose`` file. The video stays linked to
+the motion: ``X.pose.media.json`` beside the output names it (a ``.pose`` has no room for it), so
+the editor opens the pose with its reference video.
 """
 
 from __future__ import annotations
@@ -71,5 +73,8 @@ def run(args: argparse.Namespace) -> int:
             last = (proc.stderr.strip().splitlines() or ["the tracker failed"])[-1]
             raise FormatError(video, f"tracking failed: {last}")
         n = worker_npz_to_pose(raw, args.out)
-    print(f"{args.out}: {n} frames", file=sys.stderr)
+    from ..media.links import MediaLink, write_sidecar
+
+    side = write_sidecar(args.out, [MediaLink("video", video.resolve(), 0.0)])
+    print(f"{args.out}: {n} frames (video linked in {side.name})", file=sys.stderr)
     return 0

@@ -5,7 +5,8 @@ A zip archive (stored, not deflated: see ``write``) with two members:
 - ``project.json``: ``format`` ("signframe-project"), ``version`` (int), ``fps``, ``n_frames``,
   ``text``, ``language``, ``skeleton`` (``names``, ``parents``, ``offsets``, ``tips``, metres),
   ``keyframes`` [{frame, kind}], ``glosses`` [{start, end, gloss}], ``meta`` (source facts),
-  ``editor`` (editor metadata: playhead, selection, seed, view...; JSON, opaque here) and
+  ``editor`` (editor metadata: playhead, selection, seed, view...; JSON, opaque here), ``media``
+  (optional: reference video / audio links, relative paths and offsets, ``core.media.links``) and
   ``arrays``: for each per-frame array of ``Sequence.frame_arrays()`` (``extra:`` channels
   included) its npz member, dtype and shape.
 - ``frames.npz``: the per-frame arrays (members ``a0``, ``a1``, ... named in ``arrays``, so no
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
+from ..media.links import MediaLink, links_to_json, parse_links
 from ..model.sequence import FRAME_FIELDS, LAYER_FIELDS, Keyframe, KeyKind, Segment, Sequence, SequenceError
 from ..model.skeleton import Skeleton
 from ..model.template import TEMPLATE
@@ -111,14 +113,24 @@ def _document(seq: Sequence, editor: Mapping[str, Any] | None, manifest: dict[st
         "language": seq.language,
         "skeleton": _skeleton_json(seq.skeleton),
         "keyframes": [{"frame": k.frame, "kind": KeyKind(k.kind).value} for k in seq.keyframes],
-        "glosses": [{"start": g.start, "end": g.end, "gloss": g.gloss} for g in seq.glosses],
+        "glosses": [
+            {"start": g.start, "end": g.end, "gloss": g.gloss, **({"hand": g.hand} if g.hand else {})}
+            for g in seq.glosses
+        ],
         "meta": _to_json(dict(seq.meta)),
         "editor": _to_json(dict(editor or {})),
         "arrays": manifest,
     }
 
 
-def write(path: str | Path, seq: Sequence, editor: Mapping[str, Any] | None = None, *, compress: bool = False) -> None:
+def write(
+    path: str | Path,
+    seq: Sequence,
+    editor: Mapping[str, Any] | None = None,
+    *,
+    compress: bool = False,
+    media: Iterable[MediaLink] = (),
+) -> None:
     """Write the project atomically.
 
     ``compress=False`` (the default) stores the members uncompressed, because autosave must be
@@ -130,8 +142,12 @@ def write(path: str | Path, seq: Sequence, editor: Mapping[str, Any] | None = No
     if seq.n_frames == 0:
         raise FormatError(path, "nothing to write: the sequence has no frames")
     manifest, members = _encode_arrays(seq)
+    document = _document(seq, editor, manifest)
+    media = tuple(media)
+    if media:
+        document["media"] = links_to_json(media, path)
     try:
-        doc = json.dumps(_document(seq, editor, manifest), ensure_ascii=False, allow_nan=False, indent=1)
+        doc = json.dumps(document, ensure_ascii=False, allow_nan=False, indent=1)
     except (TypeError, ValueError) as e:
         raise FormatError(path, f"meta or editor data cannot be stored as JSON ({e})") from None
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -274,7 +290,10 @@ def read_project(path: str | Path) -> tuple[Sequence, dict[str, Any]]:
             raise _fail(path, f"damaged project ({type(e).__name__}: {e})") from None
     try:
         keys = tuple(Keyframe(int(k["frame"]), KeyKind(k["kind"])) for k in doc.get("keyframes", []))
-        glosses = tuple(Segment(int(g["start"]), int(g["end"]), g.get("gloss")) for g in doc.get("glosses", []))
+        glosses = tuple(
+            Segment(int(g["start"]), int(g["end"]), g.get("gloss"), str(g.get("hand") or ""))
+            for g in doc.get("glosses", [])
+        )
         fps = float(doc["fps"])
         skeleton = _skeleton(path, doc.get("skeleton"))
         base = {k: v for k, v in arrays.items() if not k.startswith("extra:")}
@@ -300,7 +319,23 @@ def read_project(path: str | Path) -> tuple[Sequence, dict[str, Any]]:
     editor = doc.get("editor") or {}
     if not isinstance(editor, dict):
         raise _fail(path, "editor metadata is not a JSON object")
+    _media(path, doc)
     return seq, editor
+
+
+def _media(path: Path, doc: Mapping[str, Any]) -> tuple[MediaLink, ...]:
+    try:
+        return parse_links(doc.get("media"), path)
+    except ValueError as e:
+        raise _fail(path, f"bad media links: {e}") from None
+
+
+def read_media(path: str | Path) -> tuple[MediaLink, ...]:
+    """The project's media links (absolute paths; none for files without any). Whether the media
+    files exist is the caller's business: a missing one never stops the document opening."""
+    path = Path(path)
+    with open_zip(path, "Signframe project (a readable zip)") as z:  # checked like read_project
+        return _media(path, _load_json(path, z))
 
 
 def read(path: str | Path) -> Sequence:

@@ -26,7 +26,7 @@ def crop(seq: Sequence, start: int | None = None, end: int | None = None) -> Seq
     arrays = {k: v[lo:hi] for k, v in seq.frame_arrays().items()}
     keys = tuple(Keyframe(k.frame - lo, k.kind) for k in seq.keyframes if lo <= k.frame < hi)
     glosses = tuple(
-        Segment(max(g.start, lo) - lo, min(g.end, hi - 1) - lo, g.gloss)
+        Segment(max(g.start, lo) - lo, min(g.end, hi - 1) - lo, g.gloss, g.hand)
         for g in seq.glosses
         if g.end >= lo and g.start < hi
     )
@@ -101,6 +101,6 @@ def resample(seq: Sequence, fps: float) -> Sequence:
             out["rotations"][f] = seq.rotations[k.frame]
             out["translation"][f] = seq.translation[k.frame]
     glosses = tuple(
-        Segment(new_frame(g.start), max(new_frame(g.start), new_frame(g.end)), g.gloss) for g in seq.glosses
+        Segment(new_frame(g.start), max(new_frame(g.start), new_frame(g.end)), g.gloss, g.hand) for g in seq.glosses
     )
     return seq.with_frame_arrays(out, fps=fps, keyframes=tuple(keys.values()), glosses=glosses)

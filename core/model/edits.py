@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ class Patch:
     arrays: Mapping[str, np.ndarray]
     keyframes: tuple[Keyframe, ...]
     glosses: tuple[Segment, ...]
+    meta: Mapping[str, Any] | None = None  # the source facts too (None: left as they are)
 
     @property
     def n_new(self) -> int:
@@ -102,11 +104,13 @@ def apply_patch(seq: Sequence, patch: Patch) -> Change:
             arr = np.concatenate([v[:a], p, v[b:]])
         # ``v`` was validated with ``seq``: only the spliced frames can bring a NaN in
         new[k] = freeze(arr, finite=p.dtype.kind not in "fc" or bool(np.isfinite(p).all()))
+    meta = {} if patch.meta is None else {"meta": patch.meta}
     try:
-        out = seq.with_frame_arrays(new, keyframes=patch.keyframes, glosses=patch.glosses)
+        out = seq.with_frame_arrays(new, keyframes=patch.keyframes, glosses=patch.glosses, **meta)
     except SequenceError as e:
         raise EditError(str(e)) from None
-    inverse = Patch(a, n_new, {k: old[k][a:b].copy() for k in patch.arrays}, seq.keyframes, seq.glosses)
+    old_meta = None if patch.meta is None else seq.meta
+    inverse = Patch(a, n_new, {k: old[k][a:b].copy() for k in patch.arrays}, seq.keyframes, seq.glosses, old_meta)
     return Change(out, inverse, (a, a + n_new))
 
 
@@ -311,7 +315,9 @@ def retime_keys(seq: Sequence, mapping: Mapping[int, int]) -> Change:
     freeze(labels)
     fwd = lambda f: int(np.clip(np.rint(np.interp(f, ao[np.argsort(ao)], an[np.argsort(ao)])), 0, t - 1))  # noqa: E731
     glosses = tuple(
-        Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss) if lo <= g.start < hi or lo <= g.end < hi else g
+        Segment(fwd(g.start), max(fwd(g.start), fwd(g.end)), g.gloss, g.hand)
+        if lo <= g.start < hi or lo <= g.end < hi
+        else g
         for g in seq.glosses
     )
     layered = seq.replace(
@@ -476,7 +482,9 @@ def resize(seq: Sequence, n_frames: int) -> Change:
             t - n_frames,
             tail,
             tuple(k for k in seq.keyframes if k.frame < n_frames),
-            tuple(Segment(g.start, min(g.end, n_frames - 1), g.gloss) for g in seq.glosses if g.start < n_frames),
+            tuple(
+                Segment(g.start, min(g.end, n_frames - 1), g.gloss, g.hand) for g in seq.glosses if g.start < n_frames
+            ),
         )
     else:
         extra = n_frames - t
@@ -529,7 +537,7 @@ def insert_frames(seq: Sequence, at: int, n: int) -> Change:
     arrays["warp"] = warp
     keys = tuple(Keyframe(k.frame + n if k.frame >= at else k.frame, k.kind) for k in seq.keyframes)
     glosses = tuple(
-        Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss)
+        Segment(g.start + n if g.start >= at else g.start, g.end + n if g.end >= at else g.end, g.gloss, g.hand)
         for g in seq.glosses
     )
     new = seq.with_frame_arrays(arrays, keyframes=keys, glosses=glosses)
@@ -565,7 +573,7 @@ def delete_frames(seq: Sequence, start: int, end: int, bridge: int = 2) -> Chang
         s_ = s_ - n if s_ >= hi else min(s_, lo) if s_ >= lo else s_
         e_ = e_ - n if e_ >= hi else (lo - 1 if e_ >= lo else e_)
         if e_ >= s_:
-            glosses.append(Segment(s_, e_, g.gloss))
+            glosses.append(Segment(s_, e_, g.gloss, g.hand))
     is_key = np.zeros(t - n, bool)
     is_key[[k.frame for k in keys]] = True
     bridged = np.arange(max(0, lo - bridge), min(t - n, lo + bridge))

@@ -6,6 +6,7 @@ snapshot can cross threads as it is. Edits (``core.model.edits``) return new seq
 
 from __future__ import annotations
 
+import bisect
 import enum
 import weakref
 from collections.abc import Iterable, Mapping
@@ -56,15 +57,22 @@ class Keyframe:
 
 @dataclass(frozen=True, order=True)
 class Segment:
-    """A sign: frames ``start..end`` inclusive, with an optional gloss."""
+    """A sign: frames ``start..end`` inclusive, with an optional gloss. ``hand``: "" for a sign
+    of both hands (the sign lane), "right" / "left" for a gloss of one hand's lane."""
 
     start: int
     end: int
     gloss: str | None = None
+    hand: str = ""
 
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"segment end {self.end} before start {self.start}")
+
+
+def segment_order(s: Segment) -> tuple[int, int, str, str]:
+    """A total order of segments (a gloss may be None, so the dataclass order can fail)."""
+    return (s.start, s.end, s.hand, s.gloss or "")
 
 
 class SequenceError(ValueError):
@@ -216,7 +224,7 @@ class Sequence:
         )
         set_("meta", MappingProxyType(dict(self.meta)))
         set_("keyframes", tuple(sorted(self.keyframes)))
-        set_("glosses", tuple(sorted(self.glosses)))
+        set_("glosses", tuple(sorted(self.glosses, key=segment_order)))
         set_("fps", float(self.fps))
         self._validate()
 
@@ -447,15 +455,21 @@ def glossed_segments(seq: Sequence) -> list[Segment]:
     """The sign segments of ``seq``: from its labels, each with the gloss of the annotation that
     overlaps it most; when the labels hold no sign, the gloss annotations themselves."""
     segs = segments_from_labels(seq.labels)
+    both = [g for g in seq.glosses if not g.hand]  # the hands' own lanes are not the sign lane
     if not segs:
-        return list(seq.glosses)
+        return both
+    starts = [g.start for g in both]
+    reach = np.maximum.accumulate([g.end for g in both]) if both else np.zeros(0, np.int64)
     out = []
     for s in segs:
         best, best_ov = None, 0
-        for g in seq.glosses:
+        k = bisect.bisect_right(starts, s.end) - 1  # glosses starting at or before the sign's end
+        while k >= 0 and reach[k] >= s.start:
+            g = both[k]
             ov = min(s.end, g.end) - max(s.start, g.start) + 1
-            if ov > best_ov:
+            if ov > best_ov or (ov == best_ov and ov > 0):
                 best, best_ov = g.gloss, ov
+            k -= 1
         out.append(Segment(s.start, s.end, best))
     return out
 
