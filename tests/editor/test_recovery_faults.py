@@ -262,3 +262,44 @@ def test_a_hostile_file_on_the_command_line_gives_the_error_for_the_start_dialog
     bad = _hostile(tmp_path, kind)
     seq, path, error = load_initial(str(bad))
     assert seq is None and path is None and bad.name in error and "\n" not in error
+
+
+def _hostile_named(tmp_path: Path, kind: str, name: str) -> Path:
+    p = tmp_path / name
+    if kind == "fifo":
+        os.mkfifo(p)
+    elif kind == "dev_zero":
+        p.symlink_to("/dev/zero")
+    else:
+        p.write_bytes(b"\x00\xffPK\x03\x04<?xml" * 50)
+    return p
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero", "garbage"])
+@pytest.mark.parametrize("name", ["notes.eaf", "clip.mp4", "voice.wav"])
+def test_import_and_attach_paths_show_the_error_and_keep_the_document(qtbot, make_window, tmp_path, kind, name):
+    """Dropping an annotation file (imported onto the document) or a video / audio file
+    (attached to it): a hostile one gives the one-line error in a dialog and changes nothing."""
+    from editor.dialogs import show_error
+
+    win = make_window(errors=show_error)
+    settle(qtbot, win)
+    doc = win.doc
+    _insert_keys(win, [5])
+    before = (doc.sequence.rotations.copy(), doc.sequence.keyframes, doc.sequence.glosses, doc.undo_stack.count())
+    links = tuple(win.media.links)
+    bad = _hostile_named(tmp_path, kind, name)
+    seen: list = []
+    QTimer.singleShot(30, lambda: _watch_for_error_box(seen))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(bad))])
+    ev = QDropEvent(
+        QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    win.dropEvent(ev)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10000)
+    title, text = seen[0]
+    assert title.startswith(("Cannot import", "Cannot attach")) and bad.name in text and "\n" not in text, seen
+    np.testing.assert_array_equal(doc.sequence.rotations, before[0])
+    assert (doc.sequence.keyframes, doc.sequence.glosses, doc.undo_stack.count()) == before[1:]
+    assert tuple(win.media.links) == links
