@@ -102,6 +102,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
             "nudge_left", "Key", "Nudge keys earlier", ("Alt+Left",), "Move the selected keys one frame earlier"
         ),
         ActionSpec("nudge_right", "Key", "Nudge keys later", ("Alt+Right",), "Move the selected keys one frame later"),
+        ActionSpec("copy_keys", "Key", "&Copy keys", ("Ctrl+C",), "Copy the selected keys (poses and spacing)"),
+        ActionSpec("paste_keys", "Key", "&Paste keys", ("Ctrl+V",), "Paste the copied keys at the playhead"),
         ActionSpec(
             "regenerate",
             "Key",

@@ -281,6 +281,11 @@ def run(args) -> dict:
         "vertices": win.viewport.avatar.n_vertices,
     }
     win.close()
+    if getattr(args, "posing", False):  # viewport posing: IK / gizmo drags, first edit after open
+        from .bench_posing import run_drags, run_first_edit
+
+        out["posing"] = run_drags(args.minutes)
+        out["posing"]["first_edit"] = run_first_edit(args.minutes, 3)
     if not args.skip_startup:
         out["window_up_s"] = round(statistics.median(measure_window_up() for _ in range(3)), 2)
     out["display"] = os.environ.get("DISPLAY", "")
@@ -300,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--play-seconds", type=float, default=4.0)
     p.add_argument("--skip-startup", action="store_true", help="do not time the window start-up")
     p.add_argument("--verbose", action="store_true", help="list the receivers of events over 16 ms")
+    p.add_argument("--posing", action="store_true", help="also time pose drags (editor.bench_posing)")
     args = p.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
         cmd = [

@@ -147,6 +147,8 @@ class InbetweenBridge(QObject):
             now = self.link.last_applied_at
             self.last_latency_ms = (now - self._edit_time) * 1e3 if self._edit_time else result.latency_ms
             self._edit_time = None
+            if self.doc.pending:  # the latest edit went first: the backlog follows
+                self.schedule(timed=False)
         if result.error:
             self.stateChanged.emit(f"error: {result.error}")
             self.running = False

@@ -75,6 +75,7 @@ class ExportOptions:
     up: str  # "y" / "z"
     unit: str  # "m" / "cm"
     mesh: bool
+    origin: str = "floor"  # "floor": the avatar stands on the ground; "pelvis": pelvis at the origin
 
 
 class ExportDialog(QDialog):
@@ -113,6 +114,9 @@ class ExportDialog(QDialog):
         self.unit = QComboBox()
         self.unit.addItem("metres", "m")
         self.unit.addItem("centimetres", "cm")
+        self.floor = QCheckBox("Stand the avatar on the floor (off: pelvis at the origin)")
+        self.floor.setChecked(True)
+        self.floor.setEnabled(extension in (".bvh", ".fbx"))
         self.mesh = QCheckBox("Include the avatar mesh (FBX)")
         self.mesh.setEnabled(extension == ".fbx")
         spatial = extension in (".bvh", ".fbx")
@@ -125,6 +129,7 @@ class ExportDialog(QDialog):
         form.addRow("Up axis", self.up)
         form.addRow("Unit", self.unit)
         form.addRow("", self.mesh)
+        form.addRow("", self.floor)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
         buttons.accepted.connect(self.accept)
@@ -148,6 +153,7 @@ class ExportDialog(QDialog):
             self.up.currentData(),
             self.unit.currentData(),
             self.mesh.isChecked(),
+            "floor" if self.floor.isChecked() else "pelvis",
         )
 
 

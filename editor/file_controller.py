@@ -165,7 +165,7 @@ class FileController(QObject):
             from core.io import write
             from core.io.registry import format_for
             from core.kinematics.resample import crop, resample
-            from core.media.links import elan_descriptors
+            from core.media.links import elan_links
 
             out = crop(seq, options.start, options.end + 1)
             if abs(options.fps - out.fps) > 1e-6:
@@ -184,16 +184,13 @@ class FileController(QObject):
             }
             if "mesh" in kw and not options.mesh:
                 kw.pop("mesh")
-            if "linked_file" in accepted:  # ELAN: the video beside the motion, the motion itself
-                from core.io.eaf import EafMedia, links_for, shifted
+            if "linked_file" in accepted:  # ELAN: the attached media (or a video beside), the motion
+                from core.io.eaf import shifted
 
-                kw.update(links_for(motion, options.path, seq.meta.get("source_file")))
-                if links:  # the attached video / audio win over a video found beside the motion
-                    kw["media"] = [
-                        EafMedia(d.url, d.relative_url, d.mime_type, d.time_origin_ms or None)
-                        for d in elan_descriptors(links, options.path)
-                    ]
+                kw.update(elan_links(motion, options.path, links, source_file=seq.meta.get("source_file")))
                 out = shifted(out, options.start) if options.start else out  # times stay the video's
+            if "origin" in accepted:  # stand on the floor unless the dialog keeps the origin
+                kw["origin"] = getattr(options, "origin", "floor")
             write(options.path, out, **kw)
             return options.path
 

@@ -67,7 +67,8 @@ class LitMeshVisual(Visual):
         if alpha < 1.0:
             self.set_gl_state("translucent", depth_test=True, cull_face=False, depth_mask=False)
         else:
-            self.set_gl_state("opaque", depth_test=True, cull_face=False)
+            # depth writes on explicitly: a ghost drawn before leaves them off in the GL state
+            self.set_gl_state("opaque", depth_test=True, cull_face=False, depth_mask=True)
 
     def set_pose(self, positions: np.ndarray, normals: np.ndarray) -> None:
         self._pos.set_data(np.ascontiguousarray(positions, np.float32))

@@ -189,6 +189,9 @@ class Inspector(QWidget):
         doc.currentFrameChanged.connect(lambda f: self.refresh())
         # edits and selection changes come in bursts during a drag: one refresh per loop turn
         doc.sequenceEdited.connect(lambda lo, hi: self._schedule_refresh())
+        # off a key the inspector reads the frame on screen, which the in-betweener may rewrite
+        # after an edit, an undo or a redo
+        doc.framesGenerated.connect(lambda lo, hi: lo <= doc.current_frame < hi and self._schedule_refresh())
         doc.sequenceReplaced.connect(self._on_replaced)
         doc.selectionChanged.connect(self._schedule_refresh)
         doc.jointChanged.connect(self._on_joint)
@@ -288,9 +291,14 @@ class Inspector(QWidget):
                 self.spread.set_value(spread)
                 self.joint_label.setText(f"<b>{name}</b>: flexion {fmin:g}..{fmax:g}°, spread {smin:g}..{smax:g}°")
             else:
-                for s, a in zip(self.angles, pc.body_angles(r)):
+                # anatomical readouts (flexion / abduction / twist) where the joint has them
+                names, values, ranges = pc.body_readout(seq.skeleton, j, r)
+                for s, n, a, (lo, hi) in zip(self.angles, names, values, ranges):
+                    s.name.setText(n)
+                    s.set_range(lo, hi)
                     s.set_value(float(a))
-                self.joint_label.setText(f"<b>{name}</b>: three angles (intrinsic XYZ)")
+                what = "three angles (intrinsic XYZ)" if names[0].endswith("angle") else "anatomical angles"
+                self.joint_label.setText(f"<b>{name}</b>: {what}")
         else:
             self.joint_label.setText("No joint selected — click one in the view or pick it here")
         for s in [self.flex, self.spread, *self.angles]:
@@ -353,7 +361,7 @@ class Inspector(QWidget):
             flex, spread = pc.clamp_finger(fj, self.flex.value(), self.spread.value())
             r = pc.finger_rotation(sk, j, flex, spread, twist)
         else:
-            r = pc.body_rotation([s.value() for s in self.angles])
+            r = pc.body_from_readout(sk, j, [s.value() for s in self.angles])
         name = sk.names[j].replace("_", " ")
         cmd = SetJointRotations(doc, key, [j], r[None], f"Pose {name} at {key}", drag_id=self._drag_id)
         if self._drag_id is None:  # a click or a key on the slider: one edit, now

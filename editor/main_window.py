@@ -90,6 +90,16 @@ class MainWindow(QMainWindow):
         self.history_dock.setWidget(self.undo_view)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
         self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Horizontal)
+        from .handshape_palette import HandshapePalette
+
+        user_shapes = Path(self.settings.fileName()).parent / "handshapes.npz"
+        self.handshapes = HandshapePalette(self, user_file=user_shapes)
+        self.handshape_dock = QDockWidget("Handshapes", self)
+        self.handshape_dock.setObjectName("handshape-dock")
+        self.handshape_dock.setWidget(self.handshapes)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.handshape_dock)
+        self.tabifyDockWidget(self.inspector_dock, self.handshape_dock)
+        self.inspector_dock.raise_()
 
         # services and controllers
         options = {"checkpoint": self.settings.value("models/official_checkpoint", "", str)}
@@ -115,6 +125,9 @@ class MainWindow(QMainWindow):
         self.viewport.set_document(self.doc)
         self.timeline.set_document(self.doc)
         self.inspector.set_document(self.doc)
+        self.handshapes.set_document(self.doc)
+        self.handshapes.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.viewport.pose_tool.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.viewport.jointPicked.connect(self.doc.set_joint)
         self.timeline.modalChanged.connect(lambda text: self.statusBar().showMessage(text))
         self.inspector.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -310,6 +323,21 @@ class MainWindow(QMainWindow):
         self.close()
 
     # --- view -------------------------------------------------------------------------------------
+    def act_copy_keys(self) -> None:
+        from .key_clipboard import KeyClipboard
+
+        if not hasattr(self, "key_clipboard"):
+            self.key_clipboard = KeyClipboard()
+        n = self.key_clipboard.copy(self.doc, self.doc.selected_keys)
+        self.statusBar().showMessage(f"Copied {n} key{'s' if n != 1 else ''}" if n else "Select keys to copy", 4000)
+
+    def act_paste_keys(self) -> None:
+        clip = getattr(self, "key_clipboard", None)
+        frames, why = clip.paste(self.doc, self.doc.current_frame) if clip else ([], "nothing copied")
+        self.statusBar().showMessage(f"Cannot paste: {why}" if why else f"Pasted {len(frames)} keys", 5000)
+        if frames:
+            self.doc.select_keys(frames)
+
     def act_view_front(self) -> None:
         self.viewport.view_front()
 

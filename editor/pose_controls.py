@@ -17,17 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from core.kinematics import anatomy
 from core.model.rotations import flip_hand
 from core.model.skeleton import N_BODY, N_HAND, Skeleton
 
-# degrees: (flex min, flex max, spread min, spread max) per finger joint 1..3
-FINGER_LIMITS = {
-    "index": ((-20, 90, -20, 20), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "middle": ((-20, 90, -15, 15), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "ring": ((-20, 90, -15, 15), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "pinky": ((-20, 90, -25, 20), (0, 110, -5, 5), (-5, 80, -5, 5)),
-    "thumb": ((-20, 50, -30, 50), (-10, 60, -10, 10), (-15, 80, -5, 5)),
-}
+# degrees: (flex min, flex max, spread min, spread max) per finger joint 1..3 (core's limits)
+FINGER_LIMITS = anatomy.FINGER_LIMITS
 ANGLE_RANGE = (-180.0, 180.0)
 EULER = "XYZ"  # intrinsic order of the three angles of body joints
 
@@ -108,3 +103,25 @@ def mirrored_hand(rotations: np.ndarray, source: str) -> tuple[list[int], np.nda
     """The other hand's joints and rotations (15, 3, 3) mirroring ``source``'s handshape."""
     target = "right" if source == "left" else "left"
     return hand_joints(target), flip_hand(rotations[hand_joints(source)]).astype(np.float32)
+
+
+def body_readout(skeleton: Skeleton, joint: int, r: np.ndarray) -> tuple[tuple[str, ...], np.ndarray, list]:
+    """What the three sliders of a body joint show: anatomical (flexion, abduction, twist,
+    bounded by the joint's limits) where the joint has them, else the XYZ angles. Returns
+    (names, degrees (3,), [(lo, hi)] * 3)."""
+    jp = anatomy.joint_params(skeleton, joint)
+    if jp is None:
+        return tuple(f"{a} angle" for a in "XYZ"), body_angles(r), [ANGLE_RANGE] * 3
+    names = ("Flexion", "Abduction", "Twist")
+    if skeleton.names[joint] in ("spine1", "spine2", "spine3", "neck", "head"):
+        names = ("Flexion", "Side bend", "Twist")
+    ranges = list(jp.limits) if jp.limits is not None else [ANGLE_RANGE] * 3
+    return names, anatomy.to_params(jp, r), ranges
+
+
+def body_from_readout(skeleton: Skeleton, joint: int, values) -> np.ndarray:
+    """The local rotation (3, 3) float32 for the three slider values of ``body_readout``."""
+    jp = anatomy.joint_params(skeleton, joint)
+    if jp is None:
+        return body_rotation(values)
+    return anatomy.from_params(jp, anatomy.clamp_params(jp, np.asarray(values, float))).astype(np.float32)

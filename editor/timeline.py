@@ -2,7 +2,7 @@
 
 Lanes, bottom to top (view y units): a curve of the selected joint's rotation, the frame-state
 band (KEY / SOURCE / GENERATED), the key markers (shaped by kind), the sign segments with glosses.
-The top axis is the ruler, in seconds.
+The top axis is the ruler: frame numbers and seconds.
 
 Gestures (left button): click a key to select it (shift adds); drag a key to retime the
 selection (snapped to frames, clamped so keys never pass a fixed key); drag empty key-lane space
@@ -27,13 +27,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QVBoxLayout, QWidget
 
 from core.model.edits import shift_limits
 from core.model.sequence import FrameState, KeyKind, Label, segments_from_labels
 
 from .commands import new_drag_id
 from .document import Document
+from .timeline_snap import snap_delta, snap_frame
 
 SEG_Y = (3.1, 3.9)
 KEY_Y = 2.5
@@ -134,13 +135,22 @@ class TimeAxis(pg.AxisItem):
     def __init__(self, *a, **kw) -> None:
         super().__init__(*a, **kw)
         self.fps = 25.0
+        self.show_frames = True
+
+    def _seconds(self, v: float, spacing: float) -> str:
+        s = v / self.fps
+        if abs(s) < 1e-9:
+            s = 0.0
+        if abs(s) >= 60:
+            return f"{int(s // 60)}:{s % 60:04.1f}"
+        return f"{s:.2f}s" if spacing / self.fps < 0.1 else f"{s:.1f}s"
 
     def tickValues(self, minVal, maxVal, size):
         # ticks on round times: choose a spacing in seconds that gives ~8-12 labels
         span_s = max((maxVal - minVal) / self.fps, 1e-6)
         steps = [0.04, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600]
         px_per_s = size / span_s
-        major = next((s for s in steps if s * px_per_s >= 70), steps[-1])
+        major = next((s for s in steps if s * px_per_s >= (110 if self.show_frames else 70)), steps[-1])
         minor = major / 5 if major >= 0.2 else major / 2
         out = []
         for spacing in (major, minor):
@@ -152,6 +162,9 @@ class TimeAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         out = []
         for v in values:
+            if self.show_frames:  # the frame number, then the time
+                out.append(f"{int(round(v))} · {self._seconds(v, spacing)}")
+                continue
             s = v / self.fps
             if abs(s) < 1e-9:
                 s = 0.0  # no "-0.0s"
@@ -307,6 +320,8 @@ class TimelineView(pg.ViewBox):
                 tl.doc.select_keys(tl.doc.selected_keys - {key})
             else:
                 tl.doc.select_keys([key], add=shift)
+                if not shift:  # the clicked key is on screen, so the inspector edits what is seen
+                    tl.doc.set_current_frame(key)
             return
         seg = tl.segment_at(pos) if SEG_Y[0] <= pos.y() <= SEG_Y[1] else None
         if seg is not None:
@@ -677,8 +692,9 @@ class Timeline(QWidget):
         d = self._drag
         if d is None:
             return
+        free = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
         if isinstance(d, ScrubDrag):
-            self.scrub_to(x)
+            self.scrub_to(x if free else snap_frame(x, self.doc.key_frames(), self.vb.viewPixelSize()[0]))
         elif isinstance(d, BoxDrag):
             a, b = sorted((d.x0, x))
             self.box_item.setRegion((a, b))
@@ -691,7 +707,11 @@ class Timeline(QWidget):
             a, b = max(0, a), min(self.doc.n_frames - 1, b)
             self.doc.set_range((a, b))
         elif isinstance(d, KeysDrag):
-            delta = int(np.clip(round(x - d.x0), d.lo, d.hi))
+            delta = int(round(x - d.x0))
+            if not free:  # the grabbed key snaps to the playhead
+                anchor = min(d.frames, key=lambda f: abs(f - d.x0))
+                delta = snap_delta(delta, d.frames, anchor, self.doc.current_frame, self.vb.viewPixelSize()[0])
+            delta = int(np.clip(delta, d.lo, d.hi))
             if delta != d.delta or finished:
                 d.delta = delta
                 self._emit_keys(d.drag_id, {f: f + delta for f in d.frames}, d.text, finished)

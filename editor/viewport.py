@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vispy import app as vispy_app
@@ -26,7 +26,10 @@ from core.model.sequence import FrameState
 
 from .avatar import load_avatar
 from .document import Document
+from .drag_pose import PoseTool
+from .gizmo import GizmoVisual
 from .gl_visuals import LitMesh
+from .pose_bar import PoseBar
 
 vispy_app.use_app("pyside6")
 _RETIRED: list = []  # closed canvases kept alive until Qt deletes their GL widget (see shutdown)
@@ -73,6 +76,9 @@ class OffscreenCanvas(scene.SceneCanvas):
             self._fbo = gloo.FrameBuffer(color=gloo.RenderBuffer(size[::-1]), depth=gloo.RenderBuffer(size[::-1]))
             self._fbo_size = size
         self.push_fbo(self._fbo, (0, 0), self.size)
+        # the depth clear obeys the depth write mask, which the onion-skin ghosts (translucent,
+        # no depth writes) may have left off: a stale depth buffer hid the body until restart
+        gloo.set_state(depth_mask=True)
         try:
             self._draw_scene()
             return self._fbo.read()
@@ -120,17 +126,52 @@ class CanvasView(QWidget):
     def _forward(self, name: str, ev) -> None:
         getattr(self.vp.canvas.native, name)(ev)
 
+    def _xy(self, ev) -> tuple[float, float]:
+        p = ev.position()
+        return p.x(), p.y()
+
+    # a left press on a gizmo ring, a wrist, an elbow or a finger poses; anything else orbits
     def mousePressEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton and self.vp.pose_tool.press(self._xy(ev)):
+            self._posing = True
+            return
+        self._posing = False
         self._forward("mousePressEvent", ev)
 
     def mouseMoveEvent(self, ev) -> None:
+        if getattr(self, "_posing", False):
+            self.vp.pose_tool.move(self._xy(ev))
+            return
         self._forward("mouseMoveEvent", ev)
 
     def mouseReleaseEvent(self, ev) -> None:
+        if getattr(self, "_posing", False) and ev.button() == Qt.MouseButton.LeftButton:
+            self._posing = False
+            self.vp.pose_tool.release(self._xy(ev))
+            return
         self._forward("mouseReleaseEvent", ev)
 
     def wheelEvent(self, ev) -> None:
-        self._forward("wheelEvent", ev)
+        self.vp.zoom_at(self._xy(ev), ev.angleDelta().y() / 120.0)
+
+    def event(self, ev) -> bool:
+        # during a pose drag X / Y / Z constrain the axis and Esc cancels, before any shortcut
+        if ev.type() == QEvent.Type.ShortcutOverride and self.vp.pose_tool.drag is not None:
+            if ev.key() in (Qt.Key.Key_X, Qt.Key.Key_Y, Qt.Key.Key_Z, Qt.Key.Key_Escape):
+                ev.accept()
+                return True
+        return super().event(ev)
+
+    def keyPressEvent(self, ev) -> None:
+        tool = self.vp.pose_tool
+        axes = {Qt.Key.Key_X: "x", Qt.Key.Key_Y: "y", Qt.Key.Key_Z: "z"}
+        if tool.drag is not None and ev.key() in axes:
+            tool.set_constraint(None if tool.constraint == axes[ev.key()] else axes[ev.key()])
+            return
+        if tool.drag is not None and ev.key() == Qt.Key.Key_Escape:
+            tool.cancel()  # the release that follows still belongs to the pose gesture
+            return
+        super().keyPressEvent(ev)
 
 
 class Viewport(QWidget):
@@ -173,6 +214,7 @@ class Viewport(QWidget):
             pos=np.zeros((2, 3)), color=BONE_COLOR, width=2.0, connect="segments", parent=self.view.scene, method="gl"
         )
         self.markers = scene.visuals.Markers(parent=self.view.scene)
+        self.gizmo = GizmoVisual(self.view.scene)
         self.markers.set_gl_state("translucent", depth_test=False)
         self.bones.set_gl_state("translucent", depth_test=False)
         self._positions: np.ndarray | None = None  # (J, 3) of the shown frame, for picking
@@ -183,10 +225,14 @@ class Viewport(QWidget):
         self.canvas.events.mouse_release.connect(self._on_release)
         # the hidden GL widget still gets paint events: drawing there would be wasted work
         self.canvas.events.draw.disconnect(self.canvas.on_draw)
+        self.pose_tool = PoseTool(self)
         self.display = CanvasView(self)
+        self.pose_bar = PoseBar(self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.display)
+        lay.setSpacing(0)
+        lay.addWidget(self.pose_bar)
+        lay.addWidget(self.display, 1)
         self.setMinimumHeight(220)
 
     # --- setup ----------------------------------------------------------------------------
@@ -217,7 +263,17 @@ class Viewport(QWidget):
         doc.framesGenerated.connect(self._on_frames)
         doc.sequenceReplaced.connect(self._on_replaced)
         doc.jointChanged.connect(self.refresh)
+        doc.sequenceReplaced.connect(self._warm_up)
+        self._warm_up()
         self.refresh()
+
+    def _warm_up(self) -> None:
+        """The first edit after opening costs what later ones do (``editor.warmup``)."""
+        from .warmup import warm_up_in_background
+
+        if self.doc is not None:
+            seq = self.doc.sequence
+            QTimer.singleShot(100, lambda: warm_up_in_background(seq))
 
     def _build_avatar(self, doc: Document) -> None:
         self._install_avatar(load_avatar(doc.sequence.skeleton))
@@ -299,10 +355,15 @@ class Viewport(QWidget):
         next_k = keys[keys > f]
         if self.show_onion:
             frames += [int(prev_k[-1]) if prev_k.size else f, int(next_k[0]) if next_k.size else f]
-        wr, wp = forward_kinematics(seq.skeleton, seq.rotations[frames], seq.translation[frames])
+        rot = seq.rotations[frames]
+        rot_f = self.pose_tool.preview(f, rot[0])  # a pose drag shows its pose before it commits
+        if rot_f is not rot[0]:
+            rot = rot.copy()
+            rot[0] = rot_f
+        wr, wp = forward_kinematics(seq.skeleton, rot, seq.translation[frames])
         self._positions = wp[0]
         if self.show_mesh and self.mesh is not None:
-            pos, nrm = self.avatar.pose(wr[0], wp[0], seq.rotations[f])
+            pos, nrm = self.avatar.pose(wr[0], wp[0], rot[0])
             self.mesh.set_pose(pos, nrm)
         if self.mesh is not None:
             self.mesh.visible = self.show_mesh
@@ -318,6 +379,7 @@ class Viewport(QWidget):
                 pos, nrm = self.avatar.pose(wr[1 + i], wp[1 + i], seq.rotations[frames[1 + i]])
                 g.set_pose(pos, nrm)
         self._draw_skeleton(wp[0])
+        self.gizmo.show(self.pose_tool.gizmo_frame())
         key = seq.key_at(f)
         t = f / seq.fps
         kind = f" · {key.kind.value}" if key else ""
@@ -412,16 +474,59 @@ class Viewport(QWidget):
         self._camera(0.0, 8.0, (0.0, 0.33, 0.0), 1.15)
 
     def view_hands(self) -> None:
-        """Frame both hands of the current pose."""
+        """Frame the active hand: the hand of the selected joint, else the one that moves more
+        around the playhead (the signing hand), filling most of the view."""
         if self._positions is None:
             self.draw_now()
         pos = self._positions
-        if pos is None:
+        if pos is None or self.doc is None:
             return
-        hands = pos[[20, 21] + list(range(22, len(pos)))]
-        lo, hi = hands.min(0), hands.max(0)
+        side = self.active_hand()
+        seq = self.doc.sequence
+        wrist = seq.skeleton.index(f"{side}_wrist")
+        first = 22 if side == "left" else 37
+        idx = [wrist] + list(range(first, min(first + 15, len(pos))))
+        f = self.doc.current_frame
+        rot = self.pose_tool.preview(f, seq.rotations[f])
+        wr, wp = forward_kinematics(seq.skeleton, rot[None], seq.translation[f : f + 1])
+        pts = np.concatenate([wp[0, idx], wp[0, idx] + np.einsum("jab,jb->ja", wr[0, idx], seq.skeleton.tips[idx])])
+        lo, hi = pts.min(0), pts.max(0)
         span = float((hi - lo).max())
-        self._camera(self.camera.azimuth, 12.0, tuple((lo + hi) / 2), max(0.3, 1.25 * span + 0.1))
+        self._camera(self.camera.azimuth, 12.0, tuple((lo + hi) / 2), max(0.12, 1.1 * span + 0.02))
+        # then zoom so the hand's picture fills 80 % of the view (perspective and the hand's
+        # orientation make the metric extent only a first guess)
+        from .gizmo import plane_hit
+
+        w, h = self.canvas.size
+        for _ in range(3):
+            px = self.project(pts)
+            size = np.ptp(px, axis=0)
+            fill = max(size[0] / max(w, 1), size[1] / max(h, 1))
+            if fill > 1e-3:
+                self.camera.scale_factor = max(0.08, float(self.camera.scale_factor) * fill / 0.8)
+            px = self.project(pts)
+            centre = np.asarray(self.camera.center, float)
+            hit = plane_hit(centre, self.camera_axes()[2], *self.ray((px.min(0) + px.max(0)) / 2))
+            if hit is not None:
+                self.camera.center = tuple(hit)
+        self.request_render()
+
+    def active_hand(self) -> str:
+        """ "left" / "right": the selected joint's hand, else the hand whose wrist travels
+        further in the second around the playhead."""
+        doc = self.doc
+        j = doc.joint
+        if 22 <= j < 37 or j == 20:
+            return "left"
+        if 37 <= j < 52 or j == 21:
+            return "right"
+        seq = doc.sequence
+        f = doc.current_frame
+        half = max(1, int(round(seq.fps / 2)))
+        frames = np.arange(max(0, f - half), min(seq.n_frames, f + half + 1))
+        _, wp = forward_kinematics(seq.skeleton, seq.rotations[frames], seq.translation[frames])
+        travel = np.linalg.norm(np.diff(wp[:, [20, 21]], axis=0), axis=-1).sum(0)
+        return "left" if travel[0] > travel[1] else "right"
 
     def _camera(self, azimuth: float, elevation: float, centre, extent: float) -> None:
         """``extent``: metres visible across the view's shorter side."""
@@ -451,6 +556,40 @@ class Viewport(QWidget):
         tr = self.view.scene.node_transform(self.canvas.scene)
         p = tr.map(np.asarray(pos, float))
         return p[:, :2] / p[:, 3:4]
+
+    def ray(self, xy) -> tuple[np.ndarray, np.ndarray]:
+        """The world ray (origin, unit direction away from the viewer) under canvas pixel ``xy``."""
+        tr = self.view.scene.node_transform(self.canvas.scene)
+        a = tr.imap(np.array([xy[0], xy[1], -0.5, 1.0]))
+        b = tr.imap(np.array([xy[0], xy[1], 0.5, 1.0]))
+        a, b = a[:3] / a[3], b[:3] / b[3]
+        d = b - a
+        return a, d / np.linalg.norm(d)
+
+    def camera_axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The camera's world right, up and toward-the-viewer unit vectors."""
+        w, h = self.canvas.size
+        toward = -self.ray((w / 2, h / 2))[1]
+        right = np.cross([0.0, 1.0, 0.0], toward)
+        right = right / max(float(np.linalg.norm(right)), 1e-9)
+        return right, np.cross(toward, right), toward
+
+    def zoom_at(self, xy, steps: float) -> None:
+        """Wheel zoom toward the point under the cursor: the camera centre slides along the
+        cursor's ray so what is under the cursor stays there."""
+        if steps == 0:
+            return
+        factor = 1.1 ** (-steps)
+        centre = np.asarray(self.camera.center, float)
+        _, _, toward = self.camera_axes()
+        origin, d = self.ray(xy)
+        from .gizmo import plane_hit
+
+        p = plane_hit(centre, toward, origin, d)
+        if p is not None:
+            self.camera.center = tuple(p + (centre - p) * factor)
+        self.camera.scale_factor = float(self.camera.scale_factor) * factor
+        self.request_render()
 
     def pick(self, xy, radius: float = 14.0) -> int | None:
         """The joint whose marker is nearest to canvas pixel ``xy`` (within ``radius``)."""

@@ -24,6 +24,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "io": ("core.commands.bench", "bench_io", "core.commands.bench"),
     "kf2p": ("core.commands.bench_targets", "kf2p", "core.ml.kf2p.bench"),
     "media": ("core.commands.bench_targets", "media", "core.media.bench"),
+    "pose-ik": ("core.commands.bench_targets", "pose_ik", "core.kinematics.pose_ik_bench"),
 }
 
 

@@ -44,3 +44,9 @@ def media(args) -> dict[str, Any]:
 
         return {"overlay_fit": eval_folder(args.folder)}
     return run(minutes=args.minutes if args.minutes is not None else 10.0, repeat=args.repeat)
+
+
+def pose_ik(args) -> dict[str, Any]:
+    from ..kinematics.pose_ik_bench import bench
+
+    return bench(repeat=args.repeat)

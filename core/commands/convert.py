@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 # flags handed to the writer under the same name (None: not given)
-WRITER_OPTIONS = ("layout", "up", "unit", "mesh")
+WRITER_OPTIONS = ("layout", "up", "unit", "mesh", "origin")
 # flags handed to the reader of IN (landmark files: how the IK solves them; SMPL-X: the up axis)
 READER_OPTIONS = ("smooth", "fit_skeleton", "twist_limit_deg", "up_axis", "min_confidence", "lift_depth")
 
@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--up", choices=("y", "z"), default=None, help="up axis (BVH / FBX)")
     parser.add_argument("--unit", choices=("m", "cm"), default=None, help="length unit (BVH / FBX)")
+    parser.add_argument(
+        "--origin",
+        choices=("floor", "pelvis"),
+        default=None,
+        help="BVH / FBX: stand the avatar on the floor (default) or keep the pelvis at the origin",
+    )
     parser.add_argument("--mesh", action="store_true", default=None, help="include a skinned mesh (FBX)")
     parser.add_argument(
         "--up-axis",
@@ -134,7 +140,10 @@ def _options(func, names: tuple[str, ...], fmt, args: argparse.Namespace, path: 
 
 
 def writer_options(fmt, args: argparse.Namespace, out: Path) -> dict:
-    return _options(fmt.load().write, WRITER_OPTIONS, fmt, args, out)
+    options = _options(fmt.load().write, WRITER_OPTIONS, fmt, args, out)
+    if "origin" not in options and "origin" in inspect.signature(fmt.load().write).parameters:
+        options["origin"] = "floor"  # exports stand on the floor unless --origin pelvis
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,9 +165,19 @@ def run(args: argparse.Namespace) -> int:
             seq = crop(seq, a, b)
         except ValueError as e:
             raise UserError(f"--range {args.frame_range}: {e}") from None
+        if out.name.lower().endswith(".eaf"):  # annotation times stay on the media's time line
+            from ..io.eaf import shifted
+
+            seq = shifted(seq, a or 0)
     if args.fps is not None:
         if not (math.isfinite(args.fps) and args.fps > 0):
             raise UserError(f"--fps {args.fps:g}: must be positive")
         seq = resample(seq, args.fps)
+    if out.name.lower().endswith(".eaf"):  # ELAN: the media the document is aligned with, the motion linked
+        from ..io.project import read_media
+        from ..media.links import elan_links
+
+        links = read_media(src) if src.name.lower().endswith(".signframe") else ()
+        options.update(elan_links(src, out, links, source_file=seq.meta.get("source_file")))
     registry.write(out, seq, **options)
     return 0

@@ -233,7 +233,9 @@ def _from_eaf(args, src: Path) -> int:
         return 0
     out_path = Path(args.out)
     if out_path.name.lower().endswith(".eaf"):
-        eaf.write(out_path, new, **eaf.links_for(src, out_path))  # type: ignore[arg-type]
+        from ..media.links import elan_links
+
+        eaf.write(out_path, new, **elan_links(src, out_path))
     elif out_path.name.lower().endswith(".json"):
         _write(out_path, new, decoded)
     else:

@@ -45,6 +45,7 @@ from . import limits
 from .atomic import atomic_path
 from .errors import FormatError
 from .export_prep import (
+    ORIGINS,
     UNITS,
     Progress,
     axis_matrix,
@@ -72,15 +73,17 @@ def write(
     order: str | Seq[str] | dict = "ZXY",
     precision: int = 6,
     progress: Progress | None = None,
+    origin: str = "pelvis",
 ) -> None:
     """Write ``seq`` as BVH. Options: ``unit`` "m"|"cm", ``up`` "y"|"z", ``order`` (see module),
     ``precision`` decimals; ``progress(fraction)`` is called while frames are written."""
     path = Path(path)
     check_option(path, "unit", unit, tuple(UNITS))
     check_option(path, "up", up, ("y", "z"))
+    check_option(path, "origin", origin, ORIGINS)
     check_exportable(path, seq)
     sk = seq.skeleton
-    offsets, tips, root, rot = to_target(seq, up, unit)
+    offsets, tips, root, rot = to_target(seq, up, unit, origin)
     orders = resolve_orders(path, order, sk.names, rot)
     report(progress, 0.0)
     angles = euler_degrees(rot, orders)  # (T, J, 3)

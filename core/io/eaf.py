@@ -982,51 +982,6 @@ def write(
     )
 
 
-VIDEO_TYPES = {
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".m4v": "video/mp4",
-    ".webm": "video/webm",
-    ".mkv": "video/x-matroska",
-    ".avi": "video/x-msvideo",
-    ".mpg": "video/mpeg",
-    ".wav": "audio/x-wav",
-}
-
-
-def _relative(target: Path, eaf_path: Path) -> str:
-    import os
-
-    try:
-        rel = os.path.relpath(target, eaf_path.resolve().parent).replace(os.sep, "/")
-    except ValueError:  # another drive (Windows): no relative path
-        return ""
-    return rel if rel.startswith(".") else "./" + rel
-
-
-def links_for(motion: str | Path | None, eaf_path: str | Path, source_file: object = None) -> dict[str, object]:
-    """``media`` / ``linked_file`` arguments of ``write`` for a motion file: the video beside it
-    with the same stem (``clip.mp4`` for ``clip.pose``; for a project, also the stem of the file
-    it was made from, ``source_file``) as the media, the motion as a linked file, both with URLs
-    relative to the .eaf as ELAN writes them."""
-    if motion is None:
-        return {}
-    motion, eaf_path = Path(motion).resolve(), Path(eaf_path)
-    stems = [motion.name.split(".")[0]]
-    if isinstance(source_file, str) and source_file:
-        stems.append(Path(source_file).name.split(".")[0])
-    media: list[EafMedia] = []
-    for stem in stems:
-        for ext, mime in VIDEO_TYPES.items():
-            for cand in (motion.with_name(stem + ext), motion.with_name(stem + ext.upper())):
-                if cand.is_file() and not media:
-                    media.append(EafMedia(cand.as_uri(), _relative(cand, eaf_path), mime))
-    out: dict[str, object] = {"linked_file": EafLinkedFile(motion.as_uri(), _relative(motion, eaf_path), "unknown")}
-    if media:
-        out["media"] = media
-    return out
-
-
 @dataclass(frozen=True)
 class EafImport:
     """Gloss tiers of an .eaf read for a motion at a frame rate: segments per lane (None: no such

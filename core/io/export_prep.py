@@ -22,6 +22,7 @@ import numpy as np
 
 from ..model.rotations import is_rotation
 from ..model.sequence import Sequence
+from ..model.skeleton import Skeleton
 from .errors import FormatError
 
 UNITS = {"m": 1.0, "cm": 100.0}
@@ -66,18 +67,35 @@ def axis_matrix(up: str) -> np.ndarray:
     raise ValueError(f"up must be 'y' or 'z', got {up!r}")
 
 
-def to_target(seq: Sequence, up: str, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+ORIGINS = ("floor", "pelvis")
+
+
+def floor_lift(skeleton: Skeleton) -> np.ndarray:
+    """(3,) metres that stand the rest pose on the floor: up by the depth of its lowest point
+    (joints and end sites: the soles), so y = 0 is the ground the avatar stands on."""
+    rest = skeleton.rest_positions()
+    low = min(float(rest[:, 1].min()), float((rest + skeleton.tips)[:, 1].min()))
+    return np.array([0.0, max(-low, 0.0), 0.0])
+
+
+def to_target(
+    seq: Sequence, up: str, unit: str, origin: str = "pelvis"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The motion in the target frame.
 
     Returns offsets (J, 3), tips (J, 3), root positions (T, 3) (rest offset + translation) in the
     target unit, and local rotations (T, J, 3, 3) float64 conjugated into the target axes.
+    ``origin``: "floor" stands the avatar on the ground plane (``floor_lift``: what animation tools
+    expect; the default of the command line and the editor's export), "pelvis" keeps our world
+    origin at the pelvis' rest position (exact round trips).
     """
     c = axis_matrix(up)
     s = UNITS[unit]
     sk = seq.skeleton
     offsets = s * sk.offsets @ c.T
     tips = s * sk.tips @ c.T
-    root = s * (sk.offsets[0] + seq.translation.astype(np.float64)) @ c.T
+    lift = floor_lift(sk) if origin == "floor" else np.zeros(3)
+    root = s * (sk.offsets[0] + lift + seq.translation.astype(np.float64)) @ c.T
     rot = seq.rotations.astype(np.float64)
     if up != "y":
         rot = c @ rot @ c.T

@@ -38,6 +38,7 @@ from . import fbx_binary as fb
 from .atomic import atomic_path
 from .errors import FormatError
 from .export_prep import (
+    ORIGINS,
     UNITS,
     Progress,
     axis_matrix,
@@ -87,14 +88,18 @@ def write(
     mesh: bool = False,
     order: str | Seq[str] | dict = "XYZ",
     progress: Progress | None = None,
+    origin: str = "pelvis",
 ) -> None:
-    """Write ``seq`` as binary FBX 7.4 (atomically). See the module docstring for the options."""
+    """Write ``seq`` as binary FBX 7.4 (atomically). See the module docstring for the options;
+    ``origin`` "floor" stands the avatar on the ground, "pelvis" keeps our origin (the command
+    line and the editor's export default to "floor")."""
     path = Path(path)
     check_option(path, "up", up, ("y", "z"))
+    check_option(path, "origin", origin, ORIGINS)
     check_option(path, "unit", unit, tuple(UNITS))
     check_exportable(path, seq)
     report(progress, 0.0)
-    nodes = build(path, seq, up=up, unit=unit, mesh=mesh, order=order, progress=progress)
+    nodes = build(path, seq, up=up, unit=unit, mesh=mesh, order=order, progress=progress, origin=origin)
     data = fb.encode(nodes)
     report(progress, 0.95)
     with atomic_path(path) as tmp:
@@ -145,11 +150,19 @@ def _matrix(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
 
 
 def build(
-    path: Path, seq: Sequence, *, up: str, unit: str, mesh: bool, order, progress: Progress | None = None
+    path: Path,
+    seq: Sequence,
+    *,
+    up: str,
+    unit: str,
+    mesh: bool,
+    order,
+    progress: Progress | None = None,
+    origin: str = "pelvis",
 ) -> list[Node]:
     """The top-level FBX nodes for ``seq`` (no I/O)."""
     sk = seq.skeleton
-    offsets, _, root_pos, rot = to_target(seq, up, unit)
+    offsets, _, root_pos, rot = to_target(seq, up, unit, origin)
     fbx_orders = _fbx_orders(path, order, sk.names, rot)
     angles = euler_degrees(rot, [o[::-1] for o in fbx_orders])  # (T, J, 3), listed intrinsic
     report(progress, 0.3)

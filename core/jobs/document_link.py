@@ -18,6 +18,18 @@ from .inbetweeners import available_models, model_spec
 from .requests import InbetweenRequest, InbetweenResult
 from .service import InbetweenService
 
+# a backlog larger than this (frames) is served after the latest edit's own span
+BACKLOG_FRAMES = 2000
+
+
+def first_spans(pending: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """What the next request carries: every pending span, or only the newest (the latest edit)
+    when the others add up to a large backlog (a just-opened file: its whole length). The first
+    edit after opening a 10-minute file otherwise waited for the whole file's in-betweening."""
+    if len(pending) > 1 and sum(b - a for a, b in pending[:-1]) > BACKLOG_FRAMES:
+        return [pending[-1]]
+    return list(pending)
+
 
 class DocumentLink:
     """One document's requests and results.
@@ -75,7 +87,10 @@ class DocumentLink:
     def request(self) -> InbetweenRequest:
         """The document's snapshot: what is dirty, at which generation."""
         doc = self.doc
-        spans = tuple(doc.pending) or ((0, 0),)  # nothing dirty: still answer (the first result shows)
+        first = first_spans(doc.pending)
+        # held back for the next request: put back as pending when this result is applied
+        self._backlog = (doc.generation, [s for s in doc.pending if s not in first])
+        spans = tuple(first) or ((0, 0),)  # nothing dirty: still answer (the first result shows)
         return InbetweenRequest(doc.sequence, spans, doc.generation, self.model, doc.seed, self.options_tuple())
 
     def submit(self) -> InbetweenRequest:
@@ -87,6 +102,10 @@ class DocumentLink:
     def receive(self, result: InbetweenResult) -> bool:
         """On the document's thread: apply ``result`` unless stale or failed; True when applied."""
         applied = self.doc.apply_generated(result)
+        generation, backlog = getattr(self, "_backlog", (None, []))
+        if applied and backlog and generation == result.generation:
+            self.doc.pending.extend(backlog)  # the latest edit went first; the rest is next
+            self._backlog = (None, [])
         self.last_result = result
         if applied:
             self.results_applied += 1

@@ -13,9 +13,10 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
+from ..io.eaf import EafLinkedFile, EafMedia
 from .timemap import valid_offset
 
 KINDS = ("video", "audio")
@@ -115,32 +116,57 @@ def first(links: Sequence[MediaLink], kind: str) -> MediaLink | None:
     return next((ln for ln in links if ln.kind == kind), None)
 
 
-class MediaDescriptor(NamedTuple):
-    """An ELAN ``MEDIA_DESCRIPTOR``: MEDIA_URL, RELATIVE_MEDIA_URL, MIME_TYPE, TIME_ORIGIN (ms);
-    a plain tuple in that order too."""
+def _url_from(target: Path, eaf_base: Path) -> str:
+    """RELATIVE_MEDIA_URL / RELATIVE_LINK_URL as ELAN writes it (``./x.mp4``, ``../media/x.mp4``,
+    percent-encoded); the absolute URL where there is no relative path (another drive)."""
+    rel = _relative(target, eaf_base)
+    if Path(rel).is_absolute():
+        return target.as_uri()
+    return quote(rel if rel.startswith("../") else "./" + rel, safe="/._-~")
 
-    url: str
-    relative_url: str
-    mime_type: str
-    time_origin_ms: int
 
-
-def elan_descriptors(links: Iterable[MediaLink], eaf_path: str | Path) -> list[MediaDescriptor]:
+def elan_descriptors(links: Iterable[MediaLink], eaf_path: str | Path) -> list[EafMedia]:
     """ELAN media descriptors for ``links`` seen from the .eaf at ``eaf_path``.
 
-    TIME_ORIGIN is the media time (ms) at annotation time 0, i.e. the link's offset; ELAN cannot
-    express a negative origin (media starting after the annotations), so it is clamped to 0."""
+    TIME_ORIGIN is the media time (ms) at annotation time 0, i.e. the link's offset (left out when
+    0, as ELAN does); ELAN cannot express a negative origin (media starting after the
+    annotations), so it is clamped to 0."""
     base = Path(eaf_path).resolve().parent
     out = []
     for ln in links:
         p = Path(ln.path).resolve()
-        rel = _relative(p, base)
-        if Path(rel).is_absolute():  # no relative path (another drive): the absolute URL again
-            rel_url = p.as_uri()
-        else:
-            rel_url = quote(rel if rel.startswith("../") else "./" + rel, safe="/._-~")
         mime = MIME.get(p.suffix.lower(), "video/*" if ln.kind == "video" else "audio/*")
-        out.append(MediaDescriptor(p.as_uri(), rel_url, mime, max(0, int(round(ln.offset_s * 1000.0)))))
+        origin = max(0, int(round(ln.offset_s * 1000.0)))
+        out.append(EafMedia(p.as_uri(), _url_from(p, base), mime, origin or None))
+    return out
+
+
+def elan_links(
+    motion: str | Path | None,
+    eaf_path: str | Path,
+    links: Sequence[MediaLink] = (),
+    *,
+    source_file: object = None,
+) -> dict[str, Any]:
+    """``media`` / ``linked_file`` arguments of ``core.io.eaf.write`` for a document: its media
+    ``links`` (else the motion file's sidecar or a video beside it with the same name; for a
+    project, also beside the file it was made from, ``source_file``), and the motion itself as
+    the linked file."""
+    if motion is None:
+        return {"media": elan_descriptors(links, eaf_path)} if links else {}
+    motion = Path(motion).resolve()
+    if not links:
+        try:
+            links = find_links(motion)
+        except ValueError:  # a bad sidecar: export without media rather than fail the export
+            links = ()
+    if not links and isinstance(source_file, str) and source_file:
+        found = beside(motion.with_name(Path(source_file).name))
+        links = (found,) if found is not None else ()
+    base = Path(eaf_path).resolve().parent
+    out: dict[str, Any] = {"linked_file": EafLinkedFile(motion.as_uri(), _url_from(motion, base), "unknown")}
+    if links:
+        out["media"] = elan_descriptors(links, eaf_path)
     return out
 
 

@@ -200,11 +200,10 @@ class DocumentModel:
         return self._seq.key_frames
 
     def current_key(self) -> int | None:
-        """The key the inspector edits: the key under the playhead, else the one selected key."""
+        """The key the inspector edits: the key under the playhead, and only that one (a selected
+        key elsewhere is not what the view shows: after a nudge it was edited unseen)."""
         if self._seq.key_at(self.current_frame) is not None:
             return self.current_frame
-        if len(self.selected_keys) == 1:
-            return next(iter(self.selected_keys))
         return None
 
     @property

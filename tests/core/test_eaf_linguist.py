@@ -14,6 +14,7 @@ import pytest
 
 from core.io import eaf, registry
 from core.io.errors import FormatError
+from core.media.links import elan_links
 from core.model import segments_edit as se
 from core.model.edits import apply_patch
 from core.model.rotations import identity
@@ -291,7 +292,7 @@ def test_media_beside_the_motion_and_the_motion_linked(tmp_path):
     (tmp_path / "clip.pose").write_bytes(b"")
     (tmp_path / "clip.mp4").write_bytes(b"")
     out = tmp_path / "elan" / "clip.eaf"
-    links = eaf.links_for(tmp_path / "clip.pose", out)
+    links = elan_links(tmp_path / "clip.pose", out)
     seq = se.import_annotations(motion(100), sign=[Segment(5, 20, "A")])[0].sequence
     eaf.write(out, seq, **links)
     doc = eaf.parse(out)
@@ -303,9 +304,9 @@ def test_media_beside_the_motion_and_the_motion_linked(tmp_path):
     text = out.read_text()  # ELAN's attribute names
     for attr in ("MEDIA_URL=", "RELATIVE_MEDIA_URL=", "MIME_TYPE=", "LINK_URL=", "RELATIVE_LINK_URL="):
         assert attr in text
-    assert "media" not in eaf.links_for(tmp_path / "other.pose", out)  # no video beside: no media
+    assert "media" not in elan_links(tmp_path / "other.pose", out)  # no video beside: no media
     # a project made from clip.pose finds the recording's video by the source file's name
-    proj = eaf.links_for(tmp_path / "work.signframe", out, "clip.pose")
+    proj = elan_links(tmp_path / "work.signframe", out, source_file="clip.pose")
     assert [m.relative_url for m in proj["media"]] == ["../clip.mp4"]  # type: ignore[attr-defined]
 
 

@@ -301,7 +301,7 @@ def test_elan_descriptors_are_relative_to_the_eaf(tmp_path):
     d = elan_descriptors(links, tmp_path / "out" / "x.eaf")
     assert d[0].url == (tmp_path / "media" / "s.mp4").resolve().as_uri() and d[0].url.startswith("file:///")
     assert d[0].relative_url == "../media/s.mp4" and d[0].mime_type == "video/mp4" and d[0].time_origin_ms == 1500
-    assert d[1].relative_url == "../n.wav" and d[1].mime_type == "audio/x-wav" and d[1].time_origin_ms == 0
+    assert d[1].relative_url == "../n.wav" and d[1].mime_type == "audio/x-wav" and d[1].time_origin_ms is None
     same = elan_descriptors(links[:1], tmp_path / "media" / "x.eaf")
     assert same[0].relative_url == "./s.mp4"
 
@@ -431,7 +431,7 @@ def test_elan_descriptors_make_a_valid_eaf_that_reads_back(tmp_path):
     video = tmp_path / "media" / "my clip.mp4"
     d = elan_descriptors([MediaLink("video", video, 0.75)], tmp_path / "out.eaf")[0]
     assert d.relative_url == "./media/my%20clip.mp4" and d.url.endswith("/media/my%20clip.mp4")
-    url, rel, mime, origin = d  # a plain tuple in that order
+    url, rel, mime, origin = d.url, d.relative_url, d.mime_type, d.time_origin_ms
     eaf = Eaf()
     eaf.add_linked_file(url, relpath=rel, mimetype=mime, time_origin=origin)
     eaf.to_file(str(tmp_path / "out.eaf"))
@@ -444,3 +444,23 @@ def test_elan_descriptors_make_a_valid_eaf_that_reads_back(tmp_path):
     except ImportError:
         return
     xmlschema.XMLSchema(EAF_SCHEMA).validate(str(tmp_path / "out.eaf"))
+
+
+def test_convert_to_elan_points_at_the_projects_media_and_keeps_a_ranges_times(tmp_path):
+    from core.cli import main
+    from core.io import eaf
+    from core.io.project import write
+    from core.model.segments_edit import import_annotations
+    from core.model.sequence import Segment
+
+    seq = import_annotations(_seq(), sign=[Segment(50, 99, "HELLO")])[0].sequence
+    (tmp_path / "media").mkdir()
+    write(tmp_path / "p.signframe", seq, media=[MediaLink("video", tmp_path / "media" / "s.mp4", 1.5)])
+    out = tmp_path / "out" / "p.eaf"
+    out.parent.mkdir()
+    assert main(["convert", str(tmp_path / "p.signframe"), str(out), "--range", "25:200"]) == 0
+    doc = eaf.parse(out)
+    assert [(m.relative_url, m.time_origin_ms) for m in doc.media] == [("../media/s.mp4", 1500)]
+    assert [f.relative_url for f in doc.linked_files] == ["../p.signframe"]
+    (hello,) = [a for t in doc.tiers for a in t.annotations if a.value == "HELLO"]
+    assert (hello.start_ms, hello.end_ms) == (2000, 4000)  # frames 50..99 at 25 fps, as before the cut
