@@ -99,8 +99,11 @@ def _offer_recovery(win, folder) -> None:
         task = win.open_file(path, recovery_of=original or "")
         if task is not None:
             task.done.connect(lambda res, err: win.autosave.save_now())
-    else:
-        win.autosave.discard()
+    else:  # declined: that session's files go (not this window's)
+        from .autosave import recovery_files
+
+        for p in recovery_files(path):
+            p.unlink(missing_ok=True)
 
 
 def _screenshot(app, win, out: Path, timeout: float) -> int:

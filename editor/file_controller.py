@@ -83,12 +83,19 @@ class FileController(QObject):
         if isinstance(editor.get("playhead"), int):
             doc.set_current_frame(editor["playhead"])
         if recovery_of is not None:
+            from .recovery_history import restore_history
+
+            restore_history(doc, path, editor)  # the undo steps of the crashed session
+            win.autosave.adopt(path)  # its files go once this document has its own
             # recovered work is unsaved work: mark it modified until the user saves
             doc.path = Path(recovery_of) if recovery_of else None
             doc.undo_stack.resetClean()
             doc.pathChanged.emit()
         else:
             self.add_recent(path)
+            from core.io.atomic import remove_stale_temps
+
+            remove_stale_temps(path)  # temp files a killed save left beside it
         win.timeline.zoom_all()
         win.fileOpened.emit(str(path))
         self._status(f"Opened {path.name}: {seq.n_frames} frames at {seq.fps:g} fps, {len(seq.keyframes)} keys", 6000)

@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
         error_reporter: ErrorReporter | None = None,
         smplx_dir: str | None = None,
         recovery_dir: str | Path | None = None,
-        autosave_ms: int = 3000,
+        autosave_ms: int = 2500,
     ) -> None:
         super().__init__()
         self.settings = settings or QSettings()

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QUndoCommand
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFormLayout
 
 from core.io.errors import FormatError
+from core.io.limits import check_regular_file
 from core.media.audio import Audio, load_audio
 from core.media.links import AUDIO_EXTS, VIDEO_EXTS, MediaLink, find_links, first
 from core.media.overlay import SHARED_JOINTS, Camera, fit_camera, frame_camera
@@ -236,8 +237,10 @@ class MediaController(QObject):
     def attach(self, kind: str, path: str | Path, offset_s: float | None = None) -> bool:
         """Link ``path`` as the document's ``kind`` ("video" / "audio"): one undo step. Checks the
         file first; a bad one is reported and nothing changes."""
-        path = Path(path).resolve()
+        given = Path(path)
+        path = given.resolve()
         try:
+            check_regular_file(given)  # named as the user gave it; a FIFO or device is never opened
             if kind == "video":
                 VideoReader(path, width=64, cache_mb=1).close()
             else:

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UserError
 from ..model.rotations import matrix_to_6d, sixd_to_matrix
 from ..model.sequence import Keyframe, Segment, keyframes_from_segments
 from ..model.skeleton import JOINT_NAMES
@@ -121,7 +122,9 @@ class Corpus:
         return tuple(c for c in self.clips if c.split == split)
 
 
-class CorpusError(ValueError):
+class CorpusError(UserError, ValueError):
+    """A corpus file that cannot be used; one line naming the file (the command line exits 2)."""
+
     pass
 
 
@@ -133,11 +136,21 @@ def _ro(a: np.ndarray) -> np.ndarray:
 def load_corpus(path: str | Path) -> Corpus:
     """Read a corpus file (no pickle). Arrays in the result are read-only views."""
     path = Path(path)
+    from ..io.errors import FormatError
+    from ..io.npzfile import load_all
+
     try:
-        with np.load(path, allow_pickle=False) as z:
-            d = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise CorpusError(f"{path}: not a readable corpus file ({e})") from None
+        d = load_all(path)  # sizes checked before allocating, no pickle
+    except FormatError as e:
+        raise CorpusError(f"{e} (not a readable corpus file)") from None
+    try:
+        return _corpus_from_arrays(path, d)
+    except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
+        # a damaged or hand-made corpus: one line naming the file, never a traceback
+        raise CorpusError(f"{path}: damaged corpus file ({type(e).__name__}: {e})".splitlines()[0]) from None
+
+
+def _corpus_from_arrays(path: Path, d: dict[str, np.ndarray]) -> Corpus:
     if str(d.get("format", "")) != FORMAT:
         raise CorpusError(f"{path}: not a Signframe corpus file")
     if int(d["version"]) > VERSION:

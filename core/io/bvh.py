@@ -41,6 +41,7 @@ import numpy as np
 from ..model.sequence import Sequence, new_sequence
 from ..model.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS, Skeleton
 from ..model.template import TEMPLATE
+from . import limits
 from .atomic import atomic_path
 from .errors import FormatError
 from .export_prep import (
@@ -189,10 +190,7 @@ _CHANNEL_NAMES = {f"{a}{k}" for a in "xyz" for k in ("position", "rotation")}
 def parse(path: str | Path) -> BvhFile:
     """Parse a BVH file; FormatError (one line, with the line number) when malformed."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise FormatError(path, f"cannot read: {e.strerror or e}") from None
+    text = limits.read_text_capped(path).decode("utf-8", errors="replace")  # regular files only
     lines = text.splitlines()
     tokens: list[tuple[str, int]] = []
     motion_line = None
@@ -209,6 +207,7 @@ def parse(path: str | Path) -> BvhFile:
     joints = _parse_hierarchy(path, tokens)
     n_channels = sum(len(j.channels) for j in joints)
     frames, frame_time, first_row = _parse_motion_header(path, lines, motion_line)
+    limits.check_count(path, frames, limits.MAX_FRAMES, "frames")
     rows = [ln for ln in lines[first_row:] if ln.strip()]
     if len(rows) < frames:
         raise FormatError(path, f"Frames: says {frames} but only {len(rows)} motion rows follow (truncated file?)")
@@ -261,8 +260,12 @@ def _parse_hierarchy(path: Path, tokens: list[tuple[str, int]]) -> list[BvhJoint
             raise FormatError(path, f"line {n}: NaN or infinite value in the hierarchy")
         return a
 
-    def joint(parent: int) -> None:
+    def joint(parent: int, depth: int = 0) -> None:
         name, n = take()
+        if depth >= limits.MAX_BVH_DEPTH:
+            raise FormatError(path, f"line {n}: joints nest deeper than {limits.MAX_BVH_DEPTH} levels")
+        if len(joints) >= limits.MAX_JOINTS:
+            raise FormatError(path, f"line {n}: more than {limits.MAX_JOINTS} joints")
         expect("{")
         expect("OFFSET")
         offset = numbers(3)
@@ -278,6 +281,8 @@ def _parse_hierarchy(path: Path, tokens: list[tuple[str, int]]) -> list[BvhJoint
                 k = int(w)
             except ValueError:
                 raise FormatError(path, f"line {n}: CHANNELS count {w!r} is not a number") from None
+            if not 0 <= k <= 6:
+                raise FormatError(path, f"line {n}: CHANNELS count {k} (a joint has 0 to 6 channels)")
             for _ in range(k):
                 c, n = take()
                 if c.lower() not in _CHANNEL_NAMES:
@@ -287,7 +292,7 @@ def _parse_hierarchy(path: Path, tokens: list[tuple[str, int]]) -> list[BvhJoint
         while True:
             u = w.upper()
             if u in ("JOINT", "ROOT"):
-                joint(index)
+                joint(index, depth + 1)
             elif u == "END":
                 expect("Site")
                 expect("{")
@@ -335,8 +340,12 @@ def _parse_motion_header(path: Path, lines: list[str], motion_line: int) -> tupl
         raise FormatError(path, f"bad Frames / Frame Time values {found}") from None
     if frames <= 0:
         raise FormatError(path, f"Frames: {frames}; the file holds no motion")
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise FormatError(path, f"Frame Time must be positive, got {found['time']}")
+    if not (np.isfinite(frame_time) and 1.0 / limits.MAX_FPS <= frame_time <= 1.0 / limits.MIN_FPS):
+        raise FormatError(
+            path,
+            f"Frame Time {found['time']} is outside {1.0 / limits.MAX_FPS:g}..{1.0 / limits.MIN_FPS:g} s "
+            f"({limits.MIN_FPS:g} to {limits.MAX_FPS:g} fps)",
+        )
     return frames, frame_time, i
 
 

@@ -1,14 +1,13 @@
 """Safe ``.npz`` reading and atomic writing shared by the npz-based formats.
 
-Never unpickles (``allow_pickle=False``); every failure (not a zip, truncated, an object array,
-a corrupt member) becomes a one-line ``FormatError`` naming the file and the key.
+Never unpickles (object dtypes refused); sizes are checked before allocating (``safezip``);
+every failure (not a zip, truncated, an object array, a corrupt member, over the cap) becomes
+a one-line ``FormatError`` naming the file and the key.
 """
 
 from __future__ import annotations
 
 import contextlib
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,18 @@ import numpy as np
 
 from .atomic import atomic_path
 from .errors import FormatError
-
-# What numpy / zipfile raise on damaged archives.
-_LOAD_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+from .safezip import SafeZip, open_zip
 
 
 class NpzReader:
     """Key access to an open npz archive with errors that name the file."""
 
-    def __init__(self, path: Path, npz: np.lib.npyio.NpzFile) -> None:
+    def __init__(self, path: Path, archive: SafeZip) -> None:
         self.path = path
-        self._npz = npz
-        self.keys: frozenset[str] = frozenset(npz.files)
+        self._zip = archive
+        # numpy's convention: member "x.npy" is key "x"
+        self._members = {(n[:-4] if n.endswith(".npy") else n): n for n in archive.names}
+        self.keys: frozenset[str] = frozenset(self._members)
 
     def has(self, key: str) -> bool:
         return key in self.keys
@@ -37,13 +36,11 @@ class NpzReader:
         return FormatError(self.path, problem)
 
     def array(self, key: str) -> np.ndarray:
-        """The array stored under ``key``; refuses object arrays (they would need pickle)."""
+        """The array stored under ``key``; its header is checked before anything is allocated,
+        object arrays are refused (they would need pickle)."""
         if key not in self.keys:
             raise self.fail(f"missing key {key!r}")
-        try:
-            return np.asarray(self._npz[key])
-        except _LOAD_ERRORS as e:
-            raise self.fail(f"key {key!r} cannot be read ({type(e).__name__}: {e})") from None
+        return self._zip.npy(self._members[key], key)
 
     def numeric(self, key: str) -> np.ndarray:
         """A finite int/float array as float64 (bools refused)."""
@@ -60,7 +57,7 @@ class NpzReader:
         if key not in self.keys:
             return default
         a = self.array(key)
-        if a.size != 1 or a.dtype.kind not in "USO":
+        if a.size != 1 or a.dtype.kind not in "US":
             raise self.fail(f"key {key!r} should hold one string, got {a.dtype} array of shape {a.shape}")
         v = a.reshape(()).item()
         return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
@@ -74,21 +71,13 @@ class NpzReader:
 
 @contextlib.contextmanager
 def open_npz(path: str | Path) -> Iterator[NpzReader]:
+    """An npz archive checked before reading (``safezip``): a regular file, supported and
+    unencrypted members, inflating to no more than ``limits.decompressed_cap`` of its size."""
     path = Path(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FormatError(path, "no such file") from None
-    except _LOAD_ERRORS as e:
-        raise FormatError(
-            path, f"not a readable .npz archive, damaged or truncated ({type(e).__name__}: {e})"
-        ) from None
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise FormatError(path, "a single .npy array, not an .npz archive")
-    try:
-        yield NpzReader(path, npz)
-    finally:
-        npz.close()
+    with open_zip(path, "readable .npz archive") as archive:
+        if not any(n.endswith(".npy") for n in archive.names):
+            raise FormatError(path, "not an .npz archive of arrays (no .npy members)")
+        yield NpzReader(path, archive)
 
 
 def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray], *, compress: bool = False) -> None:
@@ -102,3 +91,9 @@ def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray], *, compress: b
         clean[k] = a
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         (np.savez_compressed if compress else np.savez)(f, **clean)
+
+
+def load_all(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an npz file, read through the same checks as ``open_npz`` (FormatError)."""
+    with open_npz(path) as r:
+        return {k: r.array(k) for k in sorted(r.keys)}

@@ -29,6 +29,7 @@ import numpy as np
 from ..kinematics.landmarks import BODY_POINTS, FACE_POINTS, LandmarkSet, empty_tracks
 from ..model.sequence import Sequence
 from .errors import FormatError
+from .limits import check_regular_file
 from .pose_file import check_min_confidence, solve_landmarks
 
 # BODY_25 index of each of our body points (mouth corners come from the face); COCO-18 shares
@@ -110,6 +111,7 @@ class _Person:
 
 def _frame(path: Path) -> _Person | None:
     """The most confident person of one frame file, or None when it holds nobody."""
+    check_regular_file(path)  # a FIFO among the clip's frames would block the read forever
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise FormatError(path, f"too large for a keypoints file ({path.stat().st_size} bytes)")

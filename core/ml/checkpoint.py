@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,8 +80,17 @@ def read_torch(
     if not path.is_file():
         raise error(f"{path}: no such file")
     try:
-        return torch.load(path, weights_only=True, map_location=map_location)
+        # torch warns (two lines on stderr) about raw pickle protocols before failing: the
+        # one-line error below says it all
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, weights_only=True, map_location=map_location)
     except Exception as e:  # noqa: BLE001 - truncated files raise anything from struct to zipfile
+        if "Weights only load failed" in str(e):
+            raise error(
+                f"{path}: not a readable PyTorch checkpoint (it holds pickled Python objects, "
+                "which Signframe never loads: only tensors and plain values)"
+            ) from e
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise error(f"{path}: not a readable PyTorch checkpoint ({first[:200]})") from e
 

@@ -68,6 +68,17 @@ class Change:
         return apply_patch(self.sequence, self.inverse).sequence
 
 
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit-for-bit equality: ``np.array_equal`` calls -0.0 and +0.0 equal, and an undo that
+    skipped such a channel would bring +0.0 back where -0.0 was."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    # byte views of contiguous copies (no copy when already contiguous, as patch slices are)
+    ab = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    bb = np.ascontiguousarray(b).reshape(-1).view(np.uint8)
+    return bool(np.array_equal(ab, bb))
+
+
 def apply_patch(seq: Sequence, patch: Patch) -> Change:
     """Apply ``patch``; the returned change's inverse restores ``seq`` exactly."""
     t = seq.n_frames
@@ -84,7 +95,7 @@ def apply_patch(seq: Sequence, patch: Patch) -> Change:
         v, p = old[k], np.asarray(p)
         if p.shape != (n_new,) + v.shape[1:]:
             raise EditError(f"patch channel {k} has shape {p.shape}, expected {(n_new,) + v.shape[1:]}")
-        if same_length and np.array_equal(v[a:b], p):
+        if same_length and same_bits(v[a:b], p):
             continue  # rides along unchanged (kept for the inverse): share it
         if same_length:
             arr = v.copy()

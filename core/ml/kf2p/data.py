@@ -68,11 +68,22 @@ class Clips:
 
 
 def _from_cache(path: Path) -> Clips:
-    with np.load(path, allow_pickle=False) as d:
-        off = np.concatenate([[0], np.cumsum(d["lengths"])])
+    from ...errors import UserError
+    from ...io.errors import FormatError
+    from ...io.npzfile import load_all
+
+    try:
+        d = load_all(path)  # checked before allocating, no pickle
+        off = np.concatenate([[0], np.cumsum(d["lengths"])]).astype(np.int64)
         rot, val = d["rotations"].astype(np.float32), d["valid"].astype(bool)
         langs = [str(x) for x in d["languages"]]
         texts = [str(x) for x in d["texts"]] if "texts" in d else [""] * len(langs)
+        if off[-1] != len(rot) or len(val) != len(rot) or len(langs) != len(off) - 1 or (np.diff(off) < 0).any():
+            raise ValueError("lengths, rotations, valid and languages disagree")
+    except FormatError as e:
+        raise UserError(str(e)) from None
+    except (KeyError, ValueError, TypeError, IndexError) as e:
+        raise UserError(f"{path}: damaged clip cache ({type(e).__name__}: {e})".splitlines()[0]) from None
     return Clips(
         [rot[a:b] for a, b in zip(off[:-1], off[1:])], [val[a:b] for a, b in zip(off[:-1], off[1:])], langs, texts
     )
@@ -81,12 +92,16 @@ def _from_cache(path: Path) -> Clips:
 def is_clip_cache(path: Path) -> bool:
     if path.suffix != ".npz" or not path.is_file():
         return False
-    with np.load(path, allow_pickle=False) as d:
-        return (
-            "format" in d
-            and str(d["format"]) == "signframe-kf2p-clips"
-            or {"rotations", "valid", "lengths", "languages"} <= set(d.files)
-        )
+    from ...io.errors import FormatError
+    from ...io.npzfile import open_npz
+
+    try:
+        with open_npz(path) as d:
+            if {"rotations", "valid", "lengths", "languages"} <= d.keys:
+                return True
+            return "format" in d.keys and d.text("format") == "signframe-kf2p-clips"
+    except FormatError:
+        return False  # not a clip cache; what it is (or why it is unreadable) is said later
 
 
 def is_corpus(path: Path) -> bool:
@@ -155,9 +170,12 @@ def load_clips(data: str | Path, split: str = "train") -> Clips:
         return clips.subset([i for i, lang in enumerate(clips.language) if lang in want])
     if not is_corpus(path):
         raise UserError(f"{path}: neither a corpus, a clip cache nor a folder of sequences")
-    from ...data.corpus import load_corpus
+    from ...data.corpus import CorpusError, load_corpus
 
-    corpus = load_corpus(path)
+    try:
+        corpus = load_corpus(path)
+    except CorpusError as e:
+        raise UserError(str(e)) from None
     # The real clips only: the corpus chains are these clips joined by synthesised transitions,
     # whose shapes a model must not learn as signing (their real frames are the clips again).
     chosen = corpus.clips if split == "all" else corpus.clips_in(split)
