@@ -80,6 +80,15 @@ def test_zero_initialised_refiner_returns_the_eased_baseline_exactly(timing):
     assert np.array_equal(out.rotations, inbetween_baseline(seq, smoothstep).rotations)
 
 
+def test_running_the_models_leaves_the_callers_floats_ieee():
+    """Denormals are flushed only while the models run: the calling thread's numpy arithmetic
+    afterwards still has subnormals (a flag left on changed every later computation)."""
+    tiny = np.array([5e-324])
+    assert (tiny * 1.0)[0] != 0.0
+    refiner_inb().fill_all(keyed(60))
+    assert (tiny * 1.0)[0] != 0.0
+
+
 @pytest.mark.parametrize("timing", [False, True])
 def test_refiner_changes_only_generated_stream_joints_and_hits_keys(timing):
     seq = keyed(150, source=(60, 80))

@@ -28,6 +28,7 @@ def adapt_inbetweener(
 
     import torch
 
+    from ..denormals import flushing_denormals
     from ..refiner import HashedTextEncoder
     from .inbetween import KF2PInbetweener, RefinerSampler
 
@@ -45,28 +46,28 @@ def adapt_inbetweener(
         loss_fn = StreamLoss.for_spec(s.spec, "cpu")
         gen = torch.Generator().manual_seed(seed)
         enc = HashedTextEncoder()
-        torch.set_flush_denormal(True)
-        for _ in range(steps):
-            if cancel is not None and cancel():
-                return None
-            loss, _ = training_step(
-                model,
-                loss_fn,
-                sampler.sample(batch, source_doc=0.5),
-                gen,
-                enc,
-                "cpu",
-                text_dropout=0.0,
-                det_frac=1.0,
-                t0_frac=0.5,
-            )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            done += 1
-            if progress is not None:
-                progress(done, total)
+        with flushing_denormals():
+            for _ in range(steps):
+                if cancel is not None and cancel():
+                    return None
+                loss, _ = training_step(
+                    model,
+                    loss_fn,
+                    sampler.sample(batch, source_doc=0.5),
+                    gen,
+                    enc,
+                    "cpu",
+                    text_dropout=0.0,
+                    det_frac=1.0,
+                    t0_frac=0.5,
+                )
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                done += 1
+                if progress is not None:
+                    progress(done, total)
         streams[name] = RefinerSampler(
             model.eval(),
             strength=s.strength,

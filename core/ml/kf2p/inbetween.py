@@ -48,6 +48,7 @@ from ...model.sequence import FrameState, Sequence
 from ...model.skeleton import LEFT_HAND, RIGHT_HAND, SIGNSPARK_BODY_JOINTS
 from ...model.spans import enclosing_span, trim_keys
 from .. import solver
+from ..denormals import flushing_denormals
 from ..refiner import joint_channels
 
 __all__ = [
@@ -387,11 +388,9 @@ class KF2PInbetweener:
         if self.streams:
             if cancel is not None and cancel():
                 raise solver.Cancelled()
-            # Denormal floats (Mish of large negative activations) made a forward pass 10-100x
-            # slower on this CPU (measured); the flag is per thread, so set it where we run.
-            torch.set_flush_denormal(True)
-            for sampler in self.streams.values():
-                self._run_stream(seqs, sampler, jobs, cancel, seed)
+            with flushing_denormals():  # set in the thread that runs the models
+                for sampler in self.streams.values():
+                    self._run_stream(seqs, sampler, jobs, cancel, seed)
         out: list[list[FramePatch]] = [[] for _ in items]
         for lo, hi, a, _, _, rot, tr, _, si in jobs:
             out[si].append(
