@@ -138,27 +138,44 @@ def register_untrained(folder: str) -> None:
     register(ModelSpec("untrained-kf2p", "KF2P refiner (untrained, bench)", factory, uses_torch=True))
 
 
-def run(args) -> dict:
+def bench_window(seq, folder: str | None = None, **kw):
+    """A shown 1280x860 editor window on ``seq`` with its settings and recovery files in a
+    private folder (``folder``, else a new temporary one); returns (window, folder)."""
     import tempfile
 
-    from PySide6.QtCore import QSettings, Qt
-    from PySide6.QtTest import QTest
+    from PySide6.QtCore import QSettings
 
-    app = make_app()
     from editor.main_window import MainWindow
 
-    seq = tiled_demo(args.minutes)
-    tmp = tempfile.mkdtemp(prefix="signframe-bench-")
-    win = MainWindow(
-        seq,
-        None,
-        settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat),
-        recovery_dir=tmp,
-        autosave_ms=3000,
-    )
+    folder = folder or tempfile.mkdtemp(prefix="signframe-bench-")
+    settings = QSettings(os.path.join(folder, "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(seq, None, settings=settings, recovery_dir=folder, **kw)
     win.ask_save = lambda: "discard"
     win.resize(1280, 860)
     win.show()
+    return win, folder
+
+
+def rerun_on_virtual_display(module: str, argv: list[str] | None) -> int | None:
+    """With no display, run ``python -m module argv`` again under ``xvfb-run`` and return its exit
+    status; None where there is a display (or no xvfb-run): go on here."""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or not shutil.which("xvfb-run"):
+        return None
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", module]
+    return subprocess.call(cmd + list(argv if argv is not None else sys.argv[1:]), cwd=ROOT)
+
+
+def report(out: dict, as_json: bool) -> None:
+    print(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+def run(args) -> dict:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    app = make_app()
+    seq = tiled_demo(args.minutes)
+    win, tmp = bench_window(seq, autosave_ms=3000)
     if args.model == "untrained-kf2p":
         register_untrained(untrained_refiner_dir())
     if args.model:
@@ -307,24 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="list the receivers of events over 16 ms")
     p.add_argument("--posing", action="store_true", help="also time pose drags (editor.bench_posing)")
     args = p.parse_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
-        cmd = [
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1280x1024x24",
-            sys.executable,
-            "-m",
-            "editor.bench",
-            *(argv or sys.argv[1:]),
-        ]
-        return subprocess.call(cmd, cwd=ROOT)
-    out = run(args)
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for k, v in out.items():
-            print(f"{k}: {v}")
+    code = rerun_on_virtual_display("editor.bench", argv)
+    if code is not None:
+        return code
+    report(run(args), args.json)
     return 0
 
 

@@ -11,36 +11,24 @@ target p95 <= 16 ms at 10 minutes.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-from editor.bench import ROOT, make_app, pct, tiled_demo, wait_until
+from editor.bench import bench_window, make_app, pct, report, rerun_on_virtual_display, tiled_demo, wait_until
 
 TARGET_P95_MS = 16.0
 
 
 def run(minutes: float, edits: int) -> dict:
-    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
     from core.model import segments_edit as se
-    from editor.main_window import MainWindow
     from editor.segment_lanes import SIGN_Y
 
     app = make_app()
     seq = tiled_demo(minutes)
-    tmp = tempfile.mkdtemp(prefix="signframe-bench-")
-    win = MainWindow(
-        seq, None, settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat), recovery_dir=tmp
-    )
-    win.ask_save = lambda: "discard"
-    win.resize(1280, 860)
-    win.show()
+    win, _ = bench_window(seq)
     win.activateWindow()
     bridge, doc, tl = win.bridge, win.doc, win.timeline
     wait_until(app, lambda: bridge.results_applied > 0 and not bridge.service.busy, 60)
@@ -117,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--edits", type=int, default=20)
     args = p.parse_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "editor.bench_linguist"]
-        return subprocess.call(cmd + list(argv if argv is not None else sys.argv[1:]), cwd=ROOT)
+    code = rerun_on_virtual_display("editor.bench_linguist", argv)
+    if code is not None:
+        return code
     t0 = time.perf_counter()
     out = run(args.minutes, args.edits)
     out["wall_s"] = round(time.perf_counter() - t0, 1)
-    print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    report(out, args.json)
     return 0
 
 

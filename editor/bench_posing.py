@@ -14,32 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-from .bench import ROOT, make_app, pct, tiled_demo, wait_until
-
-
-def _window(app, seq):
-    from PySide6.QtCore import QSettings
-
-    from editor.main_window import MainWindow
-
-    tmp = tempfile.mkdtemp(prefix="signframe-bench-")
-    win = MainWindow(
-        seq, None, settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat), recovery_dir=tmp
-    )
-    win.ask_save = lambda: "discard"
-    win.resize(1280, 860)
-    win.show()
-    return win, tmp
+from .bench import ROOT, bench_window, make_app, pct, report, rerun_on_virtual_display, tiled_demo, wait_until
 
 
 def _drag(app, widget, a, b, steps: int = 80) -> list[float]:
@@ -79,7 +61,7 @@ def run_drags(minutes: float) -> dict:
 
     app = make_app()
     seq = tiled_demo(minutes)
-    win, _ = _window(app, seq)
+    win, _ = bench_window(seq)
     doc, vp, bridge = win.doc, win.viewport, win.bridge
     wait_until(app, lambda: bridge.results_applied > 0 and not bridge.service.busy, 60)
     key = int(seq.key_frames[len(seq.key_frames) // 2])
@@ -122,7 +104,7 @@ sys.path.insert(0, sys.argv[1])
 import numpy as np
 from scipy.spatial.transform import Rotation
 from editor.bench import make_app, tiled_demo, wait_until
-from editor.bench_posing import _window
+from editor.bench import bench_window
 from editor.demo import demo_sequence
 from core.io.project import write
 from editor.commands import SetJointRotations, push
@@ -133,7 +115,7 @@ app = make_app()
 big = tiled_demo(float(sys.argv[2]))
 d = tempfile.mkdtemp()
 write(d + "/big.signframe", big)
-win, _ = _window(app, demo_sequence())
+win, _ = bench_window(demo_sequence())
 doc, bridge, vp = win.doc, win.bridge, win.viewport
 wait_until(app, lambda: bridge.results_applied > 0 and not bridge.service.busy, 60)
 win.open_file(d + "/big.signframe")
@@ -198,20 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--opens", type=int, default=3, help="fresh processes for the first-edit figure")
     p.add_argument("--skip-first-edit", action="store_true")
     args = p.parse_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "editor.bench_posing"]
-        return subprocess.call(cmd + list(argv if argv is not None else sys.argv[1:]), cwd=ROOT)
+    code = rerun_on_virtual_display("editor.bench_posing", argv)
+    if code is not None:
+        return code
     t0 = time.perf_counter()
     out = run_drags(args.minutes)
     if not args.skip_first_edit:
         out["first_edit"] = run_first_edit(args.minutes, args.opens)
         out["first_edit_without_warm_up"] = run_first_edit(args.minutes, args.opens, warm=False)
     out["bench_s"] = round(time.perf_counter() - t0, 1)
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for k, v in out.items():
-            print(f"{k}: {v}")
+    report(out, args.json)
     return 0
 
 

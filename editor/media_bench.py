@@ -16,14 +16,13 @@ first sweep (the cache warm) and on the first sweep (cold).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from editor.bench import report, rerun_on_virtual_display
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,22 +34,14 @@ def run(seconds: float = 10.0, minutes: float = 1.0) -> dict:
     env, _raw = file_sink_env(sink)
     os.environ.update(env)  # before sounddevice loads: the default device writes a file
 
-    from PySide6.QtCore import QSettings
-
     from core.media.index_video import write_index_video
-    from editor.bench import make_app, tiled_demo, wait_until
+    from editor.bench import bench_window, make_app, tiled_demo, wait_until
 
     app = make_app()
-    from editor.main_window import MainWindow
 
     seq = tiled_demo(minutes)
     video = write_index_video(Path(sink) / "ref.mp4", seq.n_frames, 25, 1280, 720, gop=25, audio_tone_hz=220.0)
-    win = MainWindow(
-        seq, None, settings=QSettings(os.path.join(sink, "s.ini"), QSettings.Format.IniFormat), recovery_dir=sink
-    )
-    win.ask_save = lambda: "discard"
-    win.resize(1280, 860)
-    win.show()
+    win, _ = bench_window(seq, sink)
     wait_until(app, lambda: win.bridge.results_applied > 0 and not win.bridge.service.busy, 60)
     media = win.media
     assert media.attach("video", video) and media.attach("audio", video)
@@ -145,11 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="seconds of playback timed (default 10)")
     p.add_argument("--minutes", type=float, default=1.0, help="length of the motion and its video (default 1)")
     args = p.parse_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and shutil.which("xvfb-run"):
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "editor.media_bench"]
-        return subprocess.call(cmd + list(argv or sys.argv[1:]), cwd=ROOT)
+    code = rerun_on_virtual_display("editor.media_bench", argv)
+    if code is not None:
+        return code
     out = run(args.seconds, args.minutes)
-    print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+    report(out, args.json)
     return 0
 
 
