@@ -96,6 +96,128 @@ def test_kill_9_of_an_editing_session_repeated(tmp_path, trial):
     _kill_session(tmp_path, np.random.default_rng(100 + trial))
 
 
+def _recover(win, folder: Path, qtbot) -> None:
+    """Start-up's recovery offer for ``folder``, answered "Recover" as a user clicks it."""
+    from editor import app as app_module
+
+    def accept_box():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.buttons()[0].click()  # "Recover"
+        else:
+            QTimer.singleShot(50, accept_box)
+
+    QTimer.singleShot(50, accept_box)
+    with qtbot.waitSignal(win.fileOpened, timeout=10000):
+        app_module._offer_recovery(win, folder)
+    from PySide6.QtTest import QTest
+
+    win.activateWindow()  # the shortcuts go to the active window
+    assert QTest.qWaitForWindowActive(win)
+
+
+def _undo_stack_session(tmp_path: Path, n: int, k: int) -> tuple[Path, dict[int, str], int]:
+    """A child session does ``n`` steps (one undone and replaced on the way), undoes ``k`` of
+    them, and is killed with -9 once that state is autosaved. Returns the recovery folder, the
+    digest of the document at every index of the stack at the kill, and the index then."""
+    from core.io.project import read_project
+    from tests.editor.autosave_child import state_digest
+
+    folder = tmp_path / "recovery"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen", OPENBLAS_NUM_THREADS="1")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.editor.autosave_child", str(SAMPLE), str(folder), str(n), str(k)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    states: dict[int, str] = {}
+    index = count = -1
+    t_last = None
+    rec = None
+    done = False
+    try:
+        deadline = time.monotonic() + 60
+        assert child.stdout is not None
+        while True:  # never block: a silent child fails the test, not the suite
+            assert time.monotonic() < deadline, "the editing session never saved its last state"
+            ready, _, _ = select.select([child.stdout], [], [], 0.5)
+            if not ready:
+                continue
+            line = child.stdout.readline()
+            assert line, "the editing session died by itself"
+            msg = json.loads(line)
+            if "ready" in msg:
+                states[0] = msg["digest"]
+                rec = Path(msg["ready"])
+                assert msg["digest"] == state_digest(read(SAMPLE))
+            elif "action" in msg:
+                index, count = msg["index"], msg["count"]
+                if msg["action"] == "undo":  # undo brings back the very state of that index
+                    assert states[index] == msg["digest"], index
+                else:  # a new step drops whatever had been undone past it
+                    states = {i: d for i, d in states.items() if i < index}
+                    states[index] = msg["digest"]
+                t_last = msg["t"]
+            elif "done" in msg:
+                assert (index, count) == (n - k, n)
+                done = True
+            elif "saved" in msg and done:
+                saved, meta = read_project(rec)
+                if state_digest(saved) == states[n - k] and meta.get("history_index") == n - k:
+                    assert msg["t"] - t_last <= 3.0  # saved at most 2.5 s after the last change
+                    break
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    return folder, states, index
+
+
+def _check_recovered_stack(qtbot, win, states: dict[int, str], n: int, k: int) -> None:
+    """The recovered window holds the state at the kill, n - k steps to undo and k to redo, and
+    walks the exact states: redo all, then undo all (Ctrl+Shift+Z / Ctrl+Z as a user types)."""
+    from tests.editor.autosave_child import state_digest
+
+    doc, stack = win.doc, win.doc.undo_stack
+    assert state_digest(doc.sequence) == states[n - k]
+    assert (stack.index(), stack.count()) == (n - k, n)  # n - k undoable, k redoable
+    for i in range(n - k + 1, n + 1):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert stack.index() == i and state_digest(doc.sequence) == states[i], i
+    assert not stack.canRedo()
+    for i in range(n - 1, -1, -1):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert stack.index() == i and state_digest(doc.sequence) == states[i], i
+    assert not stack.canUndo()
+    original = read(SAMPLE)  # and, outside the digests, every array bit for bit
+    got = doc.sequence.frame_arrays()
+    for name, a in original.frame_arrays().items():
+        assert a.dtype == got[name].dtype and a.tobytes() == got[name].tobytes(), name
+    assert doc.sequence.keyframes == original.keyframes
+
+
+def _kill_with_undone_steps(qtbot, make_window, tmp_path: Path, n: int, k: int) -> None:
+    folder, states, index = _undo_stack_session(tmp_path, n, k)
+    win = make_window()
+    win.bridge.hold()  # no in-betweening: the walk must meet the crashed session's states exactly
+    win.bridge.wait_idle()
+    _recover(win, folder, qtbot)
+    _check_recovered_stack(qtbot, win, states, n, k)
+
+
+def test_kill_9_after_undo_brings_back_the_whole_undo_stack(qtbot, make_window, tmp_path):
+    _kill_with_undone_steps(qtbot, make_window, tmp_path, 5, 2)
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("n,k", [(2, 1), (3, 0), (8, 5), (12, 11)])
+def test_kill_9_after_undo_repeated(qtbot, make_window, tmp_path, n, k):
+    _kill_with_undone_steps(qtbot, make_window, tmp_path, n, k)
+
+
 def _insert_keys(win, frames) -> None:
     from PySide6.QtTest import QTest
 
