@@ -103,10 +103,8 @@ def _list(v: Any, limit: int, what: str) -> list:
     return v
 
 
-def _patch(m: Any, arrays: dict[str, np.ndarray], i: int) -> Patch:
-    """Step ``i`` of the manifest, checked field by field."""
-    if not isinstance(m, dict):
-        raise ValueError(f"step {i} is {type(m).__name__}, not an object")
+def _patch(m: dict, arrays: dict[str, np.ndarray], i: int) -> Patch:
+    """Step ``i`` of the manifest (an object), checked field by field."""
     start = _int(m.get("start"), 0, limits.MAX_FRAMES, f"step {i} start")
     n_old = _int(m.get("n_old"), 0, limits.MAX_FRAMES, f"step {i} n_old")
     lengths = {a.shape[0] if a.ndim else -1 for a in arrays.values()}
@@ -149,7 +147,9 @@ def read_stack(path: str | Path, token: str | None = None) -> History:
                 index = len(manifest)  # format 1: every step was a done one
             out = []
             for i, m in enumerate(manifest):
-                names = _list(m.get("arrays") if isinstance(m, dict) else None, limits.MAX_ZIP_MEMBERS, "channels")
+                if not isinstance(m, dict):
+                    raise ValueError(f"step {i} is {type(m).__name__}, not an object")
+                names = _list(m.get("arrays"), limits.MAX_ZIP_MEMBERS, f"step {i} channels")
                 if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
                     raise ValueError(f"step {i} channel names {names!r} are not distinct strings")
                 arrays = {name: r.array(f"p{i}_{j}") for j, name in enumerate(names)}
