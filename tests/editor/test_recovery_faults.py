@@ -293,6 +293,72 @@ def test_recovery_restores_the_undo_history(qtbot, make_window, tmp_path, demo):
     assert not rec.exists() and win.autosave.path.is_file()
 
 
+def _saved_stack(win):
+    from core.io.history_file import history_path, read_stack
+    from core.io.project import read_project
+
+    _, meta = read_project(win.autosave.path)
+    return read_stack(history_path(win.autosave.path), meta["history_token"])
+
+
+def test_an_undo_or_redo_alone_is_autosaved_with_the_stack_index(qtbot, make_window):
+    win = make_window(autosave_ms=100)
+    _insert_keys(win, [7, 13])
+    qtbot.waitUntil(lambda: win.autosave.path.is_file() and _saved_stack(win).index == 2, timeout=10000)
+    with qtbot.waitSignal(win.autosave.saved, timeout=10000):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # only an undo
+    saved = _saved_stack(win)
+    assert (saved.index, len(saved.patches)) == (1, 2)  # one done, one to redo
+    assert read(win.autosave.path).key_at(13) is None and read(win.autosave.path).key_at(7) is not None
+    with qtbot.waitSignal(win.autosave.saved, timeout=10000):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert _saved_stack(win).index == 2 and read(win.autosave.path).key_at(13) is not None
+
+
+@pytest.mark.parametrize("damage", ["garbage", "index past the end", "does not fit"])
+def test_a_bad_undo_history_never_stops_the_recovery_of_the_document(qtbot, make_window, tmp_path, damage):
+    """The document comes back without undo history, and the status bar says so once."""
+    from core.io.history_file import history_path, write_history
+    from core.io.npzfile import write_npz
+    from core.model.edits import Patch
+
+    crashed = make_window(autosave_ms=100)
+    _insert_keys(crashed, [7, 13])
+    qtbot.waitUntil(lambda: crashed.autosave.path.is_file() and _saved_stack(crashed).index == 2, timeout=10000)
+    crashed.autosave.wait()
+    os.close(crashed.autosave._lock_fd)  # the crash: the lock is gone, the files stay
+    crashed.autosave._lock_fd = None
+    crashed.hide()
+    rec = crashed.autosave.path
+    hp = history_path(rec)
+    from core.io.project import read_project
+
+    _, meta = read_project(rec)
+    if damage == "garbage":
+        hp.write_bytes(b"PK\x03\x04 not a history at all" * 20)
+    elif damage == "index past the end":
+        with np.load(hp, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        arrays["index"] = np.array(9, np.int64)
+        write_npz(hp, arrays)
+    else:  # readable, but a patch past the recovered document's end
+        seq = read(rec)
+        bad = Patch(seq.n_frames + 50, 1, {}, seq.keyframes, seq.glosses)
+        write_history(hp, [bad], meta["history_token"], 0)
+    expected = read(rec)
+
+    win = make_window()
+    messages: list[str] = []
+    win.statusBar().messageChanged.connect(messages.append)
+    _recover(win, rec.parent, qtbot)
+    doc = win.doc
+    assert doc.sequence.keyframes == expected.keyframes and doc.sequence.key_at(13) is not None
+    assert doc.sequence.rotations.tobytes() == expected.rotations.tobytes()
+    assert doc.undo_stack.count() == 0 and win.isWindowModified()  # recovered, no history
+    said = [m for m in messages if "without undo history" in m]
+    assert len(said) == 1 and hp.name in said[0] and "\n" not in said[0], messages
+
+
 # --- every open path: a one-line error in a dialog, the document untouched ---------------------
 def _hostile(tmp_path: Path, kind: str) -> Path:
     from tests.core.test_hostile_files import patch_zip
