@@ -1,6 +1,8 @@
 """Recovery under faults: kill -9 of an editing session (recovery offered, at most 3 s of edits
-lost, undo history kept), one recovery file per open document, the undo history restored in the
-window, and every open path showing the one-line error in a dialog with the document untouched."""
+lost, undo history kept), kill -9 after undos (the whole stack back: done and undone steps, the
+same index, the exact states), one recovery file per open document, the undo history restored
+in the window, a bad history never stopping recovery, and every open path showing the one-line
+error in a dialog with the document untouched."""
 
 from __future__ import annotations
 
