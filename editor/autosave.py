@@ -2,13 +2,14 @@
 
 Each open document has its own recovery file, ``recovery-<pid>-<random>.signframe`` (a normal
 project, ``core.io.write``, atomic, the original path in its editor metadata), and beside it
-its undo history (``core.io.history_file``: the done steps' inverse patches) and a lock file
+its undo stack (``core.io.history_file``: done and undone steps, and the index) and a lock file
 the running editor holds (``fcntl.flock``; released by the kernel when the process dies, however
 it dies). So two editors never share a recovery file, a clean close of one never deletes the
 other's, and at start only the files of editors that are gone are offered.
 
 A write happens at most ``idle_ms`` after the first unsaved change (not after the last one: a
-user who keeps editing must not lose more than that). It is made from a snapshot on a
+user who keeps editing must not lose more than that); an undo or redo counts as a change, since
+the stack's index is saved too. It is made from a snapshot on a
 background thread (a ``Sequence`` and the patches are immutable), and deleted when the document
 is saved or closed cleanly.
 """
@@ -105,6 +106,7 @@ class Autosaver(QObject):
         self._done.connect(self._finished)
         doc.sequenceEdited.connect(self._on_edit)
         doc.modifiedChanged.connect(self._on_modified)
+        doc.undo_stack.indexChanged.connect(lambda _i: self._on_edit(0, 0))  # undo / redo: new index
         self._clean_stale_temps()
 
     @property
@@ -156,10 +158,10 @@ class Autosaver(QObject):
         if self._thread is not None and self._thread.is_alive():
             self.timer.start()  # a write is still running: try again shortly
             return
-        from .recovery_history import done_patches
+        from .recovery_history import stack_patches
 
         seq = self.doc.sequence
-        patches = done_patches(self.doc.undo_stack)
+        patches, index = stack_patches(self.doc.undo_stack)
         token = uuid.uuid4().hex
         editor: dict[str, Any] = {
             "recovery_of": str(self.doc.path) if self.doc.path else None,
@@ -168,6 +170,7 @@ class Autosaver(QObject):
             "playhead": self.doc.current_frame,
             "history_token": token,
             "history_steps": len(patches),
+            "history_index": index,
         }
         path = self.path
         media = tuple(self.media_links())
@@ -184,7 +187,7 @@ class Autosaver(QObject):
                 from core.io.history_file import history_path, write_history
 
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_history(history_path(path), patches, token)  # first: the project names it
+                write_history(history_path(path), patches, token, index)  # first: the project names it
                 write(path, seq, editor=editor, media=media)
                 self.last_write_ms = (time.perf_counter() - t0) * 1e3
                 self._done.emit(str(path), "")

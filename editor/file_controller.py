@@ -85,7 +85,7 @@ class FileController(QObject):
         if recovery_of is not None:
             from .recovery_history import restore_history
 
-            restore_history(doc, path, editor)  # the undo steps of the crashed session
+            _, history_problem = restore_history(doc, path, editor)  # the crashed session's undo stack
             win.autosave.adopt(path)  # its files go once this document has its own
             # recovered work is unsaved work: mark it modified until the user saves
             doc.path = Path(recovery_of) if recovery_of else None
@@ -99,6 +99,8 @@ class FileController(QObject):
         win.timeline.zoom_all()
         win.fileOpened.emit(str(path))
         self._status(f"Opened {path.name}: {seq.n_frames} frames at {seq.fps:g} fps, {len(seq.keyframes)} keys", 6000)
+        if recovery_of is not None and history_problem:  # said once; the recovered document stands
+            self._status(history_problem, 15000)
 
     # --- save -----------------------------------------------------------------------------------
     def act_save(self) -> bool:

@@ -31,6 +31,7 @@ MAX_JSON_DEPTH = 64  # project.json nests 4 deep; editor metadata a few more
 MIN_FPS = 1.0
 MAX_FPS = 1000.0
 MAX_ZIP_MEMBERS = 10_000
+MAX_UNDO_STEPS = 10_000  # steps in a saved undo history (each holds at least one zip member)
 
 
 def decompressed_cap(file_size: int) -> int:

@@ -238,6 +238,7 @@ class EditStep:
         self.noop = noop
         self.inverse: Patch | None = None
         self.dirty: Span = (0, 0)
+        self.redo_patch: Patch | None = None  # while undone: the patch that redoes it (autosave keeps it)
         self._prepared: tuple[Change, Span, Sequence] | None = None
         # during a drag: (the sequence this step installed, the pre-drag state it came from)
         self.base: tuple[Sequence, Sequence] | None = None
@@ -286,6 +287,7 @@ class EditStep:
         self.doc.end_drag()
         self.base = None
         change = apply_patch(self.doc.sequence, self.inverse)
+        self.redo_patch = change.inverse
         lo, hi = change.dirty
         self.doc.apply_edit(change.sequence, (min(lo, self.dirty[0]), max(hi, self.dirty[1])))
 

@@ -311,3 +311,163 @@ def test_undo_history_file_round_trips_patches_exactly(tmp_path):
         assert all(np.asarray(a.arrays[k]).tobytes() == np.asarray(b.arrays[k]).tobytes() for k in a.arrays)
     with pytest.raises(FormatError, match="another recovery file"):
         read_history(path, "other")
+
+
+# --- the whole undo stack in the history file (done and undone steps, and the index) -----------
+def test_the_saved_stack_walks_undo_and_redo_through_the_exact_states(tmp_path):
+    """Random edits, undos and redos on the headless model; the stack saved as the editor saves
+    it (done steps' inverse patches, undone steps' ``redo_patch``) and read back walks from the
+    current state through every state of the live stack, bit for bit (signed zeros included)."""
+    from core.io.history_file import read_stack, write_history
+
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        doc = DocumentModel(_signed_zero_sequence(int(rng.integers(16, 30)), 500 + trial))
+        history = History()
+        for _ in range(int(rng.integers(3, 12))):
+            history.push(EditStep(doc, _random_step(doc, rng), kind=("k", trial, _)))
+            if rng.random() < 0.3:
+                history.undo()
+        for _ in range(int(rng.integers(0, history.index + 1))):
+            history.undo()  # the last undos leave steps to redo
+        n, index = len(history.steps), history.index
+        patches = [s.inverse for s in history.steps[:index]] + [s.redo_patch for s in history.steps[index:]]
+        path = tmp_path / f"h{trial}.npz"
+        write_history(path, patches, "tok", index)
+        saved = read_stack(path, "tok")
+        assert saved.index == index and len(saved.patches) == n
+        live = {index: _bits(doc.sequence)}  # the live stack's states, by index
+        while history.redo():
+            live[history.index] = _bits(doc.sequence)
+        while history.undo():
+            live[history.index] = _bits(doc.sequence)
+        for _ in range(index):
+            history.redo()
+        assert _bits(doc.sequence) == live[index]
+        seq = doc.sequence
+        for i, p in enumerate(saved.undone):  # redo from the file
+            seq = edits.apply_patch(seq, p).sequence
+            assert _bits(seq) == live[index + i + 1], (trial, i)
+        seq = doc.sequence
+        for i, p in enumerate(reversed(saved.done)):  # undo from the file
+            seq = edits.apply_patch(seq, p).sequence
+            assert _bits(seq) == live[index - i - 1], (trial, i)
+
+
+def _history_arrays(path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def test_a_format_1_history_of_done_steps_is_still_read(tmp_path):
+    from core.io.history_file import read_history, read_stack, write_history
+    from core.io.npzfile import write_npz
+
+    seq = _signed_zero_sequence(12, 3)
+    p = edits.Patch(2, 3, {"translation": seq.translation[2:5].copy()}, seq.keyframes, ())
+    path = tmp_path / "h.npz"
+    write_history(path, [p, p], "tok", 1)
+    arrays = _history_arrays(path)
+    del arrays["index"]
+    arrays["format"] = np.array("signframe-undo-history")  # what the first builds wrote
+    write_npz(path, arrays)
+    old = read_stack(path, "tok")
+    assert old.index == 2 and len(old.undone) == 0  # format 1 held done steps only
+    assert np.asarray(old.patches[0].arrays["translation"]).tobytes() == seq.translation[2:5].tobytes()
+    assert len(read_history(path, "tok")) == 2
+
+
+def _damage(arrays: dict, how: str) -> None:
+    import json
+
+    manifest = json.loads(str(arrays["manifest"]))
+    if how == "index past the end":
+        arrays["index"] = np.array(3, np.int64)
+    elif how == "negative index":
+        arrays["index"] = np.array(-1, np.int64)
+    elif how == "float index":
+        arrays["index"] = np.array(1.0)
+    elif how == "two indices":
+        arrays["index"] = np.array([1, 1], np.int64)
+    elif how == "no index":
+        del arrays["index"]
+    elif how == "manifest not a list":
+        manifest = {"steps": manifest}
+    elif how == "start a bool":
+        manifest[0]["start"] = True
+    elif how == "start negative":
+        manifest[1]["start"] = -4
+    elif how == "n_old past the frame limit":
+        manifest[0]["n_old"] = 10**9
+    elif how == "channel names not strings":
+        manifest[0]["arrays"] = [7]
+    elif how == "missing channel array":
+        del arrays["p1_0"]
+    elif how == "channels disagree":
+        manifest[1]["arrays"] = ["translation", "rotations"]
+        arrays["p1_1"] = np.zeros((5, 52, 3, 3), np.float32)
+    elif how == "bad key kind":
+        manifest[0]["keyframes"][0][1] = "sideways"
+    elif how == "gloss not an object":
+        manifest[1]["glosses"] = [[1, 2]]
+    elif how == "step not an object":
+        manifest[1] = "step"
+    arrays["manifest"] = np.array(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    "how,problem",
+    [
+        ("index past the end", "index 3 is not an integer in 0..2"),
+        ("negative index", "index -1 is not"),
+        ("float index", "index should be one integer, got float64"),
+        ("two indices", "index should be one integer, got int64 array of shape (2,)"),
+        ("no index", "missing key 'index'"),
+        ("manifest not a list", "undo steps is dict, not a list"),
+        ("start a bool", "step 0 start True"),
+        ("start negative", "step 1 start -4"),
+        ("n_old past the frame limit", "step 0 n_old 1000000000"),
+        ("channel names not strings", "step 0 channel names [7]"),
+        ("missing channel array", "missing key 'p1_0'"),
+        ("channels disagree", "step 1 channels disagree"),
+        ("bad key kind", "'sideways' is not a valid KeyKind"),
+        ("gloss not an object", "step 1 gloss [1, 2] is not an object"),
+        ("step not an object", "step 1 is str, not an object"),
+    ],
+)
+def test_a_damaged_undo_stack_is_a_one_line_error_naming_the_file(tmp_path, how, problem):
+    from core.io.errors import FormatError
+    from core.io.history_file import read_stack, write_history
+    from core.io.npzfile import write_npz
+    from core.model import Segment
+
+    seq = _signed_zero_sequence(12, 3)
+    p1 = edits.Patch(2, 3, {"translation": seq.translation[2:5].copy()}, seq.keyframes, ())
+    p2 = edits.Patch(0, 1, {"translation": seq.translation[:1].copy()}, (), (Segment(1, 4, "HI"),))
+    path = tmp_path / "stack.history.npz"
+    write_history(path, [p1, p2], "tok", 1)
+    assert read_stack(path, "tok").index == 1  # intact, it reads
+    arrays = _history_arrays(path)
+    _damage(arrays, how)
+    write_npz(path, arrays)
+    with pytest.raises(FormatError) as e:
+        read_stack(path, "tok")
+    msg = str(e.value)
+    assert msg.startswith(str(path)) and problem in msg and "\n" not in msg, msg
+
+
+def test_an_undo_stack_over_the_step_limit_is_refused(tmp_path, monkeypatch):
+    from core.io import limits
+    from core.io.errors import FormatError
+    from core.io.history_file import read_stack, write_history
+
+    seq = _signed_zero_sequence(12, 3)
+    p = edits.Patch(2, 3, {"translation": seq.translation[2:5].copy()}, seq.keyframes, ())
+    path = tmp_path / "h.npz"
+    write_history(path, [p] * 4, "tok", 2)
+    assert len(read_stack(path, "tok").patches) == 4
+    monkeypatch.setattr(limits, "MAX_UNDO_STEPS", 3)
+    with pytest.raises(FormatError, match="4 undo steps, more than the 3"):
+        read_stack(path, "tok")
+    with pytest.raises(ValueError, match="index 5 outside 0..4"):
+        write_history(path, [p] * 4, "tok", 5)

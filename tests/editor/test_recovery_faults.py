@@ -1,6 +1,8 @@
 """Recovery under faults: kill -9 of an editing session (recovery offered, at most 3 s of edits
-lost, undo history kept), one recovery file per open document, the undo history restored in the
-window, and every open path showing the one-line error in a dialog with the document untouched."""
+lost, undo history kept), kill -9 after undos (the whole stack back: done and undone steps, the
+same index, the exact states), one recovery file per open document, the undo history restored
+in the window, a bad history never stopping recovery, and every open path showing the one-line
+error in a dialog with the document untouched."""
 
 from __future__ import annotations
 
@@ -96,6 +98,128 @@ def test_kill_9_of_an_editing_session_repeated(tmp_path, trial):
     _kill_session(tmp_path, np.random.default_rng(100 + trial))
 
 
+def _recover(win, folder: Path, qtbot) -> None:
+    """Start-up's recovery offer for ``folder``, answered "Recover" as a user clicks it."""
+    from editor import app as app_module
+
+    def accept_box():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.buttons()[0].click()  # "Recover"
+        else:
+            QTimer.singleShot(50, accept_box)
+
+    QTimer.singleShot(50, accept_box)
+    with qtbot.waitSignal(win.fileOpened, timeout=10000):
+        app_module._offer_recovery(win, folder)
+    from PySide6.QtTest import QTest
+
+    win.activateWindow()  # the shortcuts go to the active window
+    assert QTest.qWaitForWindowActive(win)
+
+
+def _undo_stack_session(tmp_path: Path, n: int, k: int) -> tuple[Path, dict[int, str], int]:
+    """A child session does ``n`` steps (one undone and replaced on the way), undoes ``k`` of
+    them, and is killed with -9 once that state is autosaved. Returns the recovery folder, the
+    digest of the document at every index of the stack at the kill, and the index then."""
+    from core.io.project import read_project
+    from tests.editor.autosave_child import state_digest
+
+    folder = tmp_path / "recovery"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen", OPENBLAS_NUM_THREADS="1")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.editor.autosave_child", str(SAMPLE), str(folder), str(n), str(k)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    states: dict[int, str] = {}
+    index = count = -1
+    t_last = None
+    rec = None
+    done = False
+    try:
+        deadline = time.monotonic() + 60
+        assert child.stdout is not None
+        while True:  # never block: a silent child fails the test, not the suite
+            assert time.monotonic() < deadline, "the editing session never saved its last state"
+            ready, _, _ = select.select([child.stdout], [], [], 0.5)
+            if not ready:
+                continue
+            line = child.stdout.readline()
+            assert line, "the editing session died by itself"
+            msg = json.loads(line)
+            if "ready" in msg:
+                states[0] = msg["digest"]
+                rec = Path(msg["ready"])
+                assert msg["digest"] == state_digest(read(SAMPLE))
+            elif "action" in msg:
+                index, count = msg["index"], msg["count"]
+                if msg["action"] == "undo":  # undo brings back the very state of that index
+                    assert states[index] == msg["digest"], index
+                else:  # a new step drops whatever had been undone past it
+                    states = {i: d for i, d in states.items() if i < index}
+                    states[index] = msg["digest"]
+                t_last = msg["t"]
+            elif "done" in msg:
+                assert (index, count) == (n - k, n)
+                done = True
+            elif "saved" in msg and done:
+                saved, meta = read_project(rec)
+                if state_digest(saved) == states[n - k] and meta.get("history_index") == n - k:
+                    assert msg["t"] - t_last <= 3.0  # saved at most 2.5 s after the last change
+                    break
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    return folder, states, index
+
+
+def _check_recovered_stack(qtbot, win, states: dict[int, str], n: int, k: int) -> None:
+    """The recovered window holds the state at the kill, n - k steps to undo and k to redo, and
+    walks the exact states: redo all, then undo all (Ctrl+Shift+Z / Ctrl+Z as a user types)."""
+    from tests.editor.autosave_child import state_digest
+
+    doc, stack = win.doc, win.doc.undo_stack
+    assert state_digest(doc.sequence) == states[n - k]
+    assert (stack.index(), stack.count()) == (n - k, n)  # n - k undoable, k redoable
+    for i in range(n - k + 1, n + 1):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert stack.index() == i and state_digest(doc.sequence) == states[i], i
+    assert not stack.canRedo()
+    for i in range(n - 1, -1, -1):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert stack.index() == i and state_digest(doc.sequence) == states[i], i
+    assert not stack.canUndo()
+    original = read(SAMPLE)  # and, outside the digests, every array bit for bit
+    got = doc.sequence.frame_arrays()
+    for name, a in original.frame_arrays().items():
+        assert a.dtype == got[name].dtype and a.tobytes() == got[name].tobytes(), name
+    assert doc.sequence.keyframes == original.keyframes
+
+
+def _kill_with_undone_steps(qtbot, make_window, tmp_path: Path, n: int, k: int) -> None:
+    folder, states, index = _undo_stack_session(tmp_path, n, k)
+    win = make_window()
+    win.bridge.hold()  # no in-betweening: the walk must meet the crashed session's states exactly
+    win.bridge.wait_idle()
+    _recover(win, folder, qtbot)
+    _check_recovered_stack(qtbot, win, states, n, k)
+
+
+def test_kill_9_after_undo_brings_back_the_whole_undo_stack(qtbot, make_window, tmp_path):
+    _kill_with_undone_steps(qtbot, make_window, tmp_path, 5, 2)
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("n,k", [(2, 1), (3, 0), (8, 5), (12, 11)])
+def test_kill_9_after_undo_repeated(qtbot, make_window, tmp_path, n, k):
+    _kill_with_undone_steps(qtbot, make_window, tmp_path, n, k)
+
+
 def _insert_keys(win, frames) -> None:
     from PySide6.QtTest import QTest
 
@@ -169,6 +293,72 @@ def test_recovery_restores_the_undo_history(qtbot, make_window, tmp_path, demo):
     with qtbot.waitSignal(win.autosave.saved, timeout=10000):
         win.autosave.save_now()
     assert not rec.exists() and win.autosave.path.is_file()
+
+
+def _saved_stack(win):
+    from core.io.history_file import history_path, read_stack
+    from core.io.project import read_project
+
+    _, meta = read_project(win.autosave.path)
+    return read_stack(history_path(win.autosave.path), meta["history_token"])
+
+
+def test_an_undo_or_redo_alone_is_autosaved_with_the_stack_index(qtbot, make_window):
+    win = make_window(autosave_ms=100)
+    _insert_keys(win, [7, 13])
+    qtbot.waitUntil(lambda: win.autosave.path.is_file() and _saved_stack(win).index == 2, timeout=10000)
+    with qtbot.waitSignal(win.autosave.saved, timeout=10000):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # only an undo
+    saved = _saved_stack(win)
+    assert (saved.index, len(saved.patches)) == (1, 2)  # one done, one to redo
+    assert read(win.autosave.path).key_at(13) is None and read(win.autosave.path).key_at(7) is not None
+    with qtbot.waitSignal(win.autosave.saved, timeout=10000):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert _saved_stack(win).index == 2 and read(win.autosave.path).key_at(13) is not None
+
+
+@pytest.mark.parametrize("damage", ["garbage", "index past the end", "does not fit"])
+def test_a_bad_undo_history_never_stops_the_recovery_of_the_document(qtbot, make_window, tmp_path, damage):
+    """The document comes back without undo history, and the status bar says so once."""
+    from core.io.history_file import history_path, write_history
+    from core.io.npzfile import write_npz
+    from core.model.edits import Patch
+
+    crashed = make_window(autosave_ms=100)
+    _insert_keys(crashed, [7, 13])
+    qtbot.waitUntil(lambda: crashed.autosave.path.is_file() and _saved_stack(crashed).index == 2, timeout=10000)
+    crashed.autosave.wait()
+    os.close(crashed.autosave._lock_fd)  # the crash: the lock is gone, the files stay
+    crashed.autosave._lock_fd = None
+    crashed.hide()
+    rec = crashed.autosave.path
+    hp = history_path(rec)
+    from core.io.project import read_project
+
+    _, meta = read_project(rec)
+    if damage == "garbage":
+        hp.write_bytes(b"PK\x03\x04 not a history at all" * 20)
+    elif damage == "index past the end":
+        with np.load(hp, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        arrays["index"] = np.array(9, np.int64)
+        write_npz(hp, arrays)
+    else:  # readable, but a patch past the recovered document's end
+        seq = read(rec)
+        bad = Patch(seq.n_frames + 50, 1, {}, seq.keyframes, seq.glosses)
+        write_history(hp, [bad], meta["history_token"], 0)
+    expected = read(rec)
+
+    win = make_window()
+    messages: list[str] = []
+    win.statusBar().messageChanged.connect(messages.append)
+    _recover(win, rec.parent, qtbot)
+    doc = win.doc
+    assert doc.sequence.keyframes == expected.keyframes and doc.sequence.key_at(13) is not None
+    assert doc.sequence.rotations.tobytes() == expected.rotations.tobytes()
+    assert doc.undo_stack.count() == 0 and win.isWindowModified()  # recovered, no history
+    said = [m for m in messages if "without undo history" in m]
+    assert len(said) == 1 and hp.name in said[0] and "\n" not in said[0], messages
 
 
 # --- every open path: a one-line error in a dialog, the document untouched ---------------------
