@@ -3,7 +3,11 @@
 - ``arm_ik``: the wrist goes to a target. The elbow is a hinge (``anatomy`` limits its flexion),
   solved in closed form for the shoulder-wrist distance; the shoulder turns the whole arm onto
   the target with the smallest rotation, then by ``swivel`` about the shoulder-wrist axis (the
-  elbow-swivel handle: the wrist stays put while the elbow circles). The hand keeps its world
+  elbow-swivel handle: the wrist stays put while the elbow circles). Where that breaks the
+  shoulder's limits (``anatomy.SHOULDER_CONE``, twist), the nearest swivel that keeps them is
+  taken; where none does (a target behind the back), the shoulder is clamped to its limits and
+  the elbow bends to bring the wrist as close as it can: the wrist falls short, the arm is not
+  contorted. The hand keeps its world
   orientation (``hold_wrist``, clamped to the wrist's limits) or follows the forearm.
 - ``finger_ik``: a fingertip goes to a target. Flexion of the three joints and the base
   joint's abduction are fitted by bounded least squares within the finger's limits; twists are
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.skeleton import FINGERS, N_BODY, N_HAND, Skeleton
-from .anatomy import from_params, joint_params, to_params
+from .anatomy import clamp_rotation, from_params, joint_params, shoulder_excess, to_params
 from .fk import forward_kinematics
 from .ik_geometry import axis_angle, normalize, swing
 
@@ -58,6 +62,49 @@ def _hinge_angle(c: np.ndarray, w: np.ndarray, h: np.ndarray, d: float, lo: floa
     return min((lo, hi), key=dist)
 
 
+# the elbow's swivel is searched on this grid when the requested one breaks the shoulder's limits
+_SWIVELS = np.radians(np.arange(1.0, 180.0, 1.0))
+
+
+def _shoulder_within_limits(
+    skeleton: Skeleton, sh: int, parent_inv: np.ndarray, world: np.ndarray, aim: np.ndarray
+) -> np.ndarray:
+    """The shoulder's local rotation (3, 3) for the arm's world rotation ``world``: as it is when
+    within the shoulder's limits, else turned about the shoulder -> target axis ``aim`` (the
+    elbow swivels, the wrist stays on target) by the smallest angle that brings it within them,
+    else (no swivel does: a target behind the back) clamped to the limits."""
+    jp = joint_params(skeleton, sh)
+    local = parent_inv @ world
+    if jp is None or jp.limits is None:
+        return local
+    if not any(shoulder_excess(to_params(jp, local))):
+        return local
+    # both directions at once, nearest first: +1, -1, +2, -2, ... degrees
+    angles = np.stack([_SWIVELS, -_SWIVELS], 1).reshape(-1)
+    cands = parent_inv @ axis_angle(aim, angles) @ world
+    over, twist_over = shoulder_excess(to_params(jp, cands))
+    ok = np.flatnonzero((over <= 0.0) & (twist_over <= 0.0))
+    if len(ok):
+        return cands[ok[0]]
+    return clamp_rotation(jp, local)
+
+
+def _elbow_toward(
+    c: np.ndarray, w: np.ndarray, h: np.ndarray, shoulder_world: np.ndarray, to_t: np.ndarray, lo: float, hi: float
+) -> np.ndarray:
+    """The elbow hinge (3, 3) bringing the wrist closest to the target once the shoulder was
+    clamped: the flexion within [lo, hi] radians minimising |c + R w - target| in the shoulder
+    frame (a 1-D search, fine then refined)."""
+    t = shoulder_world.T @ to_t
+    a = np.linspace(lo, hi, 151)
+    dist = np.linalg.norm(c + axis_angle(h, a) @ w - t, axis=-1)
+    best = float(a[np.argmin(dist)])
+    step = (hi - lo) / 150
+    a = np.clip(np.linspace(best - step, best + step, 41), lo, hi)
+    dist = np.linalg.norm(c + axis_angle(h, a) @ w - t, axis=-1)
+    return axis_angle(h, np.asarray(a[np.argmin(dist)]))
+
+
 def arm_ik(
     skeleton: Skeleton,
     rotations: np.ndarray,
@@ -90,9 +137,11 @@ def arm_ik(
     cur = world_r[sh] @ normalize(u)  # where that wrist would be with the shoulder as it is
     aim = normalize(to_t)
     turn = swing(cur, aim, normalize(np.cross(cur, [0.0, 1.0, 0.0]) + 1e-9))
-    turn = axis_angle(aim, np.asarray(swivel)) @ turn
-    shoulder_world = turn @ world_r[sh]
-    shoulder = parent_r.T @ shoulder_world
+    arm = axis_angle(aim, np.asarray(swivel)) @ turn @ world_r[sh]
+    shoulder = _shoulder_within_limits(skeleton, sh, parent_r.T, arm, aim)
+    shoulder_world = parent_r @ shoulder
+    if not np.allclose(shoulder_world @ u, np.linalg.norm(u) * aim, atol=1e-6):
+        elbow = _elbow_toward(c, w, hinge_local, shoulder_world, to_t, float(lo), float(hi))
     out_j = [sh, el]
     out_r = [shoulder, elbow]
     if hold_wrist:
