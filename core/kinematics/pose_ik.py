@@ -67,12 +67,13 @@ _SWIVELS = np.radians(np.arange(1.0, 180.0, 1.0))
 
 
 def _shoulder_within_limits(
-    skeleton: Skeleton, sh: int, parent_inv: np.ndarray, world: np.ndarray, aim: np.ndarray
+    skeleton: Skeleton, sh: int, parent_inv: np.ndarray, world: np.ndarray, aim: np.ndarray, reach
 ) -> np.ndarray:
     """The shoulder's local rotation (3, 3) for the arm's world rotation ``world``: as it is when
     within the shoulder's limits, else turned about the shoulder -> target axis ``aim`` (the
     elbow swivels, the wrist stays on target) by the smallest angle that brings it within them,
-    else (no swivel does: a target behind the back) clamped to the limits."""
+    else (no swivel does: a target behind the back) the swivel whose clamped shoulder lets the
+    wrist come closest (``reach``: local shoulder rotations (n, 3, 3) -> best distances (n,))."""
     jp = joint_params(skeleton, sh)
     local = parent_inv @ world
     if jp is None or jp.limits is None:
@@ -80,29 +81,32 @@ def _shoulder_within_limits(
     if not any(shoulder_excess(to_params(jp, local))):
         return local
     # both directions at once, nearest first: +1, -1, +2, -2, ... degrees
-    angles = np.stack([_SWIVELS, -_SWIVELS], 1).reshape(-1)
+    angles = np.concatenate([[0.0], np.stack([_SWIVELS, -_SWIVELS], 1).reshape(-1), [np.pi]])
     cands = parent_inv @ axis_angle(aim, angles) @ world
     over, twist_over = shoulder_excess(to_params(jp, cands))
     ok = np.flatnonzero((over <= 0.0) & (twist_over <= 0.0))
     if len(ok):
         return cands[ok[0]]
-    return clamp_rotation(jp, local)
+    clamped = clamp_rotation(jp, cands)
+    return clamped[int(np.argmin(reach(clamped)))]
 
 
 def _elbow_toward(
-    c: np.ndarray, w: np.ndarray, h: np.ndarray, shoulder_world: np.ndarray, to_t: np.ndarray, lo: float, hi: float
-) -> np.ndarray:
-    """The elbow hinge (3, 3) bringing the wrist closest to the target once the shoulder was
-    clamped: the flexion within [lo, hi] radians minimising |c + R w - target| in the shoulder
-    frame (a 1-D search, fine then refined)."""
-    t = shoulder_world.T @ to_t
+    c: np.ndarray, w: np.ndarray, h: np.ndarray, t: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The elbow flexions (n,) radians within [lo, hi] bringing the wrist closest to targets
+    ``t`` (n, 3) in the shoulder's frame (|c + R w - t|, a fine grid then a finer one), and those
+    distances (n,)."""
     a = np.linspace(lo, hi, 151)
-    dist = np.linalg.norm(c + axis_angle(h, a) @ w - t, axis=-1)
-    best = float(a[np.argmin(dist)])
+    pts = c + axis_angle(h, a) @ w  # (151, 3)
+    best = a[np.argmin(np.linalg.norm(pts[None] - t[:, None], axis=-1), 1)]
     step = (hi - lo) / 150
-    a = np.clip(np.linspace(best - step, best + step, 41), lo, hi)
-    dist = np.linalg.norm(c + axis_angle(h, a) @ w - t, axis=-1)
-    return axis_angle(h, np.asarray(a[np.argmin(dist)]))
+    fine = np.clip(best[:, None] + np.linspace(-step, step, 21), lo, hi)  # (n, 21)
+    pts = c + axis_angle(h, fine) @ w  # (n, 21, 3)
+    dist = np.linalg.norm(pts - t[:, None], axis=-1)
+    k = np.argmin(dist, 1)
+    idx = np.arange(len(t))
+    return fine[idx, k], dist[idx, k]
 
 
 def arm_ik(
@@ -138,10 +142,13 @@ def arm_ik(
     aim = normalize(to_t)
     turn = swing(cur, aim, normalize(np.cross(cur, [0.0, 1.0, 0.0]) + 1e-9))
     arm = axis_angle(aim, np.asarray(swivel)) @ turn @ world_r[sh]
-    shoulder = _shoulder_within_limits(skeleton, sh, parent_r.T, arm, aim)
+    reach = lambda locs: _elbow_toward(c, w, hinge_local, to_t @ parent_r @ locs, float(lo), float(hi))[1]  # noqa: E731
+    shoulder = _shoulder_within_limits(skeleton, sh, parent_r.T, arm, aim, reach)
     shoulder_world = parent_r @ shoulder
     if not np.allclose(shoulder_world @ u, np.linalg.norm(u) * aim, atol=1e-6):
-        elbow = _elbow_toward(c, w, hinge_local, shoulder_world, to_t, float(lo), float(hi))
+        # clamped: the elbow bends to bring the wrist as close as it can
+        t_local = (shoulder_world.T @ to_t)[None]
+        elbow = axis_angle(hinge_local, _elbow_toward(c, w, hinge_local, t_local, float(lo), float(hi))[0][0])
     out_j = [sh, el]
     out_r = [shoulder, elbow]
     if hold_wrist:
