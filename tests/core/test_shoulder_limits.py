@@ -115,7 +115,7 @@ def test_arm_ik_to_random_reachable_targets_never_breaks_the_shoulder(side):
     start[sh] = from_params(jp, [20.0, 20.0, 0.0])
     start[el] = from_params(ejp, [60.0, 0.0, 0.0])
     tr = np.zeros(3)
-    reached = swivelled = 0
+    reached = 0
     for p in random_inside(rng, 60):
         goal = start.copy()
         goal[sh] = from_params(jp, p)
@@ -126,9 +126,6 @@ def test_arm_ik_to_random_reachable_targets_never_breaks_the_shoulder(side):
         new[list(ch.joints)] = ch.rotations
         assert limit_violations(SK, new, [sh, el]) == []
         reached += ch.reached < 1e-3
-        # how often the plain (smallest-turn) solution would have broken the limits
-        plain = arm_ik(SK, start, tr, side, target, swivel=0.0)
-        swivelled += not np.allclose(plain.rotations, ch.rotations)
     assert reached >= 57  # a reachable target is reached (a swivel exists that keeps the limits)
 
 
