@@ -1,7 +1,8 @@
 """The inspector dock: the key under the playhead, its kind, the joint tree and the pose controls.
 
 Finger joints get flexion / spread sliders bounded by anatomical limits, other joints three
-angles. Every change is an undo command (a slider drag is one merged step) and regenerates the
+angles (flexion / abduction / twist where anatomy has them: shoulders, elbows, wrists, spine).
+Every change is an undo command (a slider drag is one merged step) and regenerates the
 frames around the key. Copy / paste a pose or one hand, mirror a hand, reset to rest, and
 "regenerate from keys" / "keep recording (warp)" for the selected frame range live here too.
 """

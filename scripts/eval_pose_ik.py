@@ -1,6 +1,8 @@
 """Drag-to-pose IK on real recorded signing: for frames of real .pose files, move each wrist
 10 cm in random directions by arm IK (hand held) and each fingertip by finger IK toward a
 reachable pose; report reach, limit violations of the joints IK sets, and time per solve.
+Also: the share of ALL frames of the files whose recorded shoulders break the shoulder limits
+(``anatomy.SHOULDER_CONE`` / ``SHOULDER_TWIST``): real signing must fit inside them.
 
     PYTHONPATH=$PWD .venv/bin/python scripts/eval_pose_ik.py /work/shared/realdata/signsuisse_val [--files 20]
 """
@@ -20,7 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> int:
     from core.io import read
-    from core.kinematics.anatomy import clamp_params, from_params, joint_params, limit_violations, to_params
+    from core.kinematics.anatomy import (
+        clamp_params,
+        from_params,
+        joint_params,
+        limit_violations,
+        shoulder_excess,
+        to_params,
+    )
     from core.kinematics.fk import forward_kinematics
     from core.kinematics.pose_ik import arm_ik, finger_ik, finger_joints, fingertip
 
@@ -33,10 +42,21 @@ def main() -> int:
     arm_err, arm_bad, arm_ms, held = [], 0, [], []
     fin_err, fin_bad, fin_ms = [], 0, []
     n_arm = n_fin = 0
+    sh_frames = sh_bad = 0
+    sh_params = []
     files = sorted(Path(a.folder).glob("*.pose"))[: a.files]
     for path in files:
         seq = read(path)
         sk = seq.skeleton
+        bad = np.zeros(seq.n_frames, bool)
+        for side in ("left", "right"):
+            j = sk.index(f"{side}_shoulder")
+            q = to_params(joint_params(sk, j), seq.rotations[:, j].astype(np.float64))
+            over, twist_over = shoulder_excess(q)
+            bad |= (over > 0.5) | (twist_over > 0.5)  # limit_violations' tolerance
+            sh_params.append(q)
+        sh_frames += seq.n_frames
+        sh_bad += int(bad.sum())
         for f in rng.choice(seq.n_frames, min(a.frames, seq.n_frames), replace=False):
             rot = seq.rotations[f].astype(np.float64)
             tr = seq.translation[f].astype(np.float64)
@@ -73,8 +93,19 @@ def main() -> int:
                 fin_err.append(fc.reached)
                 fin_bad += bool(limit_violations(sk, new, fc.joints))
                 n_fin += 1
+    q = np.concatenate(sh_params)
+    elev = np.hypot(q[:, 0], q[:, 1])
     out = {
         "files": len(files),
+        "frames": sh_frames,
+        "shoulder_frames_outside_limits": round(sh_bad / max(sh_frames, 1), 4),
+        "shoulder_elevation_deg": {"p99": round(float(np.percentile(elev, 99)), 1), "max": round(float(elev.max()), 1)},
+        "shoulder_twist_deg": {
+            "min": round(float(q[:, 2].min()), 1),
+            "p1": round(float(np.percentile(q[:, 2], 1)), 1),
+            "p99": round(float(np.percentile(q[:, 2], 99)), 1),
+            "max": round(float(q[:, 2].max()), 1),
+        },
         "arm_drags": n_arm,
         "arm_reach_error_mm": {
             "median": round(1e3 * np.median(arm_err), 3),

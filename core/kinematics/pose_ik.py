@@ -3,7 +3,11 @@
 - ``arm_ik``: the wrist goes to a target. The elbow is a hinge (``anatomy`` limits its flexion),
   solved in closed form for the shoulder-wrist distance; the shoulder turns the whole arm onto
   the target with the smallest rotation, then by ``swivel`` about the shoulder-wrist axis (the
-  elbow-swivel handle: the wrist stays put while the elbow circles). The hand keeps its world
+  elbow-swivel handle: the wrist stays put while the elbow circles). Where that breaks the
+  shoulder's limits (``anatomy.SHOULDER_CONE``, twist), the nearest swivel that keeps them is
+  taken; where none does (a target behind the back), the shoulder is clamped to its limits and
+  the elbow bends to bring the wrist as close as it can: the wrist falls short, the arm is not
+  contorted. The hand keeps its world
   orientation (``hold_wrist``, clamped to the wrist's limits) or follows the forearm.
 - ``finger_ik``: a fingertip goes to a target. Flexion of the three joints and the base
   joint's abduction are fitted by bounded least squares within the finger's limits; twists are
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.skeleton import FINGERS, N_BODY, N_HAND, Skeleton
-from .anatomy import from_params, joint_params, to_params
+from .anatomy import clamp_rotation, from_params, joint_params, shoulder_excess, to_params
 from .fk import forward_kinematics
 from .ik_geometry import axis_angle, normalize, swing
 
@@ -58,6 +62,53 @@ def _hinge_angle(c: np.ndarray, w: np.ndarray, h: np.ndarray, d: float, lo: floa
     return min((lo, hi), key=dist)
 
 
+# the elbow's swivel is searched on this grid when the requested one breaks the shoulder's limits
+_SWIVELS = np.radians(np.arange(1.0, 180.0, 1.0))
+
+
+def _shoulder_within_limits(
+    skeleton: Skeleton, sh: int, parent_inv: np.ndarray, world: np.ndarray, aim: np.ndarray, reach
+) -> np.ndarray:
+    """The shoulder's local rotation (3, 3) for the arm's world rotation ``world``: as it is when
+    within the shoulder's limits, else turned about the shoulder -> target axis ``aim`` (the
+    elbow swivels, the wrist stays on target) by the smallest angle that brings it within them,
+    else (no swivel does: a target behind the back) the swivel whose clamped shoulder lets the
+    wrist come closest (``reach``: local shoulder rotations (n, 3, 3) -> best distances (n,))."""
+    jp = joint_params(skeleton, sh)
+    local = parent_inv @ world
+    if jp is None or jp.limits is None:
+        return local
+    if not any(shoulder_excess(to_params(jp, local))):
+        return local
+    # both directions at once, nearest first: +1, -1, +2, -2, ... degrees
+    angles = np.concatenate([[0.0], np.stack([_SWIVELS, -_SWIVELS], 1).reshape(-1), [np.pi]])
+    cands = parent_inv @ axis_angle(aim, angles) @ world
+    over, twist_over = shoulder_excess(to_params(jp, cands))
+    ok = np.flatnonzero((over <= 0.0) & (twist_over <= 0.0))
+    if len(ok):
+        return cands[ok[0]]
+    clamped = clamp_rotation(jp, cands)
+    return clamped[int(np.argmin(reach(clamped)))]
+
+
+def _elbow_toward(
+    c: np.ndarray, w: np.ndarray, h: np.ndarray, t: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The elbow flexions (n,) radians within [lo, hi] bringing the wrist closest to targets
+    ``t`` (n, 3) in the shoulder's frame (|c + R w - t|, a fine grid then a finer one), and those
+    distances (n,)."""
+    a = np.linspace(lo, hi, 151)
+    pts = c + axis_angle(h, a) @ w  # (151, 3)
+    best = a[np.argmin(np.linalg.norm(pts[None] - t[:, None], axis=-1), 1)]
+    step = (hi - lo) / 150
+    fine = np.clip(best[:, None] + np.linspace(-step, step, 21), lo, hi)  # (n, 21)
+    pts = c + axis_angle(h, fine) @ w  # (n, 21, 3)
+    dist = np.linalg.norm(pts - t[:, None], axis=-1)
+    k = np.argmin(dist, 1)
+    idx = np.arange(len(t))
+    return fine[idx, k], dist[idx, k]
+
+
 def arm_ik(
     skeleton: Skeleton,
     rotations: np.ndarray,
@@ -90,9 +141,14 @@ def arm_ik(
     cur = world_r[sh] @ normalize(u)  # where that wrist would be with the shoulder as it is
     aim = normalize(to_t)
     turn = swing(cur, aim, normalize(np.cross(cur, [0.0, 1.0, 0.0]) + 1e-9))
-    turn = axis_angle(aim, np.asarray(swivel)) @ turn
-    shoulder_world = turn @ world_r[sh]
-    shoulder = parent_r.T @ shoulder_world
+    arm = axis_angle(aim, np.asarray(swivel)) @ turn @ world_r[sh]
+    reach = lambda locs: _elbow_toward(c, w, hinge_local, to_t @ parent_r @ locs, float(lo), float(hi))[1]  # noqa: E731
+    shoulder = _shoulder_within_limits(skeleton, sh, parent_r.T, arm, aim, reach)
+    shoulder_world = parent_r @ shoulder
+    if not np.allclose(shoulder_world @ u, np.linalg.norm(u) * aim, atol=1e-6):
+        # clamped: the elbow bends to bring the wrist as close as it can
+        t_local = (shoulder_world.T @ to_t)[None]
+        elbow = axis_angle(hinge_local, _elbow_toward(c, w, hinge_local, t_local, float(lo), float(hi))[0][0])
     out_j = [sh, el]
     out_r = [shoulder, elbow]
     if hold_wrist:

@@ -128,6 +128,6 @@ def test_inspector_reads_out_flexion_abduction_twist_and_edits_flexion(qtbot, wi
     assert after[0] == pytest.approx(round(before[0], 1) + 1.0, abs=0.06)
     np.testing.assert_allclose(after[1:], before[1:], atol=0.06)
     # a joint without anatomical parameters keeps its three angles
-    doc.set_joint(JOINT_INDEX["right_shoulder"])
+    doc.set_joint(JOINT_INDEX["right_collar"])
     qtbot.wait(20)
     assert insp.angles[0].name.text() == "X angle"
