@@ -104,28 +104,10 @@ def run(minutes: float = 10.0, gop: int = 25, width: int = 640, repeat: int = 1)
 
 
 def audio_drift(seconds: float, speed: float, keep_pitch: bool) -> dict[str, Any]:
-    import json
-    import os
-    import subprocess
-    import sys
+    from .drift import measure_in_child
 
-    from .drift import file_sink_env
-
-    root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as d:
-        env, raw = file_sink_env(d)
-        code = (
-            "import json; from core.media.drift import measure; "
-            f"print(json.dumps(measure({d!r}, {str(raw)!r}, {seconds}, {speed}, {keep_pitch})))"
-        )
-        p = subprocess.run(
-            [sys.executable, "-c", code],
-            env={**os.environ, "PYTHONPATH": str(root), **env},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    if p.returncode != 0:
-        return {"error": (p.stderr.strip().splitlines() or ["failed"])[-1][:200]}
-    r: dict[str, Any] = json.loads(p.stdout.strip().splitlines()[-1])
-    return r
+        try:
+            return measure_in_child(d, seconds, speed, keep_pitch)
+        except RuntimeError as e:
+            return {"error": (str(e).strip().splitlines() or ["failed"])[-1][:200]}

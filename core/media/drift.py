@@ -16,6 +16,10 @@ sound card's clock; ``real_time=True`` paces the callback to the wall clock (``A
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,38 @@ def file_sink_env(folder: str | Path) -> tuple[dict[str, str], Path]:
     conf = folder / "file-sink.conf"
     conf.write_text(f'pcm.!default {{ type file; slave.pcm "null"; file "{raw}"; format "raw" }}\n')
     return {"ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{conf}"}, raw
+
+
+def measure_in_child(
+    folder: str | Path,
+    seconds: float = 60.0,
+    speed: float = 1.0,
+    keep_pitch: bool = True,
+    real_time: bool = False,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
+    """``measure`` in a fresh process whose ALSA default device is a file sink in ``folder``
+    (PortAudio reads its device list once, so the sink must exist before ``sounddevice`` loads).
+    RuntimeError carrying the child's stderr when it fails."""
+    env, raw = file_sink_env(folder)
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import json; from core.media.drift import measure; "
+        f"print(json.dumps(measure({str(folder)!r}, {str(raw)!r}, {seconds}, {speed}, {keep_pitch}, "
+        f"real_time={real_time})))"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(root), **env},
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr)
+    out: dict[str, Any] = json.loads(p.stdout.strip().splitlines()[-1])
+    return out
 
 
 def measure(

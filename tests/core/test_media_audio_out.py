@@ -6,10 +6,6 @@ that run by default, the full minute with ``-m audio_realtime``."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,30 +14,16 @@ pytest.importorskip("av")
 if not Path("/usr/share/alsa/alsa.conf").is_file():
     pytest.skip("no ALSA configuration on this machine", allow_module_level=True)
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _measure(tmp_path: Path, seconds: float, speed: float, keep_pitch: bool, real_time: bool = False) -> dict:
-    from core.media.drift import file_sink_env
+    from core.media.drift import measure_in_child
 
-    env, raw = file_sink_env(tmp_path)
-    code = (
-        "import json; from core.media.drift import measure; "
-        f"print(json.dumps(measure({str(tmp_path)!r}, {str(raw)!r}, {seconds}, {speed}, {keep_pitch}, "
-        f"real_time={real_time})))"
-    )
-    p = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    if p.returncode != 0 and "PortAudio" in p.stderr:
-        pytest.skip("PortAudio (libportaudio2) is not installed")
-    assert p.returncode == 0, p.stderr[-2000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    try:
+        return measure_in_child(tmp_path, seconds, speed, keep_pitch, real_time, timeout=240)
+    except RuntimeError as e:
+        if "PortAudio" in str(e):
+            pytest.skip("PortAudio (libportaudio2) is not installed")
+        raise AssertionError(str(e)[-2000:]) from None
 
 
 @pytest.mark.parametrize("speed, keep_pitch", [(1.0, True), (2.0, True), (0.25, True), (0.5, False)])

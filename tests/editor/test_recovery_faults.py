@@ -252,8 +252,6 @@ def test_two_editors_never_share_a_recovery_file(qtbot, make_window, tmp_path):
 
 
 def test_recovery_restores_the_undo_history(qtbot, make_window, tmp_path, demo):
-    from editor import app as app_module
-
     crashed = make_window(autosave_ms=100)
     start = crashed.doc.sequence
     _insert_keys(crashed, [7, 13])
@@ -266,17 +264,7 @@ def test_recovery_restores_the_undo_history(qtbot, make_window, tmp_path, demo):
     crashed.hide()  # gone from the screen; its files stay as a crash leaves them
 
     win = make_window()
-
-    def accept_box():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            box.buttons()[0].click()  # "Recover"
-        else:
-            QTimer.singleShot(50, accept_box)
-
-    QTimer.singleShot(50, accept_box)
-    with qtbot.waitSignal(win.fileOpened, timeout=10000):
-        app_module._offer_recovery(win, rec.parent)
+    _recover(win, rec.parent, qtbot)
     doc = win.doc
     assert doc.sequence.key_at(7) is not None and doc.sequence.key_at(13) is not None
     assert doc.undo_stack.count() == 2 and win.isWindowModified()  # 2 steps -> 2 steps
